@@ -197,4 +197,3 @@ func checkFeatures(t *testing.T, resp *pluginpb.CodeGeneratorResponse) {
 		t.Errorf("editions = %d..%d, want proto2..2024", resp.GetMinimumEdition(), resp.GetMaximumEdition())
 	}
 }
-
