@@ -1,0 +1,364 @@
+package polyrpc
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+
+	"connectrpc.com/connect"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/descriptorpb"
+)
+
+// ClientConn is a grpc.ClientConnInterface that calls services over HTTP
+// with connect-go: generated NewXxxClient functions accept it in place of a
+// *grpc.ClientConn. See the package documentation for the call options it
+// honours.
+type ClientConn struct {
+	httpClient connect.HTTPClient
+	baseURL    string
+	opts       []connect.ClientOption
+
+	unary   sync.Map // method → *unaryClient
+	streams sync.Map // method → *connect.Client[outMessage, outMessage]
+}
+
+var _ grpc.ClientConnInterface = (*ClientConn)(nil)
+
+// NewClientConn returns a ClientConn that sends calls to the server at
+// baseURL (for example "https://api.example.com" or
+// "http://localhost:8080/prefix") through httpClient. It speaks the Connect
+// protocol unless opts contain connect.WithGRPC or connect.WithGRPCWeb, and
+// binary protobuf unless they contain connect.WithProtoJSON. Other
+// connect-go client options, such as connect.WithSendGzip,
+// connect.WithInterceptors or connect.WithHTTPGet, apply as usual.
+func NewClientConn(httpClient connect.HTTPClient, baseURL string, opts ...connect.ClientOption) *ClientConn {
+	return &ClientConn{
+		httpClient: httpClient,
+		baseURL:    strings.TrimRight(baseURL, "/"),
+		opts:       opts,
+	}
+}
+
+// unaryClient calls one unary method. Replies are decoded into a message of
+// the reply type seen on the first call, then moved into the caller's reply.
+type unaryClient struct {
+	client    *connect.Client[outMessage, replyMessage]
+	replyType protoreflect.MessageType
+}
+
+// replyMessage receives a reply. It implements proto.Message by delegating
+// to a message of the reply type, so that any protobuf codec can decode it.
+type replyMessage struct {
+	msg proto.Message
+}
+
+func (r *replyMessage) ProtoReflect() protoreflect.Message { return r.msg.ProtoReflect() }
+
+func (c *ClientConn) clientOptions(method string) []connect.ClientOption {
+	opts := make([]connect.ClientOption, 0, len(c.opts)+2)
+	if md := lookupMethod(method); md != nil {
+		opts = append(opts, connect.WithSchema(md))
+		if mo, ok := md.Options().(*descriptorpb.MethodOptions); ok {
+			switch mo.GetIdempotencyLevel() {
+			case descriptorpb.MethodOptions_NO_SIDE_EFFECTS:
+				opts = append(opts, connect.WithIdempotency(connect.IdempotencyNoSideEffects))
+			case descriptorpb.MethodOptions_IDEMPOTENT:
+				opts = append(opts, connect.WithIdempotency(connect.IdempotencyIdempotent))
+			}
+		}
+	}
+	return append(opts, c.opts...)
+}
+
+// lookupMethod finds the descriptor of "/pkg.Service/Method".
+func lookupMethod(method string) protoreflect.MethodDescriptor {
+	name := strings.Replace(strings.TrimPrefix(method, "/"), "/", ".", 1)
+	d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(name))
+	if err != nil {
+		return nil
+	}
+	md, _ := d.(protoreflect.MethodDescriptor)
+	return md
+}
+
+func (c *ClientConn) unaryClient(method string, reply proto.Message) *unaryClient {
+	if uc, ok := c.unary.Load(method); ok {
+		return uc.(*unaryClient)
+	}
+	replyType := reply.ProtoReflect().Type()
+	opts := c.clientOptions(method)
+	opts = append(opts, connect.WithResponseInitializer(func(_ connect.Spec, m any) error {
+		if r, ok := m.(*replyMessage); ok {
+			r.msg = replyType.New().Interface()
+		}
+		return nil
+	}))
+	uc := &unaryClient{
+		client:    connect.NewClient[outMessage, replyMessage](c.httpClient, c.baseURL+method, opts...),
+		replyType: replyType,
+	}
+	actual, _ := c.unary.LoadOrStore(method, uc)
+	return actual.(*unaryClient)
+}
+
+// Invoke calls a unary method. Outgoing metadata in ctx is sent as request
+// headers; errors are status errors.
+func (c *ClientConn) Invoke(ctx context.Context, method string, args, reply any, opts ...grpc.CallOption) error {
+	req, err := asProto(args)
+	if err != nil {
+		return status.Error(codes.Internal, err.Error())
+	}
+	rep, err := asProto(reply)
+	if err != nil {
+		return status.Error(codes.Internal, err.Error())
+	}
+	uc := c.unaryClient(method, rep)
+	ctx, info := connect.NewClientContext(ctx)
+	if md, ok := metadata.FromOutgoingContext(ctx); ok {
+		metadataToHeader(md, info.RequestHeader())
+	}
+	res, err := uc.client.CallUnary(ctx, connect.NewRequest(&outMessage{msg: req}))
+	applyCallOptions(opts, info.ResponseHeader(), info.ResponseTrailer(), info.Peer())
+	if err != nil {
+		return toStatusError(err)
+	}
+	got := res.Msg.msg
+	proto.Reset(rep)
+	if got.ProtoReflect().Descriptor() == rep.ProtoReflect().Descriptor() {
+		proto.Merge(rep, got)
+		return nil
+	}
+	// The caller's reply type differs from the one seen first: go through
+	// the wire format.
+	data, err := proto.Marshal(got)
+	if err == nil {
+		err = proto.Unmarshal(data, rep)
+	}
+	if err != nil {
+		return status.Error(codes.Internal, err.Error())
+	}
+	return nil
+}
+
+// applyCallOptions fills the call options that report on a finished call.
+func applyCallOptions(opts []grpc.CallOption, header, trailer http.Header, p connect.Peer) {
+	for _, opt := range opts {
+		switch o := opt.(type) {
+		case grpc.HeaderCallOption:
+			if o.HeaderAddr != nil {
+				*o.HeaderAddr = headerToMetadata(header, nil)
+			}
+		case *grpc.HeaderCallOption:
+			if o.HeaderAddr != nil {
+				*o.HeaderAddr = headerToMetadata(header, nil)
+			}
+		case grpc.TrailerCallOption:
+			if o.TrailerAddr != nil {
+				*o.TrailerAddr = headerToMetadata(trailer, nil)
+			}
+		case *grpc.TrailerCallOption:
+			if o.TrailerAddr != nil {
+				*o.TrailerAddr = headerToMetadata(trailer, nil)
+			}
+		case grpc.PeerCallOption:
+			if o.PeerAddr != nil && p.Addr != "" {
+				*o.PeerAddr = peer.Peer{Addr: parseAddr(p.Addr)}
+			}
+		case *grpc.PeerCallOption:
+			if o.PeerAddr != nil && p.Addr != "" {
+				*o.PeerAddr = peer.Peer{Addr: parseAddr(p.Addr)}
+			}
+		}
+	}
+}
+
+func (c *ClientConn) streamClient(method string) *connect.Client[outMessage, outMessage] {
+	if sc, ok := c.streams.Load(method); ok {
+		return sc.(*connect.Client[outMessage, outMessage])
+	}
+	sc := connect.NewClient[outMessage, outMessage](c.httpClient, c.baseURL+method, c.clientOptions(method)...)
+	actual, _ := c.streams.LoadOrStore(method, sc)
+	return actual.(*connect.Client[outMessage, outMessage])
+}
+
+// NewStream starts a streaming call. Outgoing metadata in ctx is sent as
+// request headers. A server-streaming call is sent when the request is
+// closed with CloseSend, as generated clients do.
+func (c *ClientConn) NewStream(ctx context.Context, desc *grpc.StreamDesc, method string, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	client := c.streamClient(method)
+	ctx, info := connect.NewClientContext(ctx)
+	if md, ok := metadata.FromOutgoingContext(ctx); ok {
+		metadataToHeader(md, info.RequestHeader())
+	}
+	cs := &clientStream{
+		ctx:           ctx,
+		client:        client,
+		opts:          opts,
+		serverStreams: desc.ServerStreams,
+	}
+	var err error
+	switch {
+	case desc.ClientStreams && !desc.ServerStreams:
+		cs.conn, err = client.CallClientStream(ctx).Conn()
+	case desc.ServerStreams && !desc.ClientStreams:
+		cs.lazy = true // sent by CloseSend, with its one request
+		return cs, nil
+	default:
+		cs.conn, err = client.CallBidiStream(ctx).Conn()
+	}
+	if err != nil {
+		return nil, toStatusError(err)
+	}
+	// Send the request headers now, as grpc-go does.
+	if err := cs.conn.Send(nil); err != nil && !errors.Is(err, io.EOF) {
+		return nil, toStatusError(err)
+	}
+	return cs, nil
+}
+
+// clientStream is the grpc.ClientStream of a streaming call.
+type clientStream struct {
+	ctx           context.Context
+	client        *connect.Client[outMessage, outMessage]
+	conn          connect.StreamingClientConn
+	opts          []grpc.CallOption
+	serverStreams bool
+
+	// lazy server-streaming calls start in CloseSend.
+	lazy     bool
+	request  proto.Message
+	startErr error
+
+	finished bool
+}
+
+func (s *clientStream) start() error {
+	if s.conn != nil || s.startErr != nil {
+		return s.startErr
+	}
+	if s.request == nil {
+		s.startErr = status.Error(codes.Internal, "polyrpc: server-streaming call has no request message")
+		return s.startErr
+	}
+	stream, err := s.client.CallServerStream(s.ctx, connect.NewRequest(&outMessage{msg: s.request}))
+	if err == nil {
+		s.conn, err = stream.Conn()
+	}
+	if err != nil {
+		s.startErr = toStatusError(err)
+		s.finish()
+	}
+	return s.startErr
+}
+
+func (s *clientStream) Context() context.Context { return s.ctx }
+
+func (s *clientStream) Header() (metadata.MD, error) {
+	if s.lazy {
+		if err := s.start(); err != nil {
+			return nil, err
+		}
+	}
+	return headerToMetadata(s.conn.ResponseHeader(), nil), nil
+}
+
+func (s *clientStream) Trailer() metadata.MD {
+	if s.conn == nil {
+		return nil
+	}
+	return headerToMetadata(s.conn.ResponseTrailer(), nil)
+}
+
+func (s *clientStream) SendMsg(m any) error {
+	msg, err := asProto(m)
+	if err != nil {
+		return status.Error(codes.Internal, err.Error())
+	}
+	if s.lazy {
+		if s.request != nil || s.conn != nil {
+			return status.Error(codes.Internal, "polyrpc: server-streaming call sends one request message")
+		}
+		s.request = msg
+		return nil
+	}
+	if err := s.conn.Send(msg); err != nil {
+		if errors.Is(err, io.EOF) {
+			return io.EOF
+		}
+		return toStatusError(err)
+	}
+	return nil
+}
+
+func (s *clientStream) CloseSend() error {
+	if s.lazy {
+		// An error surfaces in RecvMsg, as with grpc-go.
+		_ = s.start()
+		return nil
+	}
+	if err := s.conn.CloseRequest(); err != nil && !errors.Is(err, io.EOF) {
+		return toStatusError(err)
+	}
+	return nil
+}
+
+func (s *clientStream) RecvMsg(m any) error {
+	if s.lazy {
+		if err := s.start(); err != nil {
+			return err
+		}
+	}
+	msg, err := asProto(m)
+	if err != nil {
+		return status.Error(codes.Internal, err.Error())
+	}
+	if err := s.conn.Receive(msg); err != nil {
+		return s.end(err)
+	}
+	if !s.serverStreams {
+		// A client-streaming call has one response: expect the end of the
+		// stream, so that the trailers are in and errors are seen.
+		err := s.conn.Receive(msg.ProtoReflect().Type().New().Interface())
+		if err == nil {
+			return s.end(status.Error(codes.Internal, "cardinality violation: expected <EOF> for non server-streaming RPCs, but received another message"))
+		}
+		if !errors.Is(err, io.EOF) {
+			return s.end(err)
+		}
+		_ = s.end(io.EOF)
+	}
+	return nil
+}
+
+// end finishes the call after err, returning the error RecvMsg reports.
+func (s *clientStream) end(err error) error {
+	s.finish()
+	if errors.Is(err, io.EOF) {
+		return io.EOF
+	}
+	return toStatusError(err)
+}
+
+func (s *clientStream) finish() {
+	if s.finished {
+		return
+	}
+	s.finished = true
+	if s.conn == nil {
+		applyCallOptions(s.opts, nil, nil, connect.Peer{})
+		return
+	}
+	_ = s.conn.CloseResponse()
+	applyCallOptions(s.opts, s.conn.ResponseHeader(), s.conn.ResponseTrailer(), s.conn.Peer())
+}

@@ -1,0 +1,192 @@
+package polyrpc
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"connectrpc.com/connect"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/protoadapt"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/runtime/protoimpl"
+)
+
+const (
+	codecNameProto           = "proto"
+	codecNameJSON            = "json"
+	codecNameJSONCharsetUTF8 = "json; charset=utf-8"
+)
+
+// inMessage holds a received message that has not been decoded yet. A
+// grpc-go method handler decodes it later, through the dec function it is
+// given, into a message of the type it chooses. The bytes are copied: connect
+// reuses its read buffers.
+type inMessage struct {
+	data  []byte
+	codec messageCodec
+	set   bool
+}
+
+// decode unmarshals the received bytes into m.
+func (in *inMessage) decode(m any) error {
+	msg, err := asProto(m)
+	if err != nil {
+		return err
+	}
+	if !in.set {
+		// connect does not call the codec for an empty enveloped message: the
+		// zero value is the message.
+		proto.Reset(msg)
+		return nil
+	}
+	return in.codec.unmarshal(in.data, msg)
+}
+
+// outMessage carries a message to be sent. It implements proto.Message by
+// delegating to the message it carries, so that any protobuf codec can
+// marshal it, not only polyrpc's.
+type outMessage struct {
+	msg proto.Message
+}
+
+func (o *outMessage) ProtoReflect() protoreflect.Message { return o.msg.ProtoReflect() }
+
+// asProto returns m as a protobuf API v2 message. Messages generated for the
+// older github.com/golang/protobuf API are wrapped.
+func asProto(m any) (proto.Message, error) {
+	switch m := m.(type) {
+	case *outMessage:
+		return m.msg, nil
+	case proto.Message:
+		return m, nil
+	case protoadapt.MessageV1:
+		return protoimpl.X.ProtoMessageV2Of(m), nil
+	case nil:
+		return nil, errors.New("polyrpc: nil message")
+	default:
+		return nil, fmt.Errorf("polyrpc: %T is not a protobuf message", m)
+	}
+}
+
+// messageCodec is a connect.Codec that also understands inMessage and
+// outMessage. Its wire behaviour mirrors connect-go's own codecs.
+type messageCodec interface {
+	connect.Codec
+	unmarshal(data []byte, m proto.Message) error
+}
+
+func newCodecOptions() []connect.HandlerOption {
+	return []connect.HandlerOption{
+		connect.WithCodec(protoCodec{}),
+		connect.WithCodec(jsonCodec{name: codecNameJSON}),
+		connect.WithCodec(jsonCodec{name: codecNameJSONCharsetUTF8}),
+	}
+}
+
+// unmarshalInto stores data in an inMessage, or decodes it into a message.
+func unmarshalInto(c messageCodec, data []byte, m any) error {
+	if in, ok := m.(*inMessage); ok {
+		in.data = append(in.data[:0], data...)
+		in.codec = c
+		in.set = true
+		return nil
+	}
+	msg, err := asProto(m)
+	if err != nil {
+		return err
+	}
+	return c.unmarshal(data, msg)
+}
+
+type protoCodec struct{}
+
+func (protoCodec) Name() string { return codecNameProto }
+
+func (protoCodec) Marshal(m any) ([]byte, error) {
+	msg, err := asProto(m)
+	if err != nil {
+		return nil, err
+	}
+	return proto.Marshal(msg)
+}
+
+func (protoCodec) MarshalAppend(dst []byte, m any) ([]byte, error) {
+	msg, err := asProto(m)
+	if err != nil {
+		return nil, err
+	}
+	return proto.MarshalOptions{}.MarshalAppend(dst, msg)
+}
+
+func (protoCodec) MarshalStable(m any) ([]byte, error) {
+	msg, err := asProto(m)
+	if err != nil {
+		return nil, err
+	}
+	return proto.MarshalOptions{Deterministic: true}.Marshal(msg)
+}
+
+func (protoCodec) IsBinary() bool { return true }
+
+func (c protoCodec) Unmarshal(data []byte, m any) error { return unmarshalInto(c, data, m) }
+
+func (protoCodec) unmarshal(data []byte, m proto.Message) error {
+	if err := proto.Unmarshal(data, m); err != nil {
+		return fmt.Errorf("unmarshal into %T: %w", m, err)
+	}
+	return nil
+}
+
+type jsonCodec struct {
+	name string
+}
+
+func (c jsonCodec) Name() string { return c.name }
+
+func (jsonCodec) Marshal(m any) ([]byte, error) {
+	msg, err := asProto(m)
+	if err != nil {
+		return nil, err
+	}
+	return protojson.MarshalOptions{}.Marshal(msg)
+}
+
+func (jsonCodec) MarshalAppend(dst []byte, m any) ([]byte, error) {
+	msg, err := asProto(m)
+	if err != nil {
+		return nil, err
+	}
+	return protojson.MarshalOptions{}.MarshalAppend(dst, msg)
+}
+
+func (c jsonCodec) MarshalStable(m any) ([]byte, error) {
+	// protojson output has no stable whitespace; compact it.
+	data, err := c.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	compacted := bytes.NewBuffer(data[:0])
+	if err := json.Compact(compacted, data); err != nil {
+		return nil, err
+	}
+	return compacted.Bytes(), nil
+}
+
+func (jsonCodec) IsBinary() bool { return false }
+
+func (c jsonCodec) Unmarshal(data []byte, m any) error { return unmarshalInto(c, data, m) }
+
+func (jsonCodec) unmarshal(data []byte, m proto.Message) error {
+	if len(data) == 0 {
+		return errors.New("zero-length payload is not a valid JSON object")
+	}
+	// Like connect-go, discard unknown fields so that clients and servers need
+	// not use exactly the same version of the schema.
+	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(data, m); err != nil {
+		return fmt.Errorf("unmarshal into %T: %w", m, err)
+	}
+	return nil
+}

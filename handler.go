@@ -1,0 +1,435 @@
+package polyrpc
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+
+	"connectrpc.com/connect"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/descriptorpb"
+)
+
+// NewHandler returns the path prefix ("/package.Service/") and an
+// http.Handler serving every method of a grpc-go service description over
+// the Connect, gRPC and gRPC-Web protocols. impl is the service
+// implementation, as passed to grpc.Server.RegisterService.
+//
+// Generated NewXxxHandler functions call NewHandler. opts are connect-go
+// handler options, plus [ChainUnaryInterceptor] and [ChainStreamInterceptor]
+// for grpc-go interceptors.
+func NewHandler(desc *grpc.ServiceDesc, impl any, opts ...connect.HandlerOption) (string, http.Handler) {
+	handlerOpts, is := splitOptions(opts)
+	svc := newService(desc, impl, handlerOpts, is)
+	return svc.prefix, svc
+}
+
+// service serves the methods of one grpc-go service description. It is the
+// translation layer shared by NewHandler and Server.
+type service struct {
+	name          string
+	prefix        string
+	routes        map[string]*connect.Handler
+	unimplemented *connect.ErrorWriter
+}
+
+func newService(desc *grpc.ServiceDesc, impl any, opts []connect.HandlerOption, is interceptors) *service {
+	svc := &service{
+		name:   desc.ServiceName,
+		prefix: "/" + desc.ServiceName + "/",
+		routes: make(map[string]*connect.Handler, len(desc.Methods)+len(desc.Streams)),
+	}
+	// polyrpc's codecs go last: they must win over the defaults, since the
+	// handlers below are instantiated with polyrpc's message wrappers.
+	base := make([]connect.HandlerOption, 0, len(opts)+3)
+	base = append(base, opts...)
+	base = append(base, newCodecOptions()...)
+	svc.unimplemented = connect.NewErrorWriter(base...)
+
+	schema := lookupService(desc)
+	unaryInterceptor := is.chainUnary()
+	streamInterceptor := is.chainStream()
+	for i := range desc.Methods {
+		md := desc.Methods[i]
+		procedure := svc.prefix + md.MethodName
+		m := &unaryMethod{impl: impl, handler: md.Handler, method: procedure, interceptor: unaryInterceptor}
+		svc.routes[procedure] = connect.NewUnaryHandler(procedure, m.serve, methodOptions(schema, md.MethodName, base)...)
+	}
+	for i := range desc.Streams {
+		sd := desc.Streams[i]
+		procedure := svc.prefix + sd.StreamName
+		m := &streamMethod{
+			impl:        impl,
+			handler:     sd.Handler,
+			interceptor: streamInterceptor,
+			info: &grpc.StreamServerInfo{
+				FullMethod:     procedure,
+				IsClientStream: sd.ClientStreams,
+				IsServerStream: sd.ServerStreams,
+			},
+		}
+		opts := methodOptions(schema, sd.StreamName, base)
+		var h *connect.Handler
+		switch {
+		case sd.ClientStreams && sd.ServerStreams:
+			h = connect.NewBidiStreamHandler(procedure, m.serveBidi, opts...)
+		case sd.ClientStreams:
+			h = connect.NewClientStreamHandler(procedure, m.serveClientStream, opts...)
+		case sd.ServerStreams:
+			h = connect.NewServerStreamHandler(procedure, m.serveServerStream, opts...)
+		default:
+			// A StreamDesc that streams in neither direction is served as
+			// grpc-go serves it: as a stream of one message each way.
+			h = connect.NewBidiStreamHandler(procedure, m.serveBidi, opts...)
+		}
+		svc.routes[procedure] = h
+	}
+	return svc
+}
+
+// ServeHTTP routes a request to its method.
+func (s *service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h, ok := s.routes[r.URL.Path]
+	if !ok {
+		method := r.URL.Path
+		if len(method) > len(s.prefix) && method[:len(s.prefix)] == s.prefix {
+			method = method[len(s.prefix):]
+		}
+		writeUnimplemented(s.unimplemented, w, r, fmt.Sprintf("unknown method %s for service %s", method, s.name))
+		return
+	}
+	if r.TLS != nil {
+		r = r.WithContext(context.WithValue(r.Context(), tlsStateKey{}, r.TLS))
+	}
+	h.ServeHTTP(w, r)
+}
+
+func writeUnimplemented(ew *connect.ErrorWriter, w http.ResponseWriter, r *http.Request, msg string) {
+	_ = ew.Write(w, r, connect.NewError(connect.CodeUnimplemented, errors.New(msg)))
+}
+
+type tlsStateKey struct{}
+
+// lookupService finds the descriptor of a service in the global registry,
+// by name or through the file path in the description's Metadata.
+func lookupService(desc *grpc.ServiceDesc) protoreflect.ServiceDescriptor {
+	name := protoreflect.FullName(desc.ServiceName)
+	if d, err := protoregistry.GlobalFiles.FindDescriptorByName(name); err == nil {
+		if sd, ok := d.(protoreflect.ServiceDescriptor); ok {
+			return sd
+		}
+	}
+	if path, ok := desc.Metadata.(string); ok && path != "" {
+		if fd, err := protoregistry.GlobalFiles.FindFileByPath(path); err == nil {
+			if sd := fd.Services().ByName(name.Name()); sd != nil && sd.FullName() == name {
+				return sd
+			}
+		}
+	}
+	return nil
+}
+
+// methodOptions adds the method's schema and idempotency level, when the
+// descriptor is known, in front of the other options.
+func methodOptions(sd protoreflect.ServiceDescriptor, method string, base []connect.HandlerOption) []connect.HandlerOption {
+	if sd == nil {
+		return base
+	}
+	md := sd.Methods().ByName(protoreflect.Name(method))
+	if md == nil {
+		return base
+	}
+	opts := make([]connect.HandlerOption, 0, len(base)+2)
+	opts = append(opts, connect.WithSchema(md))
+	if mo, ok := md.Options().(*descriptorpb.MethodOptions); ok {
+		switch mo.GetIdempotencyLevel() {
+		case descriptorpb.MethodOptions_NO_SIDE_EFFECTS:
+			opts = append(opts, connect.WithIdempotency(connect.IdempotencyNoSideEffects))
+		case descriptorpb.MethodOptions_IDEMPOTENT:
+			opts = append(opts, connect.WithIdempotency(connect.IdempotencyIdempotent))
+		}
+	}
+	return append(opts, base...)
+}
+
+// newHandlerContext adds what a grpc-go handler finds in its context:
+// incoming metadata, the peer and the server transport stream.
+func newHandlerContext(ctx context.Context, header http.Header, p connect.Peer, st grpc.ServerTransportStream) context.Context {
+	ctx = metadata.NewIncomingContext(ctx, incomingMetadata(header))
+	state, _ := ctx.Value(tlsStateKey{}).(*tls.ConnectionState)
+	local, _ := ctx.Value(http.LocalAddrContextKey).(net.Addr)
+	ctx = peer.NewContext(ctx, newPeer(p, state, local))
+	return grpc.NewContextWithServerTransportStream(ctx, st)
+}
+
+var errHeaderSent = status.Error(codes.Internal, "transport: SendHeader called multiple times")
+
+// unaryMethod adapts a grpc.MethodDesc handler to a connect unary handler.
+type unaryMethod struct {
+	impl        any
+	handler     grpc.MethodHandler
+	method      string
+	interceptor grpc.UnaryServerInterceptor
+}
+
+func (m *unaryMethod) serve(ctx context.Context, req *connect.Request[inMessage]) (*connect.Response[outMessage], error) {
+	st := &unaryTransport{method: m.method}
+	if info, ok := connect.CallInfoForHandlerContext(ctx); ok {
+		st.info = info
+	}
+	ctx = newHandlerContext(ctx, req.Header(), req.Peer(), st)
+	res, err := m.handler(m.impl, ctx, req.Msg.decodeRequest, m.interceptor)
+	if err != nil {
+		err = toConnectError(err)
+		if ce, ok := err.(*connect.Error); ok && st.info == nil {
+			metadataToHeader(st.header, ce.Meta())
+			metadataToHeader(st.trailer, ce.Meta())
+		}
+		return nil, err
+	}
+	resp, err := newResponse(res)
+	if err != nil {
+		return nil, err
+	}
+	if st.info == nil {
+		// Without call info in the context, metadata travels with the response.
+		metadataToHeader(st.header, resp.Header())
+		metadataToHeader(st.trailer, resp.Trailer())
+	}
+	return resp, nil
+}
+
+func newResponse(res any) (*connect.Response[outMessage], error) {
+	msg, err := asProto(res)
+	if err != nil {
+		return nil, connect.NewError(connect.CodeInternal, err)
+	}
+	return connect.NewResponse(&outMessage{msg: msg}), nil
+}
+
+// decodeRequest is the dec function given to a grpc-go method handler: a
+// request that cannot be decoded is the caller's fault.
+func (in *inMessage) decodeRequest(m any) error {
+	if err := in.decode(m); err != nil {
+		return status.Error(codes.InvalidArgument, "unmarshal message: "+err.Error())
+	}
+	return nil
+}
+
+// unaryTransport is the grpc.ServerTransportStream of a unary call: metadata
+// set by the handler goes into the response headers and trailers that
+// connect sends, also when the handler fails.
+type unaryTransport struct {
+	method     string
+	info       connect.CallInfo
+	mu         sync.Mutex
+	headerSent bool
+	header     metadata.MD // only without call info
+	trailer    metadata.MD // only without call info
+}
+
+func (t *unaryTransport) Method() string { return t.method }
+
+func (t *unaryTransport) SetHeader(md metadata.MD) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.headerSent {
+		return errHeaderSent
+	}
+	t.setHeaderLocked(md)
+	return nil
+}
+
+func (t *unaryTransport) setHeaderLocked(md metadata.MD) {
+	if len(md) == 0 {
+		return
+	}
+	if t.info != nil {
+		metadataToHeader(md, t.info.ResponseHeader())
+		return
+	}
+	t.header = metadata.Join(t.header, md)
+}
+
+func (t *unaryTransport) SendHeader(md metadata.MD) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.headerSent {
+		return errHeaderSent
+	}
+	t.setHeaderLocked(md)
+	t.headerSent = true
+	return nil
+}
+
+func (t *unaryTransport) SetTrailer(md metadata.MD) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(md) == 0 {
+		return nil
+	}
+	if t.info != nil {
+		metadataToHeader(md, t.info.ResponseTrailer())
+		return nil
+	}
+	t.trailer = metadata.Join(t.trailer, md)
+	return nil
+}
+
+// streamMethod adapts a grpc.StreamDesc handler to connect stream handlers.
+type streamMethod struct {
+	impl        any
+	handler     grpc.StreamHandler
+	interceptor grpc.StreamServerInterceptor
+	info        *grpc.StreamServerInfo
+}
+
+func (m *streamMethod) run(ctx context.Context, ss *serverStream, header http.Header, p connect.Peer) error {
+	ss.ctx = newHandlerContext(ctx, header, p, &streamTransport{ss})
+	var err error
+	if m.interceptor != nil {
+		err = m.interceptor(m.impl, ss, m.info, m.handler)
+	} else {
+		err = m.handler(m.impl, ss)
+	}
+	return toConnectError(err)
+}
+
+func (m *streamMethod) serveClientStream(ctx context.Context, cs *connect.ClientStream[inMessage]) (*connect.Response[outMessage], error) {
+	conn := cs.Conn()
+	ss := &serverStream{conn: conn, method: m.info.FullMethod, unaryResponse: true}
+	if err := m.run(ctx, ss, conn.RequestHeader(), conn.Peer()); err != nil {
+		return nil, err
+	}
+	if ss.response == nil {
+		return nil, connect.NewError(connect.CodeInternal, errors.New("polyrpc: client-streaming handler returned without sending a response"))
+	}
+	return connect.NewResponse(&outMessage{msg: ss.response}), nil
+}
+
+func (m *streamMethod) serveServerStream(ctx context.Context, req *connect.Request[inMessage], stream *connect.ServerStream[outMessage]) error {
+	ss := &serverStream{conn: stream.Conn(), method: m.info.FullMethod, first: req.Msg}
+	return m.run(ctx, ss, req.Header(), req.Peer())
+}
+
+func (m *streamMethod) serveBidi(ctx context.Context, stream *connect.BidiStream[inMessage, outMessage]) error {
+	conn := stream.Conn()
+	ss := &serverStream{conn: conn, method: m.info.FullMethod}
+	return m.run(ctx, ss, conn.RequestHeader(), conn.Peer())
+}
+
+// serverStream is the grpc.ServerStream given to grpc-go stream handlers.
+type serverStream struct {
+	ctx    context.Context
+	conn   connect.StreamingHandlerConn
+	method string
+	// first is the request of a server-streaming call, already received.
+	first     *inMessage
+	firstRead bool
+	// unaryResponse is set for client streaming: the one response is sent
+	// when the handler returns.
+	unaryResponse bool
+	response      proto.Message
+
+	mu         sync.Mutex
+	headerSent bool
+}
+
+var _ grpc.ServerStream = (*serverStream)(nil)
+
+func (s *serverStream) Context() context.Context { return s.ctx }
+
+func (s *serverStream) SetHeader(md metadata.MD) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.headerSent {
+		return errHeaderSent
+	}
+	metadataToHeader(md, s.conn.ResponseHeader())
+	return nil
+}
+
+func (s *serverStream) SendHeader(md metadata.MD) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.headerSent {
+		return errHeaderSent
+	}
+	metadataToHeader(md, s.conn.ResponseHeader())
+	s.headerSent = true
+	if s.unaryResponse {
+		// The Connect protocol sends the headers of a client-streaming call
+		// together with its response.
+		return nil
+	}
+	// Sending no message flushes the headers.
+	return toStatusError(s.conn.Send(nil))
+}
+
+func (s *serverStream) SetTrailer(md metadata.MD) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	metadataToHeader(md, s.conn.ResponseTrailer())
+}
+
+func (s *serverStream) SendMsg(m any) error {
+	msg, err := asProto(m)
+	if err != nil {
+		return status.Error(codes.Internal, err.Error())
+	}
+	s.mu.Lock()
+	s.headerSent = true
+	s.mu.Unlock()
+	if s.unaryResponse {
+		if s.response != nil {
+			return status.Error(codes.Internal, "polyrpc: client-streaming handler sent more than one response")
+		}
+		s.response = msg
+		return nil
+	}
+	return toStatusError(s.conn.Send(msg))
+}
+
+func (s *serverStream) RecvMsg(m any) error {
+	if s.first != nil {
+		if s.firstRead {
+			return io.EOF
+		}
+		s.firstRead = true
+		return s.first.decodeRequest(m)
+	}
+	if err := s.conn.Receive(m); err != nil {
+		if errors.Is(err, io.EOF) {
+			return io.EOF
+		}
+		return toStatusError(err)
+	}
+	return nil
+}
+
+// streamTransport is the grpc.ServerTransportStream of a streaming call, so
+// that grpc.SetHeader, grpc.SendHeader and grpc.SetTrailer work on the
+// stream's context too.
+type streamTransport struct {
+	s *serverStream
+}
+
+func (t *streamTransport) Method() string                  { return t.s.method }
+func (t *streamTransport) SetHeader(md metadata.MD) error  { return t.s.SetHeader(md) }
+func (t *streamTransport) SendHeader(md metadata.MD) error { return t.s.SendHeader(md) }
+func (t *streamTransport) SetTrailer(md metadata.MD) error {
+	t.s.SetTrailer(md)
+	return nil
+}

@@ -1,0 +1,126 @@
+package polyrpc
+
+import (
+	"log"
+	"net/http"
+	"reflect"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"connectrpc.com/connect"
+	"google.golang.org/grpc"
+)
+
+// Server serves grpc-go services over the Connect, gRPC and gRPC-Web
+// protocols through net/http. It is a grpc.ServiceRegistrar, so generated
+// RegisterXxxServer functions, grpc-go's health service and server reflection
+// register on it as they do on a grpc.Server.
+//
+//	s := polyrpc.NewServer()
+//	pb.RegisterGreeterServer(s, &greeter{})
+//	http.ListenAndServe(addr, s)
+//
+// Services may be registered at any time, also while the Server is serving.
+type Server struct {
+	config        serverConfig
+	unimplemented *connect.ErrorWriter
+
+	mu       sync.Mutex // serializes registrations
+	services atomic.Pointer[map[string]*registered]
+}
+
+type registered struct {
+	svc  *service
+	info grpc.ServiceInfo
+}
+
+var _ grpc.ServiceRegistrar = (*Server)(nil)
+
+// NewServer returns a Server with no services.
+func NewServer(opts ...ServerOption) *Server {
+	s := &Server{}
+	for _, opt := range opts {
+		opt.applyToServer(&s.config)
+	}
+	ewOpts := append(append([]connect.HandlerOption{}, s.config.handlerOptions...), newCodecOptions()...)
+	s.unimplemented = connect.NewErrorWriter(ewOpts...)
+	empty := map[string]*registered{}
+	s.services.Store(&empty)
+	return s
+}
+
+// RegisterService registers a service and its implementation. It is called
+// by generated RegisterXxxServer functions. Like grpc.Server, it exits the
+// program through log.Fatalf if impl does not implement the service's
+// handler type or if the service name is already registered.
+func (s *Server) RegisterService(desc *grpc.ServiceDesc, impl any) {
+	if impl != nil && desc.HandlerType != nil {
+		ht := reflect.TypeOf(desc.HandlerType).Elem()
+		st := reflect.TypeOf(impl)
+		if !st.Implements(ht) {
+			log.Fatalf("polyrpc: Server.RegisterService found the handler of type %v that does not satisfy %v", st, ht)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := *s.services.Load()
+	if _, ok := old[desc.ServiceName]; ok {
+		log.Fatalf("polyrpc: Server.RegisterService found duplicate service registration for %q", desc.ServiceName)
+	}
+	next := make(map[string]*registered, len(old)+1)
+	for k, v := range old {
+		next[k] = v
+	}
+	next[desc.ServiceName] = &registered{
+		svc:  newService(desc, impl, s.config.handlerOptions, s.config.interceptors),
+		info: serviceInfo(desc),
+	}
+	s.services.Store(&next)
+}
+
+func serviceInfo(desc *grpc.ServiceDesc) grpc.ServiceInfo {
+	methods := make([]grpc.MethodInfo, 0, len(desc.Methods)+len(desc.Streams))
+	for _, m := range desc.Methods {
+		methods = append(methods, grpc.MethodInfo{Name: m.MethodName})
+	}
+	for _, sd := range desc.Streams {
+		methods = append(methods, grpc.MethodInfo{
+			Name:           sd.StreamName,
+			IsClientStream: sd.ClientStreams,
+			IsServerStream: sd.ServerStreams,
+		})
+	}
+	return grpc.ServiceInfo{Methods: methods, Metadata: desc.Metadata}
+}
+
+// GetServiceInfo returns the registered services, keyed by full service
+// name, as grpc.Server.GetServiceInfo does. Server reflection uses it.
+func (s *Server) GetServiceInfo() map[string]grpc.ServiceInfo {
+	services := *s.services.Load()
+	infos := make(map[string]grpc.ServiceInfo, len(services))
+	for name, r := range services {
+		infos[name] = r.info
+	}
+	return infos
+}
+
+// ServeHTTP serves a call to a registered service. Calls to unknown
+// services or methods fail with Unimplemented in the caller's protocol.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	name := serviceName(r.URL.Path)
+	if reg, ok := (*s.services.Load())[name]; ok {
+		reg.svc.ServeHTTP(w, r)
+		return
+	}
+	writeUnimplemented(s.unimplemented, w, r, "unknown service "+name)
+}
+
+// serviceName returns "pkg.Service" for the path "/pkg.Service/Method".
+func serviceName(path string) string {
+	path = strings.TrimPrefix(path, "/")
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		return path[:i]
+	}
+	return path
+}
