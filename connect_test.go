@@ -326,4 +326,3 @@ func testBidi(t *testing.T, c *testClients) {
 	_ = stream.CloseRequest()
 	_ = stream.CloseResponse()
 }
-

@@ -80,4 +80,3 @@ func toStatusError(err error) error {
 }
 
 const typeURLPrefix = "type.googleapis.com/"
-
