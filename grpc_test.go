@@ -330,4 +330,3 @@ func testUnknown(t *testing.T, cc grpc.ClientConnInterface) {
 		t.Errorf("unknown stream: %v, want Unimplemented", err)
 	}
 }
-
