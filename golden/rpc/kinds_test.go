@@ -115,7 +115,7 @@ func (echoServer) BidiStream(stream grpc.BidiStreamingServer[kindsv1.EchoRequest
 }
 
 var kindsService = service{
-	handler:  func() (string, http.Handler) { return kindsv1.NewEchoServiceHandler(echoServer{}) },
+	mount:    func(mux *http.ServeMux) { mux.Handle(kindsv1.NewEchoServiceHandler(echoServer{})) },
 	register: func(s grpc.ServiceRegistrar) { kindsv1.RegisterEchoServiceServer(s, echoServer{}) },
 	exercise: exerciseKinds,
 }

@@ -28,10 +28,10 @@ type exercise func(t *testing.T, ctx context.Context, cc grpc.ClientConnInterfac
 
 // service is one golden service under test.
 type service struct {
-	// handler is the generated NewXxxHandler applied to an implementation.
-	handler func() (string, http.Handler)
-	// register is the generated RegisterXxxServer applied to the same
-	// implementation.
+	// mount registers the handlers of generated NewXxxHandler functions.
+	mount func(*http.ServeMux)
+	// register calls the generated RegisterXxxServer functions with the same
+	// implementations.
 	register func(grpc.ServiceRegistrar)
 	exercise exercise
 }
@@ -67,7 +67,7 @@ func runService(t *testing.T, s service) {
 			for _, c := range codecs {
 				t.Run(fmt.Sprintf("%s/%s/%s", p.name, c.name, tr), func(t *testing.T) {
 					mux := http.NewServeMux()
-					mux.Handle(s.handler())
+					s.mount(mux)
 					url, client := rpctest.Start(t, mux, tr)
 					opts := append(append([]connect.ClientOption{}, p.opts...), c.opts...)
 					s.exercise(t, testContext(t), polyrpc.NewClientConn(client, url, opts...), tr.HTTP2())
@@ -77,7 +77,7 @@ func runService(t *testing.T, s service) {
 	}
 	t.Run("grpc-go client/h2c", func(t *testing.T) {
 		mux := http.NewServeMux()
-		mux.Handle(s.handler())
+		s.mount(mux)
 		url, _ := rpctest.Start(t, mux, rpctest.H2C)
 		conn, err := grpc.NewClient("passthrough:///"+strings.TrimPrefix(url, "http://"),
 			grpc.WithTransportCredentials(insecure.NewCredentials()))
