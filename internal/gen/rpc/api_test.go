@@ -170,6 +170,7 @@ func exportedAPI(t *testing.T, name string, src []byte, qualifier string) map[st
 	if err != nil {
 		t.Fatal(err)
 	}
+	dropParameterNames(f)
 	print := func(n ast.Node) string { return printNode(t, fset, n, qualifier) }
 	value := func(n ast.Node) string { return printNode(t, fset, n, "") }
 	api := map[string]string{}
@@ -275,4 +276,28 @@ func printNode(t *testing.T, fset *token.FileSet, n ast.Node, qualifier string) 
 		s = strings.ReplaceAll(s, qualifier+".", "")
 	}
 	return s
+}
+
+// dropParameterNames removes the names of parameters and results, which are
+// not part of a Go type.
+func dropParameterNames(f *ast.File) {
+	unname := func(fl *ast.FieldList) {
+		if fl == nil {
+			return
+		}
+		var out []*ast.Field
+		for _, field := range fl.List {
+			for range max(1, len(field.Names)) {
+				out = append(out, &ast.Field{Type: field.Type})
+			}
+		}
+		fl.List = out
+	}
+	ast.Inspect(f, func(n ast.Node) bool {
+		if ft, ok := n.(*ast.FuncType); ok {
+			unname(ft.Params)
+			unname(ft.Results)
+		}
+		return true
+	})
 }

@@ -33,6 +33,49 @@ type emitter struct {
 	g    *protogen.GeneratedFile
 	file *protogen.File
 	opts Options
+	v    locals
+}
+
+// locals are the names of parameters and local variables in generated
+// functions. They are protoc-gen-go-grpc's names, unless the file imports a
+// message package under the same name: a local variable would then shadow
+// the package, so the name gets a trailing underscore.
+type locals struct {
+	ctx, in, opts, cOpts, out, err, stream, x, c string
+	srv, dec, interceptor, info, handler, req, m string
+}
+
+func newLocals(taken map[string]bool) locals {
+	pick := func(name string) string {
+		for taken[name] {
+			name += "_"
+		}
+		return name
+	}
+	return locals{
+		ctx: pick("ctx"), in: pick("in"), opts: pick("opts"), cOpts: pick("cOpts"), out: pick("out"),
+		err: pick("err"), stream: pick("stream"), x: pick("x"), c: pick("c"),
+		srv: pick("srv"), dec: pick("dec"), interceptor: pick("interceptor"), info: pick("info"),
+		handler: pick("handler"), req: pick("req"), m: pick("m"),
+	}
+}
+
+// importedNames qualifies the message types of every method, in the order
+// protoc-gen-go-grpc first refers to them (so that import names match its
+// output), and returns the package names used for them.
+func importedNames(g *protogen.GeneratedFile, file *protogen.File) map[string]bool {
+	taken := map[string]bool{}
+	for _, s := range file.Services {
+		for _, m := range s.Methods {
+			for _, id := range []protogen.GoIdent{m.Input.GoIdent, m.Output.GoIdent} {
+				q := g.QualifiedGoIdent(id)
+				if i := strings.LastIndexByte(q, '.'); i >= 0 {
+					taken[q[:i]] = true
+				}
+			}
+		}
+	}
+	return taken
 }
 
 func (e *emitter) emitFile() {
@@ -58,6 +101,8 @@ func (e *emitter) emitFile() {
 	g.P("const _ = ", polyrpcPackage.Ident("SupportPackageIsVersion1"))
 	g.P("const _ = ", connectPackage.Ident("IsAtLeastVersion1_13_0"))
 	g.P()
+	g.QualifiedGoIdent(contextPackage.Ident("Context"))
+	e.v = newLocals(importedNames(g, file))
 	for _, s := range file.Services {
 		e.service(s)
 	}
@@ -102,7 +147,7 @@ func (e *emitter) service(s *protogen.Service) {
 		if methodDeprecated(m) {
 			g.P(deprecationComment)
 		}
-		g.P(m.Comments.Leading, clientSignature(g, m))
+		g.P(m.Comments.Leading, e.clientSignature(m))
 	}
 	g.P("}")
 	g.P()
@@ -146,7 +191,7 @@ func (e *emitter) service(s *protogen.Service) {
 		if methodDeprecated(m) {
 			g.P(deprecationComment)
 		}
-		g.P(m.Comments.Leading, serverSignature(g, m))
+		g.P(m.Comments.Leading, e.serverSignature(m))
 	}
 	if e.opts.RequireUnimplementedServers {
 		g.P(n.MustEmbed, "()")
@@ -167,7 +212,7 @@ func (e *emitter) service(s *protogen.Service) {
 		if !isStreaming(m) {
 			nilArg = "nil, "
 		}
-		g.P("func (", n.Unimplemented, ") ", serverSignature(g, m), " {")
+		g.P("func (", n.Unimplemented, ") ", e.serverSignature(m), " {")
 		g.P("return ", nilArg, statusPackage.Ident("Error"), "(", codesPackage.Ident("Unimplemented"), ", ", strconv.Quote("method "+m.GoName+" not implemented"), ")")
 		g.P("}")
 	}
@@ -210,38 +255,38 @@ func (e *emitter) service(s *protogen.Service) {
 }
 
 func (e *emitter) clientMethod(n serviceNames, m *protogen.Method, index int) {
-	g := e.g
+	g, v := e.g, e.v
 	mn := newMethodNames(m)
 	if methodDeprecated(m) {
 		g.P(deprecationComment)
 	}
-	g.P("func (c *", n.ClientImpl, ") ", clientSignature(g, m), " {")
-	g.P("cOpts := append([]", grpcPackage.Ident("CallOption"), "{", grpcPackage.Ident("StaticMethod"), "()}, opts...)")
+	g.P("func (", v.c, " *", n.ClientImpl, ") ", e.clientSignature(m), " {")
+	g.P(v.cOpts, " := append([]", grpcPackage.Ident("CallOption"), "{", grpcPackage.Ident("StaticMethod"), "()}, ", v.opts, "...)")
 	if !isStreaming(m) {
-		g.P("out := new(", m.Output.GoIdent, ")")
-		g.P("err := c.cc.Invoke(ctx, ", mn.FullMethodName, ", in, out, cOpts...)")
-		g.P("if err != nil {")
-		g.P("return nil, err")
+		g.P(v.out, " := new(", m.Output.GoIdent, ")")
+		g.P(v.err, " := ", v.c, ".cc.Invoke(", v.ctx, ", ", mn.FullMethodName, ", ", v.in, ", ", v.out, ", ", v.cOpts, "...)")
+		g.P("if ", v.err, " != nil {")
+		g.P("return nil, ", v.err)
 		g.P("}")
-		g.P("return out, nil")
+		g.P("return ", v.out, ", nil")
 		g.P("}")
 		g.P()
 		return
 	}
-	g.P("stream, err := c.cc.NewStream(ctx, &", n.ServiceDesc, ".Streams[", index, "], ", mn.FullMethodName, ", cOpts...)")
-	g.P("if err != nil {")
-	g.P("return nil, err")
+	g.P(v.stream, ", ", v.err, " := ", v.c, ".cc.NewStream(", v.ctx, ", &", n.ServiceDesc, ".Streams[", index, "], ", mn.FullMethodName, ", ", v.cOpts, "...)")
+	g.P("if ", v.err, " != nil {")
+	g.P("return nil, ", v.err)
 	g.P("}")
-	g.P("x := &", grpcPackage.Ident("GenericClientStream"), "[", m.Input.GoIdent, ", ", m.Output.GoIdent, "]{ClientStream: stream}")
+	g.P(v.x, " := &", grpcPackage.Ident("GenericClientStream"), "[", m.Input.GoIdent, ", ", m.Output.GoIdent, "]{ClientStream: ", v.stream, "}")
 	if !m.Desc.IsStreamingClient() {
-		g.P("if err := x.ClientStream.SendMsg(in); err != nil {")
-		g.P("return nil, err")
+		g.P("if ", v.err, " := ", v.x, ".ClientStream.SendMsg(", v.in, "); ", v.err, " != nil {")
+		g.P("return nil, ", v.err)
 		g.P("}")
-		g.P("if err := x.ClientStream.CloseSend(); err != nil {")
-		g.P("return nil, err")
+		g.P("if ", v.err, " := ", v.x, ".ClientStream.CloseSend(); ", v.err, " != nil {")
+		g.P("return nil, ", v.err)
 		g.P("}")
 	}
-	g.P("return x, nil")
+	g.P("return ", v.x, ", nil")
 	g.P("}")
 	g.P()
 	g.P("// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.")
@@ -250,39 +295,39 @@ func (e *emitter) clientMethod(n serviceNames, m *protogen.Method, index int) {
 }
 
 func (e *emitter) serverHandler(n serviceNames, m *protogen.Method) {
-	g := e.g
+	g, v := e.g, e.v
 	mn := newMethodNames(m)
 	if !isStreaming(m) {
-		g.P("func ", mn.Handler, "(srv interface{}, ctx ", contextPackage.Ident("Context"), ", dec func(interface{}) error, interceptor ", grpcPackage.Ident("UnaryServerInterceptor"), ") (interface{}, error) {")
-		g.P("in := new(", m.Input.GoIdent, ")")
-		g.P("if err := dec(in); err != nil {")
-		g.P("return nil, err")
+		g.P("func ", mn.Handler, "(", v.srv, " interface{}, ", v.ctx, " ", contextPackage.Ident("Context"), ", ", v.dec, " func(interface{}) error, ", v.interceptor, " ", grpcPackage.Ident("UnaryServerInterceptor"), ") (interface{}, error) {")
+		g.P(v.in, " := new(", m.Input.GoIdent, ")")
+		g.P("if ", v.err, " := ", v.dec, "(", v.in, "); ", v.err, " != nil {")
+		g.P("return nil, ", v.err)
 		g.P("}")
-		g.P("if interceptor == nil {")
-		g.P("return srv.(", n.Server, ").", m.GoName, "(ctx, in)")
+		g.P("if ", v.interceptor, " == nil {")
+		g.P("return ", v.srv, ".(", n.Server, ").", m.GoName, "(", v.ctx, ", ", v.in, ")")
 		g.P("}")
-		g.P("info := &", grpcPackage.Ident("UnaryServerInfo"), "{")
-		g.P("Server: srv,")
+		g.P(v.info, " := &", grpcPackage.Ident("UnaryServerInfo"), "{")
+		g.P("Server: ", v.srv, ",")
 		g.P("FullMethod: ", mn.FullMethodName, ",")
 		g.P("}")
-		g.P("handler := func(ctx ", contextPackage.Ident("Context"), ", req interface{}) (interface{}, error) {")
-		g.P("return srv.(", n.Server, ").", m.GoName, "(ctx, req.(*", m.Input.GoIdent, "))")
+		g.P(v.handler, " := func(", v.ctx, " ", contextPackage.Ident("Context"), ", ", v.req, " interface{}) (interface{}, error) {")
+		g.P("return ", v.srv, ".(", n.Server, ").", m.GoName, "(", v.ctx, ", ", v.req, ".(*", m.Input.GoIdent, "))")
 		g.P("}")
-		g.P("return interceptor(ctx, in, info, handler)")
+		g.P("return ", v.interceptor, "(", v.ctx, ", ", v.in, ", ", v.info, ", ", v.handler, ")")
 		g.P("}")
 		g.P()
 		return
 	}
-	streamImpl := []any{"&", grpcPackage.Ident("GenericServerStream"), "[", m.Input.GoIdent, ", ", m.Output.GoIdent, "]{ServerStream: stream}"}
-	g.P("func ", mn.Handler, "(srv interface{}, stream ", grpcPackage.Ident("ServerStream"), ") error {")
+	streamImpl := []any{"&", grpcPackage.Ident("GenericServerStream"), "[", m.Input.GoIdent, ", ", m.Output.GoIdent, "]{ServerStream: ", v.stream, "}"}
+	g.P("func ", mn.Handler, "(", v.srv, " interface{}, ", v.stream, " ", grpcPackage.Ident("ServerStream"), ") error {")
 	if !m.Desc.IsStreamingClient() {
-		g.P("m := new(", m.Input.GoIdent, ")")
-		g.P("if err := stream.RecvMsg(m); err != nil {")
-		g.P("return err")
+		g.P(v.m, " := new(", m.Input.GoIdent, ")")
+		g.P("if ", v.err, " := ", v.stream, ".RecvMsg(", v.m, "); ", v.err, " != nil {")
+		g.P("return ", v.err)
 		g.P("}")
-		g.P(append([]any{"return srv.(", n.Server, ").", m.GoName, "(m, "}, append(streamImpl, ")")...)...)
+		g.P(append([]any{"return ", v.srv, ".(", n.Server, ").", m.GoName, "(", v.m, ", "}, append(streamImpl, ")")...)...)
 	} else {
-		g.P(append([]any{"return srv.(", n.Server, ").", m.GoName, "("}, append(streamImpl, ")")...)...)
+		g.P(append([]any{"return ", v.srv, ".(", n.Server, ").", m.GoName, "("}, append(streamImpl, ")")...)...)
 	}
 	g.P("}")
 	g.P()
@@ -365,12 +410,13 @@ func methodDeprecated(m *protogen.Method) bool {
 	return m.Desc.Options().(*descriptorpb.MethodOptions).GetDeprecated()
 }
 
-func clientSignature(g *protogen.GeneratedFile, m *protogen.Method) string {
-	s := m.GoName + "(ctx " + g.QualifiedGoIdent(contextPackage.Ident("Context"))
+func (e *emitter) clientSignature(m *protogen.Method) string {
+	g, v := e.g, e.v
+	s := m.GoName + "(" + v.ctx + " " + g.QualifiedGoIdent(contextPackage.Ident("Context"))
 	if !m.Desc.IsStreamingClient() {
-		s += ", in *" + g.QualifiedGoIdent(m.Input.GoIdent)
+		s += ", " + v.in + " *" + g.QualifiedGoIdent(m.Input.GoIdent)
 	}
-	s += ", opts ..." + g.QualifiedGoIdent(grpcPackage.Ident("CallOption")) + ") ("
+	s += ", " + v.opts + " ..." + g.QualifiedGoIdent(grpcPackage.Ident("CallOption")) + ") ("
 	if !isStreaming(m) {
 		s += "*" + g.QualifiedGoIdent(m.Output.GoIdent)
 	} else {
@@ -391,7 +437,8 @@ func clientStreamType(g *protogen.GeneratedFile, m *protogen.Method) string {
 	}
 }
 
-func serverSignature(g *protogen.GeneratedFile, m *protogen.Method) string {
+func (e *emitter) serverSignature(m *protogen.Method) string {
+	g := e.g
 	var args []string
 	ret := "error"
 	if !isStreaming(m) {
