@@ -1,0 +1,536 @@
+package doc
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"google.golang.org/protobuf/compiler/protogen"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/descriptorpb"
+)
+
+// builder turns the protogen view of a request into the documentation model.
+type builder struct {
+	opts    *Options
+	files   []*protogen.File // files to document, in request order
+	inDoc   map[protoreflect.FullName]bool
+	hidden  map[protoreflect.FullName]bool
+	opt     *optionReader
+	missing []string // undocumented elements, for require_comments
+}
+
+// Source paths of file-level statements (descriptor.proto field numbers).
+const (
+	fileSyntaxPath  = 12
+	filePackagePath = 2
+	fileEditionPath = 14
+)
+
+func (b *builder) buildFile(f *protogen.File) *File {
+	fd := f.Desc
+	out := &File{
+		Name:    f.Desc.Path(),
+		Anchor:  "file:" + f.Desc.Path(),
+		Package: string(fd.Package()),
+	}
+	switch fd.Syntax() {
+	case protoreflect.Proto2:
+		out.Syntax = "proto2"
+	case protoreflect.Proto3:
+		out.Syntax = "proto3"
+	default:
+		out.Syntax = "editions"
+		out.Edition = editionName(f.Proto.GetEdition())
+	}
+	var desc []string
+	for _, p := range []int32{fileSyntaxPath, fileEditionPath, filePackagePath} {
+		loc := fd.SourceLocations().ByPath(protoreflect.SourcePath{p})
+		for _, d := range loc.LeadingDetachedComments {
+			if s := cleanComment(d); s != "" {
+				out.DetachedComments = append(out.DetachedComments, s)
+			}
+		}
+		if s := cleanComment(loc.LeadingComments); s != "" {
+			desc = append(desc, s)
+		}
+		if s := cleanComment(loc.TrailingComments); s != "" {
+			desc = append(desc, s)
+		}
+	}
+	out.Description = strings.Join(desc, "\n\n")
+	out.Deprecated = f.Proto.GetOptions().GetDeprecated()
+	out.Options = b.opt.options(fd.Options(), nil)
+	for i := 0; i < fd.Imports().Len(); i++ {
+		out.Imports = append(out.Imports, fd.Imports().Get(i).Path())
+	}
+	pkg := out.Package
+	for _, s := range f.Services {
+		if b.hidden[s.Desc.FullName()] {
+			continue
+		}
+		out.Services = append(out.Services, b.buildService(s, pkg))
+	}
+	for _, e := range f.Enums {
+		if !b.hidden[e.Desc.FullName()] {
+			out.Enums = append(out.Enums, b.buildEnum(e, pkg))
+		}
+	}
+	var walk func(ms []*protogen.Message)
+	walk = func(ms []*protogen.Message) {
+		for _, m := range ms {
+			if m.Desc.IsMapEntry() || b.hidden[m.Desc.FullName()] {
+				continue
+			}
+			out.Messages = append(out.Messages, b.buildMessage(m, pkg))
+			for _, e := range m.Enums {
+				if !b.hidden[e.Desc.FullName()] {
+					out.Enums = append(out.Enums, b.buildEnum(e, pkg))
+				}
+			}
+			walk(m.Messages)
+		}
+	}
+	walk(f.Messages)
+	for _, x := range f.Extensions {
+		if !b.hidden[x.Desc.FullName()] {
+			out.Extensions = append(out.Extensions, b.buildField(x, pkg))
+		}
+	}
+	if b.opts.Order == OrderAlpha {
+		sort.SliceStable(out.Services, func(i, j int) bool { return out.Services[i].Name < out.Services[j].Name })
+		for _, s := range out.Services {
+			sort.SliceStable(s.Methods, func(i, j int) bool { return s.Methods[i].Name < s.Methods[j].Name })
+		}
+		sort.SliceStable(out.Messages, func(i, j int) bool { return out.Messages[i].Name < out.Messages[j].Name })
+		sort.SliceStable(out.Enums, func(i, j int) bool { return out.Enums[i].Name < out.Enums[j].Name })
+		sort.SliceStable(out.Extensions, func(i, j int) bool { return out.Extensions[i].FullName < out.Extensions[j].FullName })
+		for _, m := range out.Messages {
+			sort.SliceStable(m.Extensions, func(i, j int) bool { return m.Extensions[i].FullName < m.Extensions[j].FullName })
+			sort.SliceStable(m.NestedMessages, func(i, j int) bool { return m.NestedMessages[i].Name < m.NestedMessages[j].Name })
+			sort.SliceStable(m.NestedEnums, func(i, j int) bool { return m.NestedEnums[i].Name < m.NestedEnums[j].Name })
+		}
+	}
+	return out
+}
+
+func editionName(e descriptorpb.Edition) string {
+	s := strings.TrimPrefix(e.String(), "EDITION_")
+	return s
+}
+
+// comment returns the Markdown description of an element (leading and
+// trailing comments) and records it as undocumented when empty.
+func (b *builder) comment(kind string, d protoreflect.Descriptor, cs protogen.CommentSet) string {
+	var parts []string
+	if s := cleanComment(string(cs.Leading)); s != "" {
+		parts = append(parts, s)
+	}
+	if s := cleanComment(string(cs.Trailing)); s != "" {
+		parts = append(parts, s)
+	}
+	if len(parts) == 0 {
+		loc := d.ParentFile().SourceLocations().ByDescriptor(d)
+		b.missing = append(b.missing, fmt.Sprintf("%s:%d:%d: %s %s", d.ParentFile().Path(), loc.StartLine+1, loc.StartColumn+1, kind, d.FullName()))
+	}
+	return strings.Join(parts, "\n\n")
+}
+
+func (b *builder) buildService(s *protogen.Service, pkg string) *Service {
+	out := &Service{
+		Name:        string(s.Desc.Name()),
+		FullName:    string(s.Desc.FullName()),
+		Anchor:      string(s.Desc.FullName()),
+		Description: b.comment("service", s.Desc, s.Comments),
+		Deprecated:  s.Desc.Options().(*descriptorpb.ServiceOptions).GetDeprecated(),
+		Options:     b.opt.options(s.Desc.Options(), nil),
+	}
+	for _, m := range s.Methods {
+		if b.hidden[m.Desc.FullName()] {
+			continue
+		}
+		out.Methods = append(out.Methods, b.buildMethod(m, pkg))
+	}
+	return out
+}
+
+func (b *builder) buildMethod(m *protogen.Method, pkg string) *Method {
+	md := m.Desc
+	opts := md.Options().(*descriptorpb.MethodOptions)
+	out := &Method{
+		Name:        string(md.Name()),
+		FullName:    string(md.FullName()),
+		Anchor:      string(md.FullName()),
+		Description: b.comment("method", md, m.Comments),
+		Deprecated:  opts.GetDeprecated(),
+		Request:     b.namedRef(md.Input().FullName(), "message", pkg, md.Input().ParentFile()),
+		Response:    b.namedRef(md.Output().FullName(), "message", pkg, md.Output().ParentFile()),
+		Procedure:   "/" + string(md.Parent().FullName()) + "/" + string(md.Name()),
+	}
+	switch {
+	case md.IsStreamingClient() && md.IsStreamingServer():
+		out.Streaming = "bidi_streaming"
+	case md.IsStreamingClient():
+		out.Streaming = "client_streaming"
+	case md.IsStreamingServer():
+		out.Streaming = "server_streaming"
+	default:
+		out.Streaming = "unary"
+	}
+	if opts.GetIdempotencyLevel() != descriptorpb.MethodOptions_IDEMPOTENCY_UNKNOWN {
+		out.Idempotency = opts.GetIdempotencyLevel().String()
+	}
+	both := []string{"HTTP/1.1", "HTTP/2"}
+	if out.Streaming == "bidi_streaming" {
+		both = []string{"HTTP/2"}
+	}
+	for _, p := range []string{"Connect", "gRPC", "gRPC-Web"} {
+		out.Protocols = append(out.Protocols, Protocol{Name: p, HTTP: both})
+	}
+	resolved := b.opt.resolve(md.Options())
+	out.HTTPRules = httpRules(resolved)
+	out.Options = b.opt.options(md.Options(), resolved)
+	sample := newSampler(b).message(md.Input(), 0, nil)
+	out.SampleRequest = sample.pretty("")
+	url := b.opts.BaseURL + out.Procedure
+	if out.Streaming == "unary" {
+		out.Example = "curl \\\n  --header 'Content-Type: application/json' \\\n  --data " + shellQuote(out.SampleRequest) + " \\\n  " + url
+		if out.Idempotency == "NO_SIDE_EFFECTS" {
+			out.ConnectGet = url + "?encoding=json&message=" + queryEscape(sample.compact())
+		}
+	} else {
+		flags := "--protocol connect"
+		if out.Streaming == "bidi_streaming" {
+			flags += " --http2-prior-knowledge"
+		}
+		out.Example = "buf curl --schema . " + flags + " \\\n  --data " + shellQuote(out.SampleRequest) + " \\\n  " + url
+	}
+	return out
+}
+
+func (b *builder) buildMessage(m *protogen.Message, pkg string) *Message {
+	md := m.Desc
+	opts := md.Options().(*descriptorpb.MessageOptions)
+	resolved := b.opt.resolve(md.Options())
+	out := &Message{
+		Name:        relName(md.FullName(), pkg),
+		FullName:    string(md.FullName()),
+		Anchor:      string(md.FullName()),
+		Description: b.comment("message", md, m.Comments),
+		Deprecated:  opts.GetDeprecated(),
+		Rules:       messageRules(resolved),
+		Options:     b.opt.options(md.Options(), resolved),
+	}
+	if p, ok := md.Parent().(protoreflect.MessageDescriptor); ok {
+		out.Parent = string(p.FullName())
+	}
+	for _, f := range m.Fields {
+		if b.hidden[f.Desc.FullName()] {
+			continue
+		}
+		out.Fields = append(out.Fields, b.buildField(f, pkg))
+	}
+	for _, o := range m.Oneofs {
+		if o.Desc.IsSynthetic() || b.hidden[o.Desc.FullName()] {
+			continue
+		}
+		oo := &Oneof{
+			Name:        string(o.Desc.Name()),
+			FullName:    string(o.Desc.FullName()),
+			Anchor:      string(o.Desc.FullName()),
+			Description: joinComments(o.Comments),
+		}
+		ores := b.opt.resolve(o.Desc.Options())
+		oo.Rules = oneofRules(ores)
+		oo.Options = b.opt.options(o.Desc.Options(), ores)
+		for _, f := range o.Fields {
+			if !b.hidden[f.Desc.FullName()] {
+				oo.Fields = append(oo.Fields, string(f.Desc.Name()))
+			}
+		}
+		if len(oo.Fields) > 0 {
+			out.Oneofs = append(out.Oneofs, oo)
+		}
+	}
+	for _, n := range m.Messages {
+		if n.Desc.IsMapEntry() || b.hidden[n.Desc.FullName()] {
+			continue
+		}
+		out.NestedMessages = append(out.NestedMessages, b.namedRef(n.Desc.FullName(), "message", pkg, n.Desc.ParentFile()))
+	}
+	for _, e := range m.Enums {
+		if !b.hidden[e.Desc.FullName()] {
+			out.NestedEnums = append(out.NestedEnums, b.namedRef(e.Desc.FullName(), "enum", pkg, e.Desc.ParentFile()))
+		}
+	}
+	out.ReservedRanges = fieldRanges(md.ReservedRanges())
+	out.ReservedNames = names(md.ReservedNames())
+	out.ExtensionRanges = fieldRanges(md.ExtensionRanges())
+	for _, x := range m.Extensions {
+		if !b.hidden[x.Desc.FullName()] {
+			out.Extensions = append(out.Extensions, b.buildField(x, pkg))
+		}
+	}
+	return out
+}
+
+func joinComments(cs protogen.CommentSet) string {
+	var parts []string
+	for _, c := range []protogen.Comments{cs.Leading, cs.Trailing} {
+		if s := cleanComment(string(c)); s != "" {
+			parts = append(parts, s)
+		}
+	}
+	return strings.Join(parts, "\n\n")
+}
+
+func (b *builder) buildField(f *protogen.Field, pkg string) *Field {
+	fd := f.Desc
+	kind := "field"
+	if fd.IsExtension() {
+		kind = "extension"
+	}
+	opts := fd.Options().(*descriptorpb.FieldOptions)
+	resolved := b.opt.resolve(fd.Options())
+	out := &Field{
+		Name:        string(fd.Name()),
+		FullName:    string(fd.FullName()),
+		Anchor:      string(fd.FullName()),
+		Number:      int32(fd.Number()),
+		JSONName:    fd.JSONName(),
+		Type:        b.typeRef(fd, pkg),
+		Deprecated:  opts.GetDeprecated(),
+		Description: b.fieldComment(kind, f),
+		Rules:       fieldRules(resolved),
+		Options:     b.opt.options(fd.Options(), resolved),
+	}
+	if fd.IsExtension() {
+		out.JSONName = "[" + string(fd.FullName()) + "]"
+		x := b.namedRef(fd.ContainingMessage().FullName(), "message", pkg, fd.ContainingMessage().ParentFile())
+		out.Extendee = &x
+	}
+	if o := fd.ContainingOneof(); o != nil && !o.IsSynthetic() {
+		out.Oneof = string(o.Name())
+	}
+	switch {
+	case fd.IsMap():
+		out.Label, out.Presence = "map", "repeated"
+	case fd.IsList():
+		out.Label, out.Presence = "repeated", "repeated"
+	case fd.Cardinality() == protoreflect.Required:
+		out.Label, out.Presence = "required", "required"
+	case fd.HasPresence():
+		out.Presence = "explicit"
+		if out.Oneof == "" {
+			out.Label = "optional"
+		}
+	default:
+		out.Presence = "implicit"
+	}
+	if fd.HasDefault() {
+		out.Default = formatDefault(fd)
+	}
+	return out
+}
+
+func formatDefault(fd protoreflect.FieldDescriptor) string {
+	v := fd.Default()
+	switch fd.Kind() {
+	case protoreflect.EnumKind:
+		if ev := fd.DefaultEnumValue(); ev != nil {
+			return string(ev.Name())
+		}
+		return strconv.Itoa(int(v.Enum()))
+	case protoreflect.StringKind:
+		return strconv.Quote(v.String())
+	case protoreflect.BytesKind:
+		return quoteBytes(v.Bytes())
+	}
+	return scalarText(v, fd)
+}
+
+func (b *builder) buildEnum(e *protogen.Enum, pkg string) *Enum {
+	ed := e.Desc
+	out := &Enum{
+		Name:        relName(ed.FullName(), pkg),
+		FullName:    string(ed.FullName()),
+		Anchor:      string(ed.FullName()),
+		Description: b.comment("enum", ed, e.Comments),
+		Deprecated:  ed.Options().(*descriptorpb.EnumOptions).GetDeprecated(),
+		Closed:      ed.IsClosed(),
+		Options:     b.opt.options(ed.Options(), nil),
+	}
+	if p, ok := ed.Parent().(protoreflect.MessageDescriptor); ok {
+		out.Parent = string(p.FullName())
+	}
+	first := map[protoreflect.EnumNumber]string{}
+	for _, v := range e.Values {
+		vd := v.Desc
+		name := string(vd.Name())
+		alias := ""
+		if f, ok := first[vd.Number()]; ok {
+			alias = f
+		} else {
+			first[vd.Number()] = name
+		}
+		if b.hidden[vd.FullName()] {
+			continue
+		}
+		fn := string(ed.FullName()) + "." + name
+		out.Values = append(out.Values, &EnumValue{
+			Name:        name,
+			FullName:    fn,
+			Anchor:      fn,
+			Number:      int32(vd.Number()),
+			AliasOf:     alias,
+			Deprecated:  vd.Options().(*descriptorpb.EnumValueOptions).GetDeprecated(),
+			Description: b.comment("enum value", vd, v.Comments),
+			Options:     b.opt.options(vd.Options(), nil),
+		})
+	}
+	out.ReservedRanges = enumRanges(ed.ReservedRanges())
+	out.ReservedNames = names(ed.ReservedNames())
+	return out
+}
+
+// typeRef describes the type of a field.
+func (b *builder) typeRef(fd protoreflect.FieldDescriptor, pkg string) TypeRef {
+	if fd.IsMap() {
+		k := b.typeRef(fd.MapKey(), pkg)
+		v := b.typeRef(fd.MapValue(), pkg)
+		return TypeRef{Name: "map<" + k.Name + ", " + v.Name + ">", Kind: "map", FullName: v.FullName, URL: v.URL}
+	}
+	switch fd.Kind() {
+	case protoreflect.MessageKind, protoreflect.GroupKind:
+		return b.namedRef(fd.Message().FullName(), "message", pkg, fd.Message().ParentFile())
+	case protoreflect.EnumKind:
+		return b.namedRef(fd.Enum().FullName(), "enum", pkg, fd.Enum().ParentFile())
+	}
+	return TypeRef{Name: fd.Kind().String(), Kind: "scalar"}
+}
+
+func (b *builder) namedRef(fn protoreflect.FullName, kind, pkg string, file protoreflect.FileDescriptor) TypeRef {
+	r := TypeRef{Name: relName(fn, pkg), Kind: kind, FullName: string(fn)}
+	if file != nil && wellKnownFiles[file.Path()] && !b.inDoc[fn] {
+		r.URL = wktURL(fn)
+	}
+	return r
+}
+
+// wellKnownFiles define the well-known types documented at protobuf.dev.
+var wellKnownFiles = map[string]bool{
+	"google/protobuf/any.proto":            true,
+	"google/protobuf/api.proto":            true,
+	"google/protobuf/duration.proto":       true,
+	"google/protobuf/empty.proto":          true,
+	"google/protobuf/field_mask.proto":     true,
+	"google/protobuf/source_context.proto": true,
+	"google/protobuf/struct.proto":         true,
+	"google/protobuf/timestamp.proto":      true,
+	"google/protobuf/type.proto":           true,
+	"google/protobuf/wrappers.proto":       true,
+}
+
+// wktURL is the reference documentation of a well-known type.
+func wktURL(fn protoreflect.FullName) string {
+	name := strings.TrimPrefix(string(fn), "google.protobuf.")
+	if i := strings.IndexByte(name, '.'); i >= 0 {
+		name = name[:i]
+	}
+	var b strings.Builder
+	for i, r := range name {
+		if r >= 'A' && r <= 'Z' {
+			if i > 0 {
+				b.WriteByte('-')
+			}
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return "https://protobuf.dev/reference/protobuf/google.protobuf/#" + b.String()
+}
+
+// relName is a full name relative to a package.
+func relName(fn protoreflect.FullName, pkg string) string {
+	s := string(fn)
+	if pkg != "" && strings.HasPrefix(s, pkg+".") {
+		return s[len(pkg)+1:]
+	}
+	return s
+}
+
+func fieldRanges(r protoreflect.FieldRanges) []string {
+	var out []string
+	for i := 0; i < r.Len(); i++ {
+		rg := r.Get(i)
+		lo, hi := int(rg[0]), int(rg[1])-1 // end is exclusive
+		out = append(out, rangeText(lo, hi, hi == int(protowire.MaxValidNumber)))
+	}
+	return out
+}
+
+func enumRanges(r protoreflect.EnumRanges) []string {
+	var out []string
+	for i := 0; i < r.Len(); i++ {
+		rg := r.Get(i) // end is inclusive
+		out = append(out, rangeText(int(rg[0]), int(rg[1]), rg[1] == 2147483647))
+	}
+	return out
+}
+
+func rangeText(lo, hi int, max bool) string {
+	switch {
+	case lo == hi:
+		return strconv.Itoa(lo)
+	case max:
+		return strconv.Itoa(lo) + " to max"
+	}
+	return strconv.Itoa(lo) + " to " + strconv.Itoa(hi)
+}
+
+func names(n protoreflect.Names) []string {
+	var out []string
+	for i := 0; i < n.Len(); i++ {
+		out = append(out, string(n.Get(i)))
+	}
+	return out
+}
+
+// cleanComment removes the common indentation of a comment and trailing
+// space, keeping the relative indentation that Markdown needs.
+func cleanComment(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	lines := strings.Split(s, "\n")
+	indent := -1
+	for _, l := range lines {
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		n := len(l) - len(strings.TrimLeft(l, " \t"))
+		if indent < 0 || n < indent {
+			indent = n
+		}
+	}
+	for i, l := range lines {
+		if len(l) >= indent && indent > 0 && strings.TrimSpace(l[:indent]) == "" {
+			l = l[indent:]
+		} else {
+			l = strings.TrimLeft(l, " \t")
+		}
+		lines[i] = strings.TrimRight(l, " \t")
+	}
+	return strings.Trim(strings.Join(lines, "\n"), "\n")
+}
+
+// fieldComment is the description of a field; a group without its own
+// comment takes the comment of its message.
+func (b *builder) fieldComment(kind string, f *protogen.Field) string {
+	if f.Desc.Kind() == protoreflect.GroupKind && f.Message != nil && joinComments(f.Comments) == "" {
+		if s := joinComments(f.Message.Comments); s != "" {
+			return s
+		}
+	}
+	return b.comment(kind, f.Desc, f.Comments)
+}

@@ -1,0 +1,349 @@
+package doc
+
+import (
+	"bytes"
+	"html"
+	"html/template"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/extension"
+	"golang.org/x/net/html/atom"
+	nethtml "golang.org/x/net/html"
+)
+
+// markdown renders comments. Raw HTML is never passed through (goldmark
+// replaces it with a comment unless WithUnsafe is set, which it is not).
+var markdown = goldmark.New(goldmark.WithExtensions(extension.Table, extension.Strikethrough))
+
+// allowedTags are the elements kept from rendered comments; every other tag
+// is dropped (its text stays).
+var allowedTags = map[atom.Atom]bool{
+	atom.P: true, atom.Br: true, atom.Hr: true, atom.Em: true, atom.Strong: true, atom.Del: true,
+	atom.Code: true, atom.Pre: true, atom.Blockquote: true, atom.Ul: true, atom.Ol: true, atom.Li: true,
+	atom.A: true, atom.H1: true, atom.H2: true, atom.H3: true, atom.H4: true, atom.H5: true, atom.H6: true,
+	atom.Table: true, atom.Thead: true, atom.Tbody: true, atom.Tr: true, atom.Th: true, atom.Td: true,
+}
+
+// commentHTML renders a Markdown comment to inert HTML: no raw HTML, no
+// script, no event handlers, no URLs other than http, https, mailto and
+// relative ones, no images (the page loads nothing from the network).
+func commentHTML(src string, resolve func(anchor string) string) template.HTML {
+	if strings.TrimSpace(src) == "" {
+		return ""
+	}
+	var buf bytes.Buffer
+	if err := markdown.Convert([]byte(src), &buf); err != nil {
+		return template.HTML("<p>" + html.EscapeString(src) + "</p>")
+	}
+	return template.HTML(sanitize(buf.String(), resolve))
+}
+
+// sanitize re-serialises HTML keeping only allowed tags and attributes.
+func sanitize(s string, resolve func(anchor string) string) string {
+	z := nethtml.NewTokenizer(strings.NewReader(s))
+	var b strings.Builder
+	skip := 0 // depth inside elements whose content is dropped
+	for {
+		tt := z.Next()
+		if tt == nethtml.ErrorToken {
+			return b.String()
+		}
+		tok := z.Token()
+		switch tt {
+		case nethtml.TextToken:
+			if skip == 0 {
+				b.WriteString(html.EscapeString(tok.Data))
+			}
+		case nethtml.StartTagToken, nethtml.SelfClosingTagToken:
+			switch tok.DataAtom {
+			case atom.Script, atom.Style, atom.Iframe, atom.Object, atom.Embed, atom.Template, atom.Svg, atom.Math, atom.Noscript, atom.Textarea, atom.Title:
+				if tt == nethtml.StartTagToken {
+					skip++
+				}
+				continue
+			case atom.Img:
+				if skip == 0 {
+					for _, a := range tok.Attr {
+						if a.Key == "alt" {
+							b.WriteString(html.EscapeString(a.Val))
+						}
+					}
+				}
+				continue
+			}
+			if skip > 0 || !allowedTags[tok.DataAtom] {
+				continue
+			}
+			b.WriteString("<" + tok.DataAtom.String())
+			for _, a := range tok.Attr {
+				if a.Namespace != "" {
+					continue
+				}
+				switch {
+				case a.Key == "href" && tok.DataAtom == atom.A:
+					if href, ok := linkTarget(a.Val, resolve); ok {
+						b.WriteString(` href="` + html.EscapeString(href) + `"`)
+					}
+				case a.Key == "title" && tok.DataAtom == atom.A:
+					b.WriteString(` title="` + html.EscapeString(a.Val) + `"`)
+				case a.Key == "class" && tok.DataAtom == atom.Code && strings.HasPrefix(a.Val, "language-"):
+					b.WriteString(` class="` + html.EscapeString(a.Val) + `"`)
+				case a.Key == "start" && tok.DataAtom == atom.Ol:
+					b.WriteString(` start="` + html.EscapeString(a.Val) + `"`)
+				case a.Key == "align" && (tok.DataAtom == atom.Th || tok.DataAtom == atom.Td):
+					b.WriteString(` align="` + html.EscapeString(a.Val) + `"`)
+				}
+			}
+			if tok.DataAtom == atom.A {
+				b.WriteString(` rel="nofollow noopener"`)
+			}
+			b.WriteString(">")
+		case nethtml.EndTagToken:
+			switch tok.DataAtom {
+			case atom.Script, atom.Style, atom.Iframe, atom.Object, atom.Embed, atom.Template, atom.Svg, atom.Math, atom.Noscript, atom.Textarea, atom.Title:
+				if skip > 0 {
+					skip--
+				}
+				continue
+			}
+			if skip == 0 && allowedTags[tok.DataAtom] && tok.DataAtom != atom.Br && tok.DataAtom != atom.Hr {
+				b.WriteString("</" + tok.DataAtom.String() + ">")
+			}
+		}
+	}
+}
+
+// linkTarget checks a link from a comment: fragments must name a
+// documented element (and are rewritten to where it lives), other URLs must
+// be safe.
+func linkTarget(u string, resolve func(string) string) (string, bool) {
+	if strings.HasPrefix(u, "#") {
+		if resolve == nil {
+			return "", false
+		}
+		anchor, err := url.PathUnescape(u[1:])
+		if err != nil {
+			return "", false
+		}
+		h := resolve(anchor)
+		return h, h != ""
+	}
+	return u, absoluteSafeURL(u)
+}
+
+// absoluteSafeURL allows http, https and mailto URLs: comments cannot link
+// to files next to the page, which may not exist.
+func absoluteSafeURL(u string) bool {
+	s := strings.ToLower(strings.TrimSpace(u))
+	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "mailto:")
+}
+
+// safeURL allows relative URLs and the http, https and mailto schemes.
+func safeURL(u string) bool {
+	var clean strings.Builder
+	for _, r := range u {
+		if r > ' ' && r != 0x7f {
+			clean.WriteRune(r)
+		}
+	}
+	s := strings.ToLower(clean.String())
+	i := strings.IndexAny(s, ":/?#")
+	if i < 0 || s[i] != ':' {
+		return true // no scheme: relative
+	}
+	switch s[:i] {
+	case "http", "https", "mailto":
+		return true
+	}
+	return false
+}
+
+// plainText is the text of a Markdown comment, for search indexes and
+// titles.
+func plainText(src string) string {
+	h := string(commentHTML(src, nil))
+	z := nethtml.NewTokenizer(strings.NewReader(h))
+	var b strings.Builder
+	for {
+		tt := z.Next()
+		if tt == nethtml.ErrorToken {
+			break
+		}
+		if tt == nethtml.TextToken {
+			b.Write(z.Text())
+			b.WriteByte(' ')
+		}
+	}
+	return strings.Join(strings.Fields(b.String()), " ")
+}
+
+// --- Markdown output ---
+
+var (
+	fenceLine     = regexp.MustCompile("^ {0,3}(```+|~~~+)")
+	refDefinition = regexp.MustCompile(`(?i)^( {0,3}\[[^\]]+\]:\s*)(<?|&lt;)([a-z][a-z0-9+.\-]*:)`)
+	inlineLink    = regexp.MustCompile(`\]\(\s*(?:<|&lt;)?([^)\s>]*)`)
+)
+
+// mdBlock makes a comment safe to include as Markdown blocks: raw HTML is
+// escaped outside code, and links to other than http, https and mailto
+// URLs lose their target.
+func mdBlock(src string, resolve func(string) string) string {
+	lines := strings.Split(src, "\n")
+	fence := ""
+	for i, l := range lines {
+		if m := fenceLine.FindStringSubmatch(l); m != nil {
+			marker := m[1][:1]
+			if fence == "" {
+				fence = marker
+				continue
+			} else if marker == fence {
+				fence = ""
+				continue
+			}
+		}
+		if fence != "" {
+			continue
+		}
+		lines[i] = mdInline(l, false, resolve)
+	}
+	out := strings.Join(lines, "\n")
+	if fence != "" {
+		out += "\n" + strings.Repeat(fence, 3) // close an unterminated fence
+	}
+	return out
+}
+
+// mdCell makes a comment safe for one GitHub table cell: newlines become
+// <br>, pipes are escaped (also inside code spans), HTML is escaped.
+func mdCell(src string, resolve func(string) string) string {
+	src = strings.TrimSpace(src)
+	var parts []string
+	for _, l := range strings.Split(src, "\n") {
+		if fenceLine.MatchString(l) {
+			continue // code fences cannot live in a cell; keep their text
+		}
+		parts = append(parts, mdInline(l, true, resolve))
+	}
+	// Join lines: a blank line starts a new paragraph.
+	var b strings.Builder
+	for i, p := range parts {
+		if i > 0 {
+			if strings.TrimSpace(p) == "" || strings.TrimSpace(parts[i-1]) == "" {
+				b.WriteString("<br>")
+			} else {
+				b.WriteString(" ")
+			}
+		}
+		b.WriteString(strings.TrimSpace(p))
+	}
+	return strings.ReplaceAll(b.String(), "<br><br>", "<br>")
+}
+
+// mdInline escapes one line of Markdown: outside code spans < becomes
+// &lt; and unsafe link targets are removed; in a table cell, | becomes \|
+// everywhere.
+func mdInline(l string, cell bool, resolve func(string) string) string {
+	var b strings.Builder
+	for i := 0; i < len(l); {
+		if l[i] == '`' {
+			n := runLen(l, i, '`')
+			end := findRun(l, i+n, n)
+			if end >= 0 {
+				code := l[i : end+n]
+				if cell {
+					code = strings.ReplaceAll(code, "|", `\|`)
+				}
+				b.WriteString(code)
+				i = end + n
+				continue
+			}
+			b.WriteString(l[i : i+n])
+			i += n
+			continue
+		}
+		c := l[i]
+		switch {
+		case c == '<':
+			b.WriteString("&lt;")
+		case c == '&':
+			b.WriteString("&amp;") // no character references: they could spell a scheme
+		case c == '>' && cell:
+			b.WriteString("&gt;")
+		case c == '|' && cell:
+			b.WriteString(`\|`)
+		case c == '\\' && i+1 < len(l):
+			b.WriteString(l[i : i+2])
+			i += 2
+			continue
+		default:
+			b.WriteByte(c)
+		}
+		i++
+	}
+	out := b.String()
+	out = inlineLink.ReplaceAllStringFunc(out, func(m string) string {
+		dest := inlineLink.FindStringSubmatch(m)[1]
+		if strings.HasPrefix(dest, "#") {
+			if resolve != nil {
+				if h := resolve(dest[1:]); h != "" {
+					return "](" + h
+				}
+			}
+		} else if absoluteSafeURL(dest) {
+			return m
+		}
+		return "] (" + m[2:] // no longer a link: the target stays as text
+	})
+	if sm := refDefinition.FindStringSubmatch(out); sm != nil {
+		if !absoluteSafeURL(sm[3]) {
+			out = `\` + strings.TrimLeft(out, " ") // no longer a link definition
+		}
+	}
+	return out
+}
+
+func runLen(s string, i int, c byte) int {
+	n := 0
+	for i+n < len(s) && s[i+n] == c {
+		n++
+	}
+	return n
+}
+
+// findRun finds a run of exactly n backticks at or after i.
+func findRun(s string, i, n int) int {
+	for i < len(s) {
+		if s[i] == '`' {
+			m := runLen(s, i, '`')
+			if m == n {
+				return i
+			}
+			i += m
+			continue
+		}
+		i++
+	}
+	return -1
+}
+
+// mdCode is a code span holding s (any backticks in s are fenced by a
+// longer run). In a table cell pipes are escaped, which GitHub honours
+// inside code spans too.
+func mdCode(s string, cell bool) string {
+	if cell {
+		s = strings.ReplaceAll(s, "|", `\|`)
+	}
+	s = strings.ReplaceAll(s, "\n", " ")
+	fence := "`"
+	for strings.Contains(s, fence) {
+		fence += "`"
+	}
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		return fence + " " + s + " " + fence
+	}
+	return fence + s + fence
+}

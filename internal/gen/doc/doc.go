@@ -1,0 +1,73 @@
+// Package doc generates API documentation from a CodeGeneratorRequest: it
+// builds a plain, ordered documentation model (Document and the types it
+// holds) and renders it with the templates embedded in
+// github.com/polyrpc/polyrpc/templates: html/template for HTML,
+// text/template for Markdown, and encoding/json of the model for JSON.
+//
+// # Options
+//
+// The plugin parameter is a comma-separated list of name=value pairs.
+//
+//	format=html|markdown|json  repeatable or comma-separated (format=html,json);
+//	                           default html. Files end in .html, .md, .json.
+//	layout=single|package|file single (default): one document NAME.EXT;
+//	                           package: one per proto package, pkg/path/NAME.EXT;
+//	                           file: one per proto file, following its path
+//	                           (bar/bar-server.proto -> bar/bar-server.EXT).
+//	name=NAME                  base file name (default index).
+//	title=TEXT                 page title (default "API Reference").
+//	exclude=GLOB               leave out files whose path matches (repeatable);
+//	                           * and ? stay within a path element, ** crosses
+//	                           elements, [abc] is a class.
+//	order=declaration|alpha    declaration (default) keeps source order; alpha
+//	                           sorts files, services, methods, messages, enums
+//	                           and extensions by name (fields and enum values
+//	                           always keep declaration order).
+//	template=PATH              custom template for the only format requested,
+//	template=FORMAT:PATH       or for one format. HTML templates are
+//	                           html/template (contextually escaped), Markdown
+//	                           and JSON ones text/template. They run on the
+//	                           same data as the built-in ones, whose named
+//	                           templates they may call or redefine.
+//	require_comments=true      fail, listing every service, method, message,
+//	                           field, enum and enum value without a comment.
+//	base_url=URL               server address in call examples
+//	                           (default http://localhost:8080).
+//
+// Comments are Markdown. An element whose leading or trailing comment holds
+// the word @hide is left out, together with its contents and every type
+// that only hidden elements use.
+//
+// # JSON schema
+//
+// format=json writes each Document with encoding/json. The field names are
+// the json tags of Document, File, Service, Method, Protocol, HTTPRule,
+// Message, Oneof, Field, TypeRef, Enum, EnumValue and Option; the meaning
+// of each field is documented on the Go type. Descriptions are the
+// comments as Markdown source. schema_version is 1 and changes only when a
+// field is removed or changes meaning. Empty lists and false flags are
+// omitted, except files, documents, values and fields that always appear
+// where noted. Anchors (element ids in HTML) are the fully qualified proto
+// names; files use "file:" plus their path.
+package doc
+
+// Usage is the --help text of protoc-gen-rpcdoc.
+const Usage = `protoc-gen-rpcdoc writes API documentation (HTML, Markdown, JSON) for protobuf files.
+It is run by protoc or buf:
+
+  protoc --rpcdoc_out=DIR [--rpcdoc_opt=OPTIONS] FILES.proto
+  buf generate   (with protoc-gen-rpcdoc in buf.gen.yaml; use strategy: all)
+
+Options (comma-separated name=value pairs):
+  format=html|markdown|json   repeatable or comma-separated; default html
+  layout=single|package|file  one document, one per package, or one per file
+  name=NAME                   base file name (default index)
+  title=TEXT                  page title (default "API Reference")
+  exclude=GLOB                skip files matching GLOB (repeatable; ** crosses directories)
+  order=declaration|alpha     element order (default declaration)
+  template=[FORMAT:]PATH      custom template (html/template for HTML, text/template otherwise)
+  require_comments=true       fail and list every undocumented element
+  base_url=URL                server address used in call examples (default http://localhost:8080)
+
+Comments are Markdown; elements whose comment contains @hide are left out.
+`

@@ -1,0 +1,292 @@
+package doc
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Format is an output format.
+type Format string
+
+// The output formats, in the order their documents are written.
+const (
+	FormatHTML     Format = "html"
+	FormatMarkdown Format = "markdown"
+	FormatJSON     Format = "json"
+)
+
+var allFormats = []Format{FormatHTML, FormatMarkdown, FormatJSON}
+
+// ext is the file name extension of a format.
+func (f Format) ext() string {
+	switch f {
+	case FormatMarkdown:
+		return ".md"
+	case FormatJSON:
+		return ".json"
+	}
+	return ".html"
+}
+
+// Layout values.
+const (
+	LayoutSingle  = "single"
+	LayoutPackage = "package"
+	LayoutFile    = "file"
+)
+
+// Order values.
+const (
+	OrderDeclaration = "declaration"
+	OrderAlpha       = "alpha"
+)
+
+// DefaultBaseURL is the server address used in call examples.
+const DefaultBaseURL = "http://localhost:8080"
+
+// Options are the plugin options. The zero value is not ready; use
+// NewOptions and then Set for every parameter.
+type Options struct {
+	Formats         []Format
+	Layout          string
+	Name            string
+	Title           string
+	Exclude         []string
+	Order           string
+	RequireComments bool
+	BaseURL         string
+	// Templates maps a format to the text of a custom template.
+	Templates map[Format]string
+
+	templateArgs []string // raw template= values, resolved by finish
+	last         string   // name of the previous option
+	exclude      []*regexp.Regexp
+}
+
+// NewOptions returns the defaults: one index.html, single layout,
+// declaration order.
+func NewOptions() *Options {
+	return &Options{
+		Layout:    LayoutSingle,
+		Name:      "index",
+		Title:     "API Reference",
+		Order:     OrderDeclaration,
+		BaseURL:   DefaultBaseURL,
+		Templates: map[Format]string{},
+	}
+}
+
+// OptionNames lists the options Set understands.
+var OptionNames = []string{"base_url", "exclude", "format", "layout", "name", "order", "require_comments", "template", "title"}
+
+// Set applies one name=value plugin parameter.
+func (o *Options) Set(name, value string) error {
+	// "format=html,markdown" reaches us as format=html and a bare markdown.
+	if value == "" && o.last == "format" {
+		switch name {
+		case "html", "markdown", "md", "json":
+			return o.Set("format", name)
+		}
+	}
+	o.last = name
+	switch name {
+	case "format":
+		for _, v := range strings.Split(value, ",") {
+			v = strings.TrimSpace(v)
+			var f Format
+			switch strings.ToLower(v) {
+			case "html":
+				f = FormatHTML
+			case "markdown", "md":
+				f = FormatMarkdown
+			case "json":
+				f = FormatJSON
+			default:
+				return fmt.Errorf("option format: %q is not a format (use html, markdown or json)", v)
+			}
+			if !containsFormat(o.Formats, f) {
+				o.Formats = append(o.Formats, f)
+			}
+		}
+	case "layout":
+		switch value {
+		case LayoutSingle, LayoutPackage, LayoutFile:
+			o.Layout = value
+		default:
+			return fmt.Errorf("option layout: %q is not a layout (use single, package or file)", value)
+		}
+	case "name":
+		if value == "" || strings.ContainsAny(value, `/\`) || value == "." || value == ".." {
+			return fmt.Errorf("option name: %q is not a file base name (no directories, not empty)", value)
+		}
+		o.Name = value
+	case "title":
+		if strings.TrimSpace(value) == "" {
+			return fmt.Errorf("option title: the title must not be empty")
+		}
+		o.Title = value
+	case "exclude":
+		re, err := globRegexp(value)
+		if err != nil {
+			return fmt.Errorf("option exclude: %v", err)
+		}
+		o.Exclude = append(o.Exclude, value)
+		o.exclude = append(o.exclude, re)
+	case "order":
+		switch value {
+		case OrderDeclaration, OrderAlpha:
+			o.Order = value
+		default:
+			return fmt.Errorf("option order: %q is not an order (use declaration or alpha)", value)
+		}
+	case "require_comments":
+		if value == "" {
+			value = "true"
+		}
+		b, err := strconv.ParseBool(value)
+		if err != nil {
+			return fmt.Errorf("option require_comments: %q is not a boolean (use true or false)", value)
+		}
+		o.RequireComments = b
+	case "base_url":
+		if !strings.HasPrefix(value, "http://") && !strings.HasPrefix(value, "https://") {
+			return fmt.Errorf("option base_url: %q is not an http:// or https:// URL", value)
+		}
+		o.BaseURL = strings.TrimRight(value, "/")
+	case "template":
+		if value == "" {
+			return fmt.Errorf("option template: a file path is required (template=PATH or template=FORMAT:PATH)")
+		}
+		o.templateArgs = append(o.templateArgs, value)
+	default:
+		return fmt.Errorf("unknown option %q (known options: %s)", name, strings.Join(OptionNames, ", "))
+	}
+	return nil
+}
+
+func containsFormat(fs []Format, f Format) bool {
+	for _, x := range fs {
+		if x == f {
+			return true
+		}
+	}
+	return false
+}
+
+// finish applies defaults and reads custom templates. It is called once all
+// parameters are set.
+func (o *Options) finish() error {
+	if len(o.Formats) == 0 {
+		o.Formats = []Format{FormatHTML}
+	}
+	// Write formats in a fixed order, whatever the order of the options.
+	var fs []Format
+	for _, f := range allFormats {
+		if containsFormat(o.Formats, f) {
+			fs = append(fs, f)
+		}
+	}
+	o.Formats = fs
+	for _, arg := range o.templateArgs {
+		f, path := Format(""), arg
+		if prefix, rest, ok := strings.Cut(arg, ":"); ok {
+			switch prefix {
+			case "html":
+				f, path = FormatHTML, rest
+			case "markdown", "md":
+				f, path = FormatMarkdown, rest
+			case "json":
+				f, path = FormatJSON, rest
+			}
+		}
+		if f == "" {
+			if len(o.Formats) != 1 {
+				return fmt.Errorf("option template=%s: with more than one format, say which format the template is for (template=html:PATH, template=markdown:PATH or template=json:PATH)", arg)
+			}
+			f = o.Formats[0]
+		}
+		if !containsFormat(o.Formats, f) {
+			return fmt.Errorf("option template=%s: format %s is not being generated (add format=%s)", arg, f, f)
+		}
+		if _, dup := o.Templates[f]; dup {
+			return fmt.Errorf("option template=%s: a template for %s is already given", arg, f)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("option template: cannot read template %q: %v", path, unwrapPathError(err))
+		}
+		o.Templates[f] = string(b)
+	}
+	return nil
+}
+
+func unwrapPathError(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// excluded reports whether a proto file path matches an exclude pattern.
+func (o *Options) excluded(path string) bool {
+	for _, re := range o.exclude {
+		if re.MatchString(path) {
+			return true
+		}
+	}
+	return false
+}
+
+// globRegexp compiles a glob over slash-separated paths: * matches within a
+// path element, ** matches across elements, ? one character, [...] a class.
+func globRegexp(glob string) (*regexp.Regexp, error) {
+	if glob == "" {
+		return nil, fmt.Errorf("empty pattern")
+	}
+	var b strings.Builder
+	b.WriteString("^")
+	for i := 0; i < len(glob); i++ {
+		c := glob[i]
+		switch c {
+		case '*':
+			if i+1 < len(glob) && glob[i+1] == '*' {
+				i++
+				if i+1 < len(glob) && glob[i+1] == '/' {
+					i++
+					b.WriteString("(?:.*/)?")
+				} else {
+					b.WriteString(".*")
+				}
+			} else {
+				b.WriteString("[^/]*")
+			}
+		case '?':
+			b.WriteString("[^/]")
+		case '[':
+			end := strings.IndexByte(glob[i+1:], ']')
+			if end < 0 {
+				return nil, fmt.Errorf("bad pattern %q: unclosed [", glob)
+			}
+			class := glob[i+1 : i+1+end]
+			if class == "" || class == "!" || class == "^" {
+				return nil, fmt.Errorf("bad pattern %q: empty character class", glob)
+			}
+			if class[0] == '!' {
+				class = "^" + class[1:]
+			}
+			b.WriteString("[" + strings.ReplaceAll(class, `\`, `\\`) + "]")
+			i += end + 1
+		default:
+			b.WriteString(regexp.QuoteMeta(string(c)))
+		}
+	}
+	b.WriteString("$")
+	re, err := regexp.Compile(b.String())
+	if err != nil {
+		return nil, fmt.Errorf("bad pattern %q", glob)
+	}
+	return re, nil
+}

@@ -1,0 +1,397 @@
+package doc
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"html"
+	htmltemplate "html/template"
+	"path"
+	"sort"
+	"strings"
+	texttemplate "text/template"
+
+	"github.com/polyrpc/polyrpc/templates"
+)
+
+// view is what the templates execute on: one document plus the link
+// resolution for it.
+type view struct {
+	*Document
+	ext   string
+	index map[string]string // anchor -> document path (no extension)
+}
+
+// Href returns the link to an element by anchor from this document, or ""
+// when the element is not documented anywhere in this run.
+func (v *view) Href(anchor string) string {
+	doc, ok := v.index[anchor]
+	if !ok {
+		return ""
+	}
+	if doc == v.Path {
+		return "#" + anchor
+	}
+	return relPath(v.Path+v.ext, doc+v.ext) + "#" + anchor
+}
+
+// TypeHref links a type reference: its definition in this run, or the
+// reference documentation of a well-known type, or "" (plain text).
+func (v *view) TypeHref(t TypeRef) string {
+	if t.FullName == "" {
+		return ""
+	}
+	if h := v.Href(t.FullName); h != "" {
+		return h
+	}
+	return t.URL
+}
+
+// DocHref links another document of the run.
+func (v *view) DocHref(p string) string {
+	return relPath(v.Path+v.ext, p+v.ext)
+}
+
+// relPath is the relative URL from the document at from to the one at to.
+func relPath(from, to string) string {
+	fromDir := path.Dir(from)
+	if fromDir == "." {
+		return "./" + to
+	}
+	// Share the common directory prefix.
+	fp := strings.Split(fromDir, "/")
+	tp := strings.Split(to, "/")
+	i := 0
+	for i < len(fp) && i < len(tp)-1 && fp[i] == tp[i] {
+		i++
+	}
+	rel := strings.Repeat("../", len(fp)-i) + strings.Join(tp[i:], "/")
+	if !strings.HasPrefix(rel, "../") {
+		rel = "./" + rel
+	}
+	return rel
+}
+
+var funcs = map[string]any{
+	"mdcode":    mdCode,
+	"join":      strings.Join,
+	"streaming": streamingLabel,
+	"add":       func(a, b int) int { return a + b },
+	"upper":     strings.ToUpper,
+	"hasPrefix": strings.HasPrefix,
+	"mdesc":     mdEscape,
+	"attr":      html.EscapeString,
+	"url":       pageURL,
+	"mdref":     mdRef,
+}
+
+// pageURL marks URLs that the generator built itself (fragments and
+// relative paths to other documents) as safe; html/template would
+// otherwise reject "#file:a.proto" as an unknown scheme. Anything else is
+// left to html/template's own URL check.
+func pageURL(s string) any {
+	if strings.HasPrefix(s, "#") || strings.HasPrefix(s, "./") || strings.HasPrefix(s, "../") {
+		return htmltemplate.URL(s)
+	}
+	if i := strings.IndexAny(s, ":/"); i < 0 || s[i] == '/' {
+		return htmltemplate.URL(s)
+	}
+	return s
+}
+
+// mdRef is a resolved reference as Markdown inside a table cell.
+func mdRef(r refView) string {
+	code := mdCode(r.Name, true)
+	if r.Href != "" {
+		return "[" + code + "](" + r.Href + ")"
+	}
+	return code
+}
+
+// streamingLabel is the badge text of a streaming kind.
+func streamingLabel(s string) string {
+	switch s {
+	case "client_streaming":
+		return "client streaming"
+	case "server_streaming":
+		return "server streaming"
+	case "bidi_streaming":
+		return "bidi streaming"
+	}
+	return "unary"
+}
+
+// mdEscape escapes Markdown punctuation in plain text (headings, link text).
+func mdEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch r {
+		case '\\', '`', '*', '_', '{', '}', '[', ']', '(', ')', '#', '+', '-', '!', '|', '<', '>':
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+var (
+	builtinHTML = htmltemplate.Must(htmltemplate.New("").Funcs(funcs).ParseFS(templates.FS, "html/*.tmpl"))
+	builtinMD   = texttemplate.Must(texttemplate.New("").Funcs(funcs).ParseFS(templates.FS, "markdown/*.tmpl"))
+)
+
+const (
+	htmlEntry = "page.html.tmpl"
+	mdEntry   = "page.md.tmpl"
+)
+
+// renderer executes the templates of one run.
+type renderer struct {
+	html       *htmltemplate.Template
+	htmlEntry  string
+	md         *texttemplate.Template
+	mdEntry    string
+	json       *texttemplate.Template // only with a custom JSON template
+	jsonEntry  string
+}
+
+func newRenderer(opts *Options) (*renderer, error) {
+	r := &renderer{html: builtinHTML, htmlEntry: htmlEntry, md: builtinMD, mdEntry: mdEntry}
+	if src, ok := opts.Templates[FormatHTML]; ok {
+		t, err := builtinHTML.Clone()
+		if err == nil {
+			_, err = t.New("custom").Parse(src)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("option template: html template: %v", err)
+		}
+		r.html, r.htmlEntry = t, "custom"
+	}
+	if src, ok := opts.Templates[FormatMarkdown]; ok {
+		t, err := builtinMD.Clone()
+		if err == nil {
+			_, err = t.New("custom").Parse(src)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("option template: markdown template: %v", err)
+		}
+		r.md, r.mdEntry = t, "custom"
+	}
+	if src, ok := opts.Templates[FormatJSON]; ok {
+		t, err := texttemplate.New("custom").Funcs(funcs).Parse(src)
+		if err != nil {
+			return nil, fmt.Errorf("option template: json template: %v", err)
+		}
+		r.json, r.jsonEntry = t, "custom"
+	}
+	return r, nil
+}
+
+func (r *renderer) render(f Format, v *view) ([]byte, error) {
+	var buf bytes.Buffer
+	var err error
+	switch f {
+	case FormatHTML:
+		err = r.html.ExecuteTemplate(&buf, r.htmlEntry, v)
+	case FormatMarkdown:
+		err = r.md.ExecuteTemplate(&buf, r.mdEntry, v)
+	case FormatJSON:
+		if r.json != nil {
+			err = r.json.ExecuteTemplate(&buf, r.jsonEntry, v)
+			break
+		}
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(v.Document)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("rendering %s: %v", v.Path+v.ext, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// layout groups files into documents.
+func layout(opts *Options, files []*File) []*Document {
+	var docs []*Document
+	newDoc := func(title, p string) *Document {
+		d := &Document{SchemaVersion: SchemaVersion, Title: title, SiteTitle: opts.Title, Path: p, Layout: opts.Layout}
+		docs = append(docs, d)
+		return d
+	}
+	switch opts.Layout {
+	case LayoutPackage:
+		byPkg := map[string]*Document{}
+		for _, f := range files {
+			d, ok := byPkg[f.Package]
+			if !ok {
+				p := opts.Name
+				title := f.Package
+				if f.Package != "" {
+					p = strings.ReplaceAll(f.Package, ".", "/") + "/" + opts.Name
+				} else {
+					title = "(no package)"
+				}
+				d = newDoc(title, p)
+				byPkg[f.Package] = d
+			}
+			d.Files = append(d.Files, f)
+		}
+		if opts.Order == OrderAlpha {
+			sort.SliceStable(docs, func(i, j int) bool { return docs[i].Title < docs[j].Title })
+		}
+	case LayoutFile:
+		for _, f := range files {
+			d := newDoc(f.Name, strings.TrimSuffix(f.Name, ".proto"))
+			d.Files = []*File{f}
+		}
+	default:
+		d := newDoc(opts.Title, opts.Name)
+		d.Files = files
+	}
+	refs := make([]DocumentRef, len(docs))
+	for i, d := range docs {
+		refs[i] = DocumentRef{Title: d.Title, Path: d.Path}
+	}
+	for _, d := range docs {
+		d.Documents = refs
+		if d.Files == nil {
+			d.Files = []*File{}
+		}
+	}
+	return docs
+}
+
+// anchorIndex maps every anchor to the document that holds it.
+func anchorIndex(docs []*Document) map[string]string {
+	idx := map[string]string{}
+	for _, d := range docs {
+		for _, f := range d.Files {
+			idx[f.Anchor] = d.Path
+			for _, s := range f.Services {
+				idx[s.Anchor] = d.Path
+				for _, m := range s.Methods {
+					idx[m.Anchor] = d.Path
+				}
+			}
+			for _, m := range f.Messages {
+				idx[m.Anchor] = d.Path
+				for _, fl := range m.Fields {
+					idx[fl.Anchor] = d.Path
+				}
+				for _, o := range m.Oneofs {
+					idx[o.Anchor] = d.Path
+				}
+				for _, x := range m.Extensions {
+					idx[x.Anchor] = d.Path
+				}
+			}
+			for _, e := range f.Enums {
+				idx[e.Anchor] = d.Path
+				for _, v := range e.Values {
+					idx[v.Anchor] = d.Path
+				}
+			}
+			for _, x := range f.Extensions {
+				idx[x.Anchor] = d.Path
+			}
+		}
+	}
+	return idx
+}
+
+// refView is a resolved type reference for templates.
+type refView struct {
+	Name string
+	Href string
+	Kind string
+	FQN  string
+}
+
+// Ref resolves a type reference from this document.
+func (v *view) Ref(t TypeRef) refView {
+	return refView{Name: t.Name, Href: v.TypeHref(t), Kind: t.Kind, FQN: t.FullName}
+}
+
+// MDType is a type reference as Markdown: a code span, linked when its
+// definition is reachable.
+func (v *view) MDType(t TypeRef, cell bool) string {
+	code := mdCode(t.Name, cell)
+	if h := v.TypeHref(t); h != "" {
+		return "[" + code + "](" + h + ")"
+	}
+	return code
+}
+
+// MDLink is a Markdown link to an element by anchor, or a code span when it
+// is not documented.
+func (v *view) MDLink(anchor, text string, cell bool) string {
+	code := mdCode(text, cell)
+	if h := v.Href(anchor); h != "" {
+		return "[" + code + "](" + h + ")"
+	}
+	return code
+}
+
+// HasDefaults reports whether any field declares a default value.
+func (m *Message) HasDefaults() bool {
+	for _, f := range m.Fields {
+		if f.Default != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// IdempotencyLabel is the readable idempotency level.
+func (m *Method) IdempotencyLabel() string {
+	switch m.Idempotency {
+	case "NO_SIDE_EFFECTS":
+		return "no side effects"
+	case "IDEMPOTENT":
+		return "idempotent"
+	}
+	return ""
+}
+
+// ClientStreams and ServerStreams tell which side sends a stream.
+func (m *Method) ClientStreams() bool {
+	return m.Streaming == "client_streaming" || m.Streaming == "bidi_streaming"
+}
+
+func (m *Method) ServerStreams() bool {
+	return m.Streaming == "server_streaming" || m.Streaming == "bidi_streaming"
+}
+
+// extView is an extension row with its references resolved.
+type extView struct {
+	F        *Field
+	Doc      htmltemplate.HTML // description as HTML
+	Cell     string            // description for a Markdown table cell
+	Extendee refView
+	Type     refView
+}
+
+// Exts resolves the references of extension rows.
+func (v *view) Exts(fs []*Field) []extView {
+	out := make([]extView, len(fs))
+	for i, f := range fs {
+		out[i] = extView{F: f, Type: v.Ref(f.Type), Doc: v.Comment(f.Description), Cell: v.MDCell(f.Description)}
+		if f.Extendee != nil {
+			out[i].Extendee = v.Ref(*f.Extendee)
+		}
+	}
+	return out
+}
+
+// Comment renders a Markdown comment as inert HTML. Links to anchors
+// (#acme.v1.Foo) point at the document that holds the element, or lose
+// their target when it is not documented.
+func (v *view) Comment(src string) htmltemplate.HTML {
+	return commentHTML(src, v.Href)
+}
+
+// MDBlock is a comment as Markdown blocks.
+func (v *view) MDBlock(src string) string { return mdBlock(src, v.Href) }
+
+// MDCell is a comment for one Markdown table cell.
+func (v *view) MDCell(src string) string { return mdCell(src, v.Href) }

@@ -1,0 +1,12 @@
+// Package templates holds the document templates of protoc-gen-rpcdoc,
+// embedded in the binary: html/page.html.tmpl (html/template) and
+// markdown/page.md.tmpl (text/template). Both render one document of the
+// documentation model (see internal/gen/doc).
+package templates
+
+import "embed"
+
+// FS holds html/*.tmpl and markdown/*.tmpl.
+//
+//go:embed html/*.tmpl markdown/*.tmpl
+var FS embed.FS
