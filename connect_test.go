@@ -88,7 +88,7 @@ func TestConnectClients(t *testing.T) {
 					clients := newTestClients(hc, base, opts...)
 					t.Run(name, func(t *testing.T) {
 						t.Parallel()
-						testUnary(t, clients, base)
+						testUnary(t, clients, base, tr)
 						testUnaryErrors(t, clients)
 						testServerStream(t, clients)
 						testClientStream(t, clients)
@@ -102,7 +102,7 @@ func TestConnectClients(t *testing.T) {
 	}
 }
 
-func testUnary(t *testing.T, c *testClients, base string) {
+func testUnary(t *testing.T, c *testClients, base string, tr rpctest.Transport) {
 	t.Helper()
 	ctx := t.Context()
 	trace := []byte{0, 1, 2, 0xff}
@@ -126,6 +126,9 @@ func testUnary(t *testing.T, c *testClients, base string) {
 	}
 	if id := res.Msg.GetServerId(); !strings.HasPrefix(id, "tcp 127.0.0.1:") {
 		t.Errorf("peer = %q, want tcp 127.0.0.1:port", id)
+	}
+	if tls := strings.HasSuffix(res.Msg.GetServerId(), " tls"); tls != (tr == rpctest.H2TLS) {
+		t.Errorf("peer = %q: TLS auth info wrong for %s", res.Msg.GetServerId(), tr)
 	}
 	if got := res.Header().Get("X-Header"); got != "header-value" {
 		t.Errorf("header x-header = %q", got)

@@ -23,28 +23,24 @@ func toConnectError(err error) error {
 	if errors.As(err, &connectErr) {
 		return connectErr
 	}
-	var withStatus interface{ GRPCStatus() *status.Status }
-	if errors.As(err, &withStatus) {
-		st := withStatus.GRPCStatus()
-		code := connect.Code(st.Code())
-		if st.Code() == codes.OK {
-			code = connect.CodeUnknown
-		}
-		ce := connect.NewError(code, errors.New(st.Message()))
-		for _, d := range st.Proto().GetDetails() {
-			if detail, derr := connect.NewErrorDetail(d); derr == nil {
-				ce.AddDetail(detail)
-			}
-		}
-		return ce
+	// Like grpc.Server: a status error as it is (a wrapped one with the
+	// wrapper's message), a context error as Canceled or DeadlineExceeded,
+	// anything else as Unknown.
+	st, ok := status.FromError(err)
+	if !ok {
+		st = status.FromContextError(err)
 	}
-	switch {
-	case errors.Is(err, context.Canceled):
-		return connect.NewError(connect.CodeCanceled, err)
-	case errors.Is(err, context.DeadlineExceeded):
-		return connect.NewError(connect.CodeDeadlineExceeded, err)
+	code := connect.Code(st.Code())
+	if st.Code() == codes.OK {
+		code = connect.CodeUnknown
 	}
-	return connect.NewError(connect.CodeUnknown, err)
+	ce := connect.NewError(code, errors.New(st.Message()))
+	for _, d := range st.Proto().GetDetails() {
+		if detail, derr := connect.NewErrorDetail(d); derr == nil {
+			ce.AddDetail(detail)
+		}
+	}
+	return ce
 }
 
 // toStatusError converts an error from a connect client into a grpc-go

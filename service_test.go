@@ -90,6 +90,9 @@ func (testService) UnaryCall(ctx context.Context, req *testpb.SimpleRequest) (*t
 	}
 	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
 		res.ServerId = p.Addr.Network() + " " + p.Addr.String()
+		if p.AuthInfo != nil {
+			res.ServerId += " " + p.AuthInfo.AuthType()
+		}
 	}
 	return res, nil
 }
