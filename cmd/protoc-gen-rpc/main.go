@@ -57,10 +57,20 @@
 //	    out: gen
 //	    opt: require_unimplemented_servers=false
 //
-// use_generic_streams_experimental=true (default true): accepted for
-// compatibility with protoc-gen-go-grpc configurations. Streams always use
-// the generic types (grpc.ServerStreamingServer[T] and friends); false is
-// rejected.
+// use_generic_streams_experimental=true|false (default true): when true,
+// stream methods use grpc-go's generic stream types
+// (grpc.ServerStreamingServer[T] and friends) and Foo_MethodServer and
+// Foo_MethodClient are type aliases for them, as with protoc-gen-go-grpc
+// v1.6. When false, Foo_MethodServer and Foo_MethodClient are stream
+// interfaces of their own with Send, Recv, SendAndClose and CloseAndRecv
+// methods, as protoc-gen-go-grpc generated them before generic streams, for
+// code written against that API:
+//
+//	protoc --rpc_out=. --rpc_opt=use_generic_streams_experimental=false file.proto
+//
+//	  - local: protoc-gen-rpc
+//	    out: gen
+//	    opt: use_generic_streams_experimental=false
 //
 // package_suffix=NAME (default empty): write the file into the sub-package
 // <pkg>NAME of the message package, which it imports. With
@@ -103,11 +113,11 @@ It is run by protoc or buf:
   protoc --go_out=. --rpc_out=. path/to/file.proto
 
 Options (--rpc_opt=name=value, or opt: in buf.gen.yaml):
-  require_unimplemented_servers=true|false  require embedding UnimplementedXxxServer (default true)
-  use_generic_streams_experimental=true     generic stream types (the only mode)
-  package_suffix=NAME                       generate into the sub-package <pkg>NAME
+  require_unimplemented_servers=true|false     require embedding UnimplementedXxxServer (default true)
+  use_generic_streams_experimental=true|false  generic stream types, or pre-generics stream interfaces (default true)
+  package_suffix=NAME                          generate into the sub-package <pkg>NAME
   paths=import|source_relative, module=PREFIX, M<file>=<import path>, annotate_code,
-  default_api_level                         as for protoc-gen-go
+  default_api_level                            as for protoc-gen-go
 
 Flags:
   --help     print this help and exit

@@ -45,7 +45,7 @@ func checkCollisions(gen *protogen.Plugin, opts Options) error {
 		reported := map[[2]string]bool{}
 		for _, f := range generated[pkg] {
 			for _, s := range f.Services {
-				for _, id := range packageLevel(s) {
+				for _, id := range packageLevel(s, opts) {
 					prev, ok := declared[id.name]
 					if !ok {
 						declared[id.name] = id.from

@@ -277,7 +277,11 @@ func (e *emitter) clientMethod(n serviceNames, m *protogen.Method, index int) {
 	g.P("if ", v.err, " != nil {")
 	g.P("return nil, ", v.err)
 	g.P("}")
-	g.P(v.x, " := &", grpcPackage.Ident("GenericClientStream"), "[", m.Input.GoIdent, ", ", m.Output.GoIdent, "]{ClientStream: ", v.stream, "}")
+	if e.opts.GenericStreams {
+		g.P(v.x, " := &", grpcPackage.Ident("GenericClientStream"), "[", m.Input.GoIdent, ", ", m.Output.GoIdent, "]{ClientStream: ", v.stream, "}")
+	} else {
+		g.P(v.x, " := &", mn.ClientStreamImpl, "{", v.stream, "}")
+	}
 	if !m.Desc.IsStreamingClient() {
 		g.P("if ", v.err, " := ", v.x, ".ClientStream.SendMsg(", v.in, "); ", v.err, " != nil {")
 		g.P("return nil, ", v.err)
@@ -289,9 +293,73 @@ func (e *emitter) clientMethod(n serviceNames, m *protogen.Method, index int) {
 	g.P("return ", v.x, ", nil")
 	g.P("}")
 	g.P()
-	g.P("// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.")
-	g.P("type ", mn.ClientStream, " = ", clientStreamType(g, m))
+	if e.opts.GenericStreams {
+		g.P("// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.")
+		g.P("type ", mn.ClientStream, " = ", genericClientStreamType(g, m))
+		g.P()
+		return
+	}
+	e.legacyClientStream(m)
+}
+
+// legacyClientStream emits the client stream interface of a method and its
+// implementation, for generic streams turned off.
+func (e *emitter) legacyClientStream(m *protogen.Method) {
+	g, v := e.g, e.v
+	mn := newMethodNames(m)
+	send := m.Desc.IsStreamingClient()
+	recv := m.Desc.IsStreamingServer()
+	closeAndRecv := !m.Desc.IsStreamingServer()
+
+	g.P("type ", mn.ClientStream, " interface {")
+	if send {
+		g.P("Send(*", m.Input.GoIdent, ") error")
+	}
+	if recv {
+		g.P("Recv() (*", m.Output.GoIdent, ", error)")
+	}
+	if closeAndRecv {
+		g.P("CloseAndRecv() (*", m.Output.GoIdent, ", error)")
+	}
+	g.P(grpcPackage.Ident("ClientStream"))
+	g.P("}")
 	g.P()
+	g.P("type ", mn.ClientStreamImpl, " struct {")
+	g.P(grpcPackage.Ident("ClientStream"))
+	g.P("}")
+	g.P()
+	if send {
+		g.P("func (", v.x, " *", mn.ClientStreamImpl, ") Send(", v.m, " *", m.Input.GoIdent, ") error {")
+		g.P("return ", v.x, ".ClientStream.SendMsg(", v.m, ")")
+		g.P("}")
+		g.P()
+	}
+	if recv {
+		g.P("func (", v.x, " *", mn.ClientStreamImpl, ") Recv() (*", m.Output.GoIdent, ", error) {")
+		e.recvInto(m.Output.GoIdent, "ClientStream")
+		g.P("}")
+		g.P()
+	}
+	if closeAndRecv {
+		g.P("func (", v.x, " *", mn.ClientStreamImpl, ") CloseAndRecv() (*", m.Output.GoIdent, ", error) {")
+		g.P("if ", v.err, " := ", v.x, ".ClientStream.CloseSend(); ", v.err, " != nil {")
+		g.P("return nil, ", v.err)
+		g.P("}")
+		e.recvInto(m.Output.GoIdent, "ClientStream")
+		g.P("}")
+		g.P()
+	}
+}
+
+// recvInto emits the body of a Recv method reading a message of type msg
+// from the embedded stream field.
+func (e *emitter) recvInto(msg protogen.GoIdent, field string) {
+	g, v := e.g, e.v
+	g.P(v.m, " := new(", msg, ")")
+	g.P("if ", v.err, " := ", v.x, ".", field, ".RecvMsg(", v.m, "); ", v.err, " != nil {")
+	g.P("return nil, ", v.err)
+	g.P("}")
+	g.P("return ", v.m, ", nil")
 }
 
 func (e *emitter) serverHandler(n serviceNames, m *protogen.Method) {
@@ -319,6 +387,9 @@ func (e *emitter) serverHandler(n serviceNames, m *protogen.Method) {
 		return
 	}
 	streamImpl := []any{"&", grpcPackage.Ident("GenericServerStream"), "[", m.Input.GoIdent, ", ", m.Output.GoIdent, "]{ServerStream: ", v.stream, "}"}
+	if !e.opts.GenericStreams {
+		streamImpl = []any{"&", mn.ServerStreamImpl, "{", v.stream, "}"}
+	}
 	g.P("func ", mn.Handler, "(", v.srv, " interface{}, ", v.stream, " ", grpcPackage.Ident("ServerStream"), ") error {")
 	if !m.Desc.IsStreamingClient() {
 		g.P(v.m, " := new(", m.Input.GoIdent, ")")
@@ -331,9 +402,59 @@ func (e *emitter) serverHandler(n serviceNames, m *protogen.Method) {
 	}
 	g.P("}")
 	g.P()
-	g.P("// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.")
-	g.P("type ", mn.ServerStream, " = ", serverStreamType(g, m))
+	if e.opts.GenericStreams {
+		g.P("// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.")
+		g.P("type ", mn.ServerStream, " = ", genericServerStreamType(g, m))
+		g.P()
+		return
+	}
+	e.legacyServerStream(m)
+}
+
+// legacyServerStream emits the server stream interface of a method and its
+// implementation, for generic streams turned off.
+func (e *emitter) legacyServerStream(m *protogen.Method) {
+	g, v := e.g, e.v
+	mn := newMethodNames(m)
+	send := m.Desc.IsStreamingServer()
+	sendAndClose := !m.Desc.IsStreamingServer()
+	recv := m.Desc.IsStreamingClient()
+
+	g.P("type ", mn.ServerStream, " interface {")
+	if send {
+		g.P("Send(*", m.Output.GoIdent, ") error")
+	}
+	if sendAndClose {
+		g.P("SendAndClose(*", m.Output.GoIdent, ") error")
+	}
+	if recv {
+		g.P("Recv() (*", m.Input.GoIdent, ", error)")
+	}
+	g.P(grpcPackage.Ident("ServerStream"))
+	g.P("}")
 	g.P()
+	g.P("type ", mn.ServerStreamImpl, " struct {")
+	g.P(grpcPackage.Ident("ServerStream"))
+	g.P("}")
+	g.P()
+	if send {
+		g.P("func (", v.x, " *", mn.ServerStreamImpl, ") Send(", v.m, " *", m.Output.GoIdent, ") error {")
+		g.P("return ", v.x, ".ServerStream.SendMsg(", v.m, ")")
+		g.P("}")
+		g.P()
+	}
+	if sendAndClose {
+		g.P("func (", v.x, " *", mn.ServerStreamImpl, ") SendAndClose(", v.m, " *", m.Output.GoIdent, ") error {")
+		g.P("return ", v.x, ".ServerStream.SendMsg(", v.m, ")")
+		g.P("}")
+		g.P()
+	}
+	if recv {
+		g.P("func (", v.x, " *", mn.ServerStreamImpl, ") Recv() (*", m.Input.GoIdent, ", error) {")
+		e.recvInto(m.Input.GoIdent, "ServerStream")
+		g.P("}")
+		g.P()
+	}
 }
 
 func (e *emitter) serviceDesc(n serviceNames, s *protogen.Service) {
@@ -420,12 +541,20 @@ func (e *emitter) clientSignature(m *protogen.Method) string {
 	if !isStreaming(m) {
 		s += "*" + g.QualifiedGoIdent(m.Output.GoIdent)
 	} else {
-		s += clientStreamType(g, m)
+		s += e.clientStreamType(m)
 	}
 	return s + ", error)"
 }
 
-func clientStreamType(g *protogen.GeneratedFile, m *protogen.Method) string {
+// clientStreamType is the type of the stream a client method returns.
+func (e *emitter) clientStreamType(m *protogen.Method) string {
+	if !e.opts.GenericStreams {
+		return newMethodNames(m).ClientStream
+	}
+	return genericClientStreamType(e.g, m)
+}
+
+func genericClientStreamType(g *protogen.GeneratedFile, m *protogen.Method) string {
 	in, out := g.QualifiedGoIdent(m.Input.GoIdent), g.QualifiedGoIdent(m.Output.GoIdent)
 	switch {
 	case m.Desc.IsStreamingClient() && m.Desc.IsStreamingServer():
@@ -449,12 +578,20 @@ func (e *emitter) serverSignature(m *protogen.Method) string {
 		args = append(args, "*"+g.QualifiedGoIdent(m.Input.GoIdent))
 	}
 	if isStreaming(m) {
-		args = append(args, serverStreamType(g, m))
+		args = append(args, e.serverStreamType(m))
 	}
 	return m.GoName + "(" + strings.Join(args, ", ") + ") " + ret
 }
 
-func serverStreamType(g *protogen.GeneratedFile, m *protogen.Method) string {
+// serverStreamType is the type of the stream a server method receives.
+func (e *emitter) serverStreamType(m *protogen.Method) string {
+	if !e.opts.GenericStreams {
+		return newMethodNames(m).ServerStream
+	}
+	return genericServerStreamType(e.g, m)
+}
+
+func genericServerStreamType(g *protogen.GeneratedFile, m *protogen.Method) string {
 	in, out := g.QualifiedGoIdent(m.Input.GoIdent), g.QualifiedGoIdent(m.Output.GoIdent)
 	switch {
 	case m.Desc.IsStreamingClient() && m.Desc.IsStreamingServer():

@@ -66,12 +66,6 @@ func TestErrors(t *testing.T) {
 			want:  `invalid value "yes" for option use_generic_streams_experimental: want true or false`,
 		},
 		{
-			name:  "legacy streams",
-			src:   rpctest.Sources{"a.proto": echo},
-			param: "use_generic_streams_experimental=false",
-			want:  `option use_generic_streams_experimental=false is not supported: protoc-gen-rpc emits the generic stream types of protoc-gen-go-grpc v1.6 (grpc.ServerStreamingServer[T] and friends, with the Xxx_MethodServer aliases); remove the option or set it to true`,
-		},
-		{
 			name:  "package suffix not an identifier",
 			src:   rpctest.Sources{"a.proto": echo},
 			param: "package_suffix=1rpc",
@@ -210,6 +204,27 @@ service Foo_Bar {
 }
 `},
 			want: `foo.proto:9:3: method "pkg.Foo_Bar.Baz" and foo.proto:6:3: method "pkg.Foo.Bar_Baz" both map to Go identifier Foo_Bar_Baz_FullMethodName`,
+		},
+		{
+			name:  "stream implementation without generic streams",
+			param: "use_generic_streams_experimental=false",
+			src: rpctest.Sources{"foo.proto": header + `message Msg {}
+service Echo {
+  rpc ServerStream(Msg) returns (stream Msg);
+}
+service EchoServerStream {}
+`},
+			want: `foo.proto:8:1: service "pkg.EchoServerStream" and foo.proto:6:3: method "pkg.Echo.ServerStream" both map to Go identifier echoServerStreamClient`,
+		},
+		{
+			name: "the same protos with generic streams",
+			src: rpctest.Sources{"foo.proto": header + `message Msg {}
+service Echo {
+  rpc ServerStream(Msg) returns (stream Msg);
+}
+service EchoServerStream {}
+`},
+			want: "",
 		},
 		{
 			name: "same service name in two proto packages of one Go package",

@@ -44,8 +44,11 @@ func newServiceNames(s *protogen.Service) serviceNames {
 type methodNames struct {
 	FullMethodName string // Xxx_Method_FullMethodName
 	Handler        string // _Xxx_Method_Handler
-	ClientStream   string // Xxx_MethodClient alias (streaming methods only)
-	ServerStream   string // Xxx_MethodServer alias (streaming methods only)
+	ClientStream   string // Xxx_MethodClient alias or interface (streaming methods only)
+	ServerStream   string // Xxx_MethodServer alias or interface (streaming methods only)
+	// Implementations of the stream interfaces without generic streams.
+	ClientStreamImpl string // xxxMethodClient
+	ServerStreamImpl string // xxxMethodServer
 }
 
 func newMethodNames(m *protogen.Method) methodNames {
@@ -55,12 +58,15 @@ func newMethodNames(m *protogen.Method) methodNames {
 		Handler:        "_" + s + "_" + m.GoName + "_Handler",
 		ClientStream:   s + "_" + m.GoName + "Client",
 		ServerStream:   s + "_" + m.GoName + "Server",
+
+		ClientStreamImpl: unexport(s) + m.GoName + "Client",
+		ServerStreamImpl: unexport(s) + m.GoName + "Server",
 	}
 }
 
 // packageLevel returns the package-level identifiers of a service, in the
 // order they are emitted, each with the proto element it comes from.
-func packageLevel(s *protogen.Service) []emitted {
+func packageLevel(s *protogen.Service, opts Options) []emitted {
 	n := newServiceNames(s)
 	var out []emitted
 	for _, m := range s.Methods {
@@ -71,7 +77,11 @@ func packageLevel(s *protogen.Service) []emitted {
 	}
 	for _, m := range s.Methods {
 		if isStreaming(m) {
-			out = append(out, emitted{newMethodNames(m).ClientStream, m.Desc})
+			mn := newMethodNames(m)
+			out = append(out, emitted{mn.ClientStream, m.Desc})
+			if !opts.GenericStreams {
+				out = append(out, emitted{mn.ClientStreamImpl, m.Desc})
+			}
 		}
 	}
 	for _, id := range []string{n.Server, n.Unimplemented, n.Unsafe, n.Register} {
@@ -82,6 +92,9 @@ func packageLevel(s *protogen.Service) []emitted {
 		out = append(out, emitted{mn.Handler, m.Desc})
 		if isStreaming(m) {
 			out = append(out, emitted{mn.ServerStream, m.Desc})
+			if !opts.GenericStreams {
+				out = append(out, emitted{mn.ServerStreamImpl, m.Desc})
+			}
 		}
 	}
 	out = append(out, emitted{n.ServiceDesc, s.Desc}, emitted{n.Handler, s.Desc})

@@ -24,6 +24,12 @@ type Options struct {
 	// method to every XxxServer interface, as protoc-gen-go-grpc does by
 	// default.
 	RequireUnimplementedServers bool
+	// GenericStreams uses grpc-go's generic stream types
+	// (grpc.ServerStreamingServer[T] and friends) in stream method signatures,
+	// with the Xxx_MethodServer and Xxx_MethodClient names as type aliases.
+	// When false, those names are stream interfaces of their own, with
+	// implementations, as protoc-gen-go-grpc generated them before v1.4.
+	GenericStreams bool
 	// PackageSuffix, when not empty, writes the generated code into the
 	// sub-package <pkg><PackageSuffix> of the message package.
 	PackageSuffix string
@@ -31,7 +37,7 @@ type Options struct {
 
 // DefaultOptions are the options used when the parameter sets none.
 func DefaultOptions() Options {
-	return Options{RequireUnimplementedServers: true}
+	return Options{RequireUnimplementedServers: true, GenericStreams: true}
 }
 
 // Set applies one option from the plugin parameter.
@@ -48,9 +54,7 @@ func (o *Options) Set(name, value string) error {
 		if err != nil {
 			return err
 		}
-		if !b {
-			return fmt.Errorf("option %s=false is not supported: protoc-gen-rpc emits the generic stream types of protoc-gen-go-grpc v1.6 (grpc.ServerStreamingServer[T] and friends, with the Xxx_MethodServer aliases); remove the option or set it to true", name)
-		}
+		o.GenericStreams = b
 	case optPackageSuffix:
 		if value != "" && !token.IsIdentifier(value) {
 			return fmt.Errorf("package_suffix %q is not a valid Go identifier", value)
