@@ -390,15 +390,23 @@ func (s *serverStream) SendMsg(m any) error {
 		return status.Error(codes.Internal, err.Error())
 	}
 	s.mu.Lock()
-	s.headerSent = true
-	s.mu.Unlock()
 	if s.unaryResponse {
+		defer s.mu.Unlock()
+		s.headerSent = true
 		if s.response != nil {
 			return status.Error(codes.Internal, "polyrpc: client-streaming handler sent more than one response")
 		}
 		s.response = msg
 		return nil
 	}
+	if !s.headerSent {
+		// The first message carries the headers: keep SetHeader out until
+		// they are written.
+		defer s.mu.Unlock()
+		s.headerSent = true
+		return toStatusError(s.conn.Send(msg))
+	}
+	s.mu.Unlock()
 	return toStatusError(s.conn.Send(msg))
 }
 
