@@ -9,6 +9,7 @@
 package rpc
 
 import (
+	"errors"
 	"path"
 	"path/filepath"
 
@@ -32,7 +33,13 @@ func Generate(req *pluginpb.CodeGeneratorRequest) *pluginpb.CodeGeneratorRespons
 	if err := Run(gen, opts); err != nil {
 		gen.Error(err)
 	}
-	return gen.Response()
+	resp := gen.Response()
+	if resp.Error != nil {
+		// Some of protogen's errors (a file outside module=, unformattable
+		// output) come without the features; protoc needs them.
+		return plugin.ErrorResponse(errors.New(resp.GetError()))
+	}
+	return resp
 }
 
 // Run generates the files of gen with the given options. It generates

@@ -1,0 +1,177 @@
+package rpc_test
+
+import (
+	"go/parser"
+	"go/token"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/pluginpb"
+
+	"github.com/polyrpc/polyrpc/internal/gen/rpc"
+	"github.com/polyrpc/polyrpc/internal/gen/rpc/rpctest"
+)
+
+// TestOutputPaths checks where each option combination puts the generated
+// file, its package name, and the import of the message package.
+func TestOutputPaths(t *testing.T) {
+	src := rpctest.Sources{"api/v1/svc.proto": `syntax = "proto3";
+package api.v1;
+option go_package = "example.com/gen/api/v1;apiv1";
+message M {}
+service S { rpc Do(M) returns (M); }
+`}
+	tests := []struct {
+		param   string
+		file    string
+		pkg     string
+		imports []string // imports besides the generator's own
+	}{
+		{param: "", file: "example.com/gen/api/v1/svc_rpc.pb.go", pkg: "apiv1"},
+		{param: "paths=import", file: "example.com/gen/api/v1/svc_rpc.pb.go", pkg: "apiv1"},
+		{param: "paths=source_relative", file: "api/v1/svc_rpc.pb.go", pkg: "apiv1"},
+		{param: "module=example.com/gen", file: "api/v1/svc_rpc.pb.go", pkg: "apiv1"},
+		{
+			param: "package_suffix=rpc", file: "example.com/gen/api/v1/apiv1rpc/svc_rpc.pb.go", pkg: "apiv1rpc",
+			imports: []string{"example.com/gen/api/v1"},
+		},
+		{
+			param: "package_suffix=rpc,paths=source_relative", file: "api/v1/apiv1rpc/svc_rpc.pb.go", pkg: "apiv1rpc",
+			imports: []string{"example.com/gen/api/v1"},
+		},
+		{
+			param: "package_suffix=rpc,module=example.com/gen", file: "api/v1/apiv1rpc/svc_rpc.pb.go", pkg: "apiv1rpc",
+			imports: []string{"example.com/gen/api/v1"},
+		},
+		{param: "package_suffix=", file: "example.com/gen/api/v1/svc_rpc.pb.go", pkg: "apiv1"},
+		{param: "Mapi/v1/svc.proto=example.com/other/v1;otherv1", file: "example.com/other/v1/svc_rpc.pb.go", pkg: "otherv1"},
+		{
+			param: "Mapi/v1/svc.proto=example.com/other/v1;otherv1,package_suffix=grpc,paths=source_relative",
+			file:  "api/v1/otherv1grpc/svc_rpc.pb.go", pkg: "otherv1grpc",
+			imports: []string{"example.com/other/v1"},
+		},
+		{param: "require_unimplemented_servers=true", file: "example.com/gen/api/v1/svc_rpc.pb.go", pkg: "apiv1"},
+		{param: "require_unimplemented_servers=0,use_generic_streams_experimental=1", file: "example.com/gen/api/v1/svc_rpc.pb.go", pkg: "apiv1"},
+	}
+	own := map[string]bool{
+		"context": true, "net/http": true, "connectrpc.com/connect": true, "github.com/polyrpc/polyrpc": true,
+		"google.golang.org/grpc": true, "google.golang.org/grpc/codes": true, "google.golang.org/grpc/status": true,
+	}
+	for _, tt := range tests {
+		t.Run(tt.param, func(t *testing.T) {
+			req, err := rpctest.Request(src, []string{"api/v1/svc.proto"}, tt.param)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp := rpc.Generate(req)
+			if resp.Error != nil {
+				t.Fatal(resp.GetError())
+			}
+			if len(resp.File) != 1 {
+				t.Fatalf("got %d files, want 1", len(resp.File))
+			}
+			if got := resp.File[0].GetName(); got != tt.file {
+				t.Errorf("file %s, want %s", got, tt.file)
+			}
+			f, err := parser.ParseFile(token.NewFileSet(), "", resp.File[0].GetContent(), parser.ImportsOnly)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Name.Name != tt.pkg {
+				t.Errorf("package %s, want %s", f.Name.Name, tt.pkg)
+			}
+			var imports []string
+			for _, imp := range f.Imports {
+				p := imp.Path.Value[1 : len(imp.Path.Value)-1]
+				if !own[p] {
+					imports = append(imports, p)
+				}
+			}
+			if diff := cmp.Diff(tt.imports, imports); diff != "" {
+				t.Errorf("imports (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestOptionErrors checks option combinations that protogen rejects.
+func TestOptionErrors(t *testing.T) {
+	src := rpctest.Sources{"a.proto": echo}
+	tests := []struct{ param, want string }{
+		{"paths=source_relative,module=example.com", "cannot use module= with paths=source_relative"},
+		{"module=example.com/elsewhere", `example.com/pkg/a_rpc.pb.go: generated file does not match prefix "example.com/elsewhere"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.param, func(t *testing.T) {
+			req, err := rpctest.Request(src, []string{"a.proto"}, tt.param)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp := rpc.Generate(req)
+			if resp.GetError() != tt.want {
+				t.Errorf("error %q, want %q", resp.GetError(), tt.want)
+			}
+			checkFeatures(t, resp)
+		})
+	}
+}
+
+// TestBadRequests checks requests that protoc would not normally send, or
+// that lack what a Go generator needs: each is an error response.
+func TestBadRequests(t *testing.T) {
+	tests := []struct {
+		name   string
+		src    rpctest.Sources
+		mutate func(*pluginpb.CodeGeneratorRequest)
+		want   string
+	}{
+		{
+			name: "no Go import path",
+			src:  rpctest.Sources{"a.proto": "syntax = \"proto3\";\npackage a;\nmessage M {}\nservice S { rpc Do(M) returns (M); }\n"},
+			want: `unable to determine Go import path for "a.proto"
+
+Please specify either:
+	• a "go_package" option in the .proto source file, or
+	• a "M" argument on the command line.
+
+See https://protobuf.dev/reference/go/go-generated#package for more information.
+`,
+		},
+		{
+			name: "unknown input type",
+			src:  rpctest.Sources{"a.proto": echo},
+			mutate: func(req *pluginpb.CodeGeneratorRequest) {
+				req.ProtoFile[0].Service[0].Method[0].InputType = proto.String(".pkg.Missing")
+			},
+			want: `invalid FileDescriptorProto "a.proto": proto: service method "pkg.Echo.Say" cannot resolve input: "pkg.Missing" not found`,
+		},
+		{
+			name: "file to generate not in the request",
+			src:  rpctest.Sources{"a.proto": echo},
+			mutate: func(req *pluginpb.CodeGeneratorRequest) {
+				req.FileToGenerate = append(req.FileToGenerate, "missing.proto")
+			},
+			want: `no descriptor for generated file: missing.proto`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := rpctest.Request(tt.src, []string{"a.proto"}, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.mutate != nil {
+				tt.mutate(req)
+			}
+			resp := rpc.Generate(req)
+			if diff := cmp.Diff(tt.want, resp.GetError()); diff != "" {
+				t.Errorf("error (-want +got):\n%s", diff)
+			}
+			checkFeatures(t, resp)
+			if len(resp.File) != 0 {
+				t.Errorf("got %d files with the error", len(resp.File))
+			}
+		})
+	}
+}
