@@ -370,8 +370,9 @@ func (s *serverStream) SendHeader(md metadata.MD) error {
 	metadataToHeader(md, s.conn.ResponseHeader())
 	s.headerSent = true
 	if s.unaryResponse {
-		// The Connect protocol sends the headers of a client-streaming call
-		// together with its response.
+		// The headers of a client-streaming call go out with its response:
+		// the Connect protocol has no other place for them, and on HTTP/1.1
+		// writing them early would end the request body.
 		return nil
 	}
 	// Sending no message flushes the headers.

@@ -120,7 +120,7 @@ func (testService) StreamingOutputCall(req *testpb.StreamingOutputCallRequest, s
 }
 
 func (testService) StreamingInputCall(stream grpc.ClientStreamingServer[testpb.StreamingInputCallRequest, testpb.StreamingInputCallResponse]) error {
-	if err := stream.SetHeader(metadata.Pairs("x-header", "client-stream-header")); err != nil {
+	if err := stream.SendHeader(metadata.Pairs("x-header", "client-stream-header")); err != nil {
 		return err
 	}
 	total := 0
