@@ -189,7 +189,7 @@ func TestProtoc(t *testing.T) {
 	dir := t.TempDir()
 	writeInput(t, dir)
 	gen := filepath.Join(dir, "gen")
-	if err := os.MkdirAll(gen, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(gen, "doc"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	run(t, dir, nil, protoc,
@@ -249,11 +249,14 @@ plugins:
 			t.Fatal(err)
 		}
 	}
-	run(t, viaBuf, []string{"GOFLAGS=-mod=mod"}, "go", "tool", "-modfile="+filepath.Join(root, "tools", "go.mod"), "buf", "generate")
+	// buf is pinned in tools/go.mod; `go tool -n` builds it (or finds it in
+	// the build cache) and prints its path.
+	buf := strings.TrimSpace(string(run(t, root, nil, "go", "tool", "-modfile=tools/go.mod", "-n", "buf")))
+	run(t, viaBuf, nil, buf, "generate")
 
 	viaProtoc := t.TempDir()
 	writeInput(t, viaProtoc)
-	if err := os.MkdirAll(filepath.Join(viaProtoc, "gen"), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(viaProtoc, "gen", "doc"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	run(t, viaProtoc, nil, protoc,
