@@ -19,7 +19,7 @@ type builder struct {
 	inDoc   map[protoreflect.FullName]bool
 	hidden  map[protoreflect.FullName]bool
 	opt     *optionReader
-	missing []string // undocumented elements, for require_comments
+	missing []missingComment // undocumented elements, for require_comments
 }
 
 // Source paths of file-level statements (descriptor.proto field numbers).
@@ -133,7 +133,10 @@ func (b *builder) comment(kind string, d protoreflect.Descriptor, cs protogen.Co
 	}
 	if len(parts) == 0 {
 		loc := d.ParentFile().SourceLocations().ByDescriptor(d)
-		b.missing = append(b.missing, fmt.Sprintf("%s:%d:%d: %s %s", d.ParentFile().Path(), loc.StartLine+1, loc.StartColumn+1, kind, d.FullName()))
+		b.missing = append(b.missing, missingComment{
+			file: d.ParentFile().Path(), line: loc.StartLine, col: loc.StartColumn,
+			text: fmt.Sprintf("%s:%d:%d: %s %s", d.ParentFile().Path(), loc.StartLine+1, loc.StartColumn+1, kind, d.FullName()),
+		})
 	}
 	return strings.Join(parts, "\n\n")
 }
@@ -533,4 +536,11 @@ func (b *builder) fieldComment(kind string, f *protogen.Field) string {
 		}
 	}
 	return b.comment(kind, f.Desc, f.Comments)
+}
+
+// missingComment is an element without a comment.
+type missingComment struct {
+	file      string
+	line, col int
+	text      string
 }

@@ -10,8 +10,8 @@ import (
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
-	"golang.org/x/net/html/atom"
 	nethtml "golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 )
 
 // markdown renders comments. Raw HTML is never passed through (goldmark
@@ -35,7 +35,7 @@ func commentHTML(src string, resolve func(anchor string) string) template.HTML {
 		return ""
 	}
 	var buf bytes.Buffer
-	if err := markdown.Convert([]byte(src), &buf); err != nil {
+	if err := markdown.Convert([]byte(escapeRawHTML(src)), &buf); err != nil {
 		return template.HTML("<p>" + html.EscapeString(src) + "</p>")
 	}
 	return template.HTML(sanitize(buf.String(), resolve))
@@ -178,6 +178,50 @@ func plainText(src string) string {
 		}
 	}
 	return strings.Join(strings.Fields(b.String()), " ")
+}
+
+// escapeRawHTML turns < outside code into &lt;, so that HTML written in a
+// comment shows as text instead of disappearing.
+func escapeRawHTML(src string) string {
+	lines := strings.Split(src, "\n")
+	fence := ""
+	for i, l := range lines {
+		if m := fenceLine.FindStringSubmatch(l); m != nil {
+			marker := m[1][:1]
+			if fence == "" {
+				fence = marker
+				continue
+			} else if marker == fence {
+				fence = ""
+				continue
+			}
+		}
+		if fence != "" || !strings.Contains(l, "<") {
+			continue
+		}
+		var b strings.Builder
+		for j := 0; j < len(l); {
+			if l[j] == '`' {
+				n := runLen(l, j, '`')
+				if end := findRun(l, j+n, n); end >= 0 {
+					b.WriteString(l[j : end+n])
+					j = end + n
+					continue
+				}
+				b.WriteString(l[j : j+n])
+				j += n
+				continue
+			}
+			if l[j] == '<' {
+				b.WriteString("&lt;")
+			} else {
+				b.WriteByte(l[j])
+			}
+			j++
+		}
+		lines[i] = b.String()
+	}
+	return strings.Join(lines, "\n")
 }
 
 // --- Markdown output ---

@@ -2,6 +2,7 @@ package doc
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"google.golang.org/protobuf/compiler/protogen"
@@ -91,7 +92,25 @@ func Build(gen *protogen.Plugin, opts *Options) ([]*Document, error) {
 		if len(b.missing) == 1 {
 			noun = "element has"
 		}
-		return nil, fmt.Errorf("require_comments: %d %s no comment:\n  %s", len(b.missing), noun, strings.Join(b.missing, "\n  "))
+		order := map[string]int{}
+		for i, f := range b.files {
+			order[f.Desc.Path()] = i
+		}
+		sort.SliceStable(b.missing, func(i, j int) bool {
+			x, y := b.missing[i], b.missing[j]
+			if x.file != y.file {
+				return order[x.file] < order[y.file]
+			}
+			if x.line != y.line {
+				return x.line < y.line
+			}
+			return x.col < y.col
+		})
+		lines := make([]string, len(b.missing))
+		for i, m := range b.missing {
+			lines[i] = m.text
+		}
+		return nil, fmt.Errorf("require_comments: %d %s no comment:\n  %s", len(b.missing), noun, strings.Join(lines, "\n  "))
 	}
 	if opts.Order == OrderAlpha {
 		sortFiles(files)
@@ -125,5 +144,3 @@ func markDocumented(fd protoreflect.FileDescriptor, m map[protoreflect.FullName]
 	}
 	msgs(fd.Messages())
 }
-
-

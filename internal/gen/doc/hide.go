@@ -21,7 +21,7 @@ func isHidden(cs protogen.CommentSet) bool {
 func computeHidden(files []*protogen.File) map[protoreflect.FullName]bool {
 	h := map[protoreflect.FullName]bool{}
 	users := map[protoreflect.FullName][]protoreflect.FullName{} // type -> elements that use it
-	var types []protoreflect.Descriptor                         // every message and enum, in order
+	var types []protoreflect.Descriptor                          // every message and enum, in order
 	use := func(t protoreflect.Descriptor, user protoreflect.FullName) {
 		if t != nil {
 			users[t.FullName()] = append(users[t.FullName()], user)

@@ -34,10 +34,10 @@ type File struct {
 	Description string `json:"description,omitempty"`
 	// DetachedComments are the comments separated by a blank line from the
 	// syntax and package statements, in source order (Markdown).
-	DetachedComments []string  `json:"detached_comments,omitempty"`
-	Deprecated       bool      `json:"deprecated,omitempty"`
-	Options          []Option  `json:"options,omitempty"` // every set file option, features included
-	Imports          []string  `json:"imports,omitempty"`
+	DetachedComments []string   `json:"detached_comments,omitempty"`
+	Deprecated       bool       `json:"deprecated,omitempty"`
+	Options          []Option   `json:"options,omitempty"` // every set file option, features included
+	Imports          []string   `json:"imports,omitempty"`
 	Services         []*Service `json:"services,omitempty"`
 	// Messages holds every message of the file, nested ones right after
 	// their parent (depth first). Synthetic map entries are never listed.

@@ -63,15 +63,15 @@ func (r *optionReader) resolve(m proto.Message) protoreflect.Message {
 
 // Options shown elsewhere on the page, or meaningless to readers.
 var skipOptions = map[string]bool{
-	"deprecated":                 true,
-	"idempotency_level":          true,
-	"map_entry":                  true,
-	"uninterpreted_option":       true,
-	"(buf.validate.field)":       true,
-	"(buf.validate.message)":     true,
-	"(buf.validate.oneof)":       true,
-	"(buf.validate.predefined)":  true,
-	"(google.api.http)":          true,
+	"deprecated":                true,
+	"idempotency_level":         true,
+	"map_entry":                 true,
+	"uninterpreted_option":      true,
+	"(buf.validate.field)":      true,
+	"(buf.validate.message)":    true,
+	"(buf.validate.oneof)":      true,
+	"(buf.validate.predefined)": true,
+	"(google.api.http)":         true,
 }
 
 // options lists every set option, flattened to dotted paths.

@@ -146,18 +146,19 @@ const (
 
 // renderer executes the templates of one run.
 type renderer struct {
-	html       *htmltemplate.Template
-	htmlEntry  string
-	md         *texttemplate.Template
-	mdEntry    string
-	json       *texttemplate.Template // only with a custom JSON template
-	jsonEntry  string
+	html      *htmltemplate.Template
+	htmlEntry string
+	md        *texttemplate.Template
+	mdEntry   string
+	json      *texttemplate.Template // only with a custom JSON template
+	jsonEntry string
 }
 
 func newRenderer(opts *Options) (*renderer, error) {
 	r := &renderer{html: builtinHTML, htmlEntry: htmlEntry, md: builtinMD, mdEntry: mdEntry}
 	if src, ok := opts.Templates[FormatHTML]; ok {
-		t, err := builtinHTML.Clone()
+		// A fresh set: executed templates cannot be cloned.
+		t, err := htmltemplate.New("").Funcs(funcs).ParseFS(templates.FS, "html/*.tmpl")
 		if err == nil {
 			_, err = t.New("custom").Parse(src)
 		}
@@ -167,7 +168,7 @@ func newRenderer(opts *Options) (*renderer, error) {
 		r.html, r.htmlEntry = t, "custom"
 	}
 	if src, ok := opts.Templates[FormatMarkdown]; ok {
-		t, err := builtinMD.Clone()
+		t, err := texttemplate.New("").Funcs(funcs).ParseFS(templates.FS, "markdown/*.tmpl")
 		if err == nil {
 			_, err = t.New("custom").Parse(src)
 		}

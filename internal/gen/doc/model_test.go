@@ -1,0 +1,226 @@
+package doc
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// index of a JSON run by full name.
+type modelIndex struct {
+	messages map[string]*Message
+	enums    map[string]*Enum
+	fields   map[string]*Field
+	methods  map[string]*Method
+	services map[string]*Service
+	values   map[string]*EnumValue
+}
+
+func indexModel(doc *Document) *modelIndex {
+	x := &modelIndex{map[string]*Message{}, map[string]*Enum{}, map[string]*Field{}, map[string]*Method{}, map[string]*Service{}, map[string]*EnumValue{}}
+	for _, f := range doc.Files {
+		for _, s := range f.Services {
+			x.services[s.FullName] = s
+			for _, m := range s.Methods {
+				x.methods[m.FullName] = m
+			}
+		}
+		for _, m := range f.Messages {
+			x.messages[m.FullName] = m
+			for _, fl := range m.Fields {
+				x.fields[fl.FullName] = fl
+			}
+			for _, fl := range m.Extensions {
+				x.fields[fl.FullName] = fl
+			}
+		}
+		for _, fl := range f.Extensions {
+			x.fields[fl.FullName] = fl
+		}
+		for _, e := range f.Enums {
+			x.enums[e.FullName] = e
+			for _, v := range e.Values {
+				x.values[v.FullName] = v
+			}
+		}
+	}
+	return x
+}
+
+func TestModel(t *testing.T) {
+	x := indexModel(jsonDoc(t, "format=json", goldenFiles...))
+
+	t.Run("hide", func(t *testing.T) {
+		for _, name := range []string{"acme.shop.v1.DebugRequest", "acme.shop.v1.DebugResponse"} {
+			if x.messages[name] != nil {
+				t.Errorf("%s is documented, but only hidden elements use it", name)
+			}
+		}
+		if x.methods["acme.shop.v1.Shop.Debug"] != nil {
+			t.Error("hidden method documented")
+		}
+		if x.fields["acme.shop.v1.Product.debug"] != nil {
+			t.Error("hidden field documented")
+		}
+		if x.values["acme.shop.v1.Product.Availability.AVAILABILITY_TEST"] != nil {
+			t.Error("hidden enum value documented")
+		}
+		if x.messages["acme.shop.v1.Product"] == nil || x.methods["acme.shop.v1.Shop.GetProduct"] == nil {
+			t.Error("visible elements missing")
+		}
+	})
+	t.Run("proto3 optional is not a oneof", func(t *testing.T) {
+		f := x.fields["acme.shop.v1.Product.discount_units"]
+		if f.Label != "optional" || f.Presence != "explicit" || f.Oneof != "" {
+			t.Errorf("discount_units: label %q presence %q oneof %q", f.Label, f.Presence, f.Oneof)
+		}
+		var oneofs []string
+		for _, o := range x.messages["acme.shop.v1.Product"].Oneofs {
+			oneofs = append(oneofs, o.Name)
+		}
+		if diff := cmp.Diff([]string{"delivery"}, oneofs); diff != "" {
+			t.Errorf("oneofs (synthetic ones must not appear): %s", diff)
+		}
+		if f := x.fields["acme.shop.v1.Product.name"]; f.Label != "" || f.Presence != "implicit" {
+			t.Errorf("plain proto3 field: label %q presence %q", f.Label, f.Presence)
+		}
+	})
+	t.Run("oneof members", func(t *testing.T) {
+		for _, n := range []string{"shipping", "download_url"} {
+			if f := x.fields["acme.shop.v1.Product."+n]; f.Oneof != "delivery" || f.Label != "" {
+				t.Errorf("%s: oneof %q label %q", n, f.Oneof, f.Label)
+			}
+		}
+	})
+	t.Run("maps", func(t *testing.T) {
+		f := x.fields["acme.shop.v1.Product.prices"]
+		want := TypeRef{Name: "map<string, acme.common.v1.Money>", Kind: "map", FullName: "acme.common.v1.Money"}
+		if diff := cmp.Diff(want, f.Type); diff != "" || f.Label != "map" {
+			t.Errorf("prices type (-want +got):\n%s label %q", diff, f.Label)
+		}
+		for name := range x.messages {
+			if strings.HasSuffix(name, "Entry") {
+				t.Errorf("map entry message %s documented", name)
+			}
+		}
+	})
+	t.Run("editions presence", func(t *testing.T) {
+		for name, want := range map[string][2]string{
+			"editions.v1.Settings.name":   {"", "implicit"},
+			"editions.v1.Settings.limit":  {"optional", "explicit"},
+			"editions.v1.Settings.owner":  {"required", "required"},
+			"editions.v1.Settings.levels": {"repeated", "repeated"},
+		} {
+			f := x.fields[name]
+			if got := [2]string{f.Label, f.Presence}; got != want {
+				t.Errorf("%s: label/presence %v, want %v", name, got, want)
+			}
+		}
+		if d := x.fields["editions.v1.Settings.retries"].Default; d != "3" {
+			t.Errorf("retries default %q", d)
+		}
+		if !x.enums["editions.v1.Mode"].Closed || x.enums["acme.common.v1.Currency"].Closed {
+			t.Error("closed enum flags wrong")
+		}
+	})
+	t.Run("proto2 defaults", func(t *testing.T) {
+		for name, want := range map[string]string{
+			"legacy.v1.Item.quantity": "10",
+			"legacy.v1.Item.price":    "1.5",
+			"legacy.v1.Item.active":   "true",
+			"legacy.v1.Item.label":    `"n/a \"boxed\""`,
+			"legacy.v1.Item.code":     `"\001ab"`,
+			"legacy.v1.Item.color":    "COLOR_RED",
+		} {
+			if got := x.fields[name].Default; got != want {
+				t.Errorf("%s default %q, want %q", name, got, want)
+			}
+		}
+	})
+	t.Run("deprecation everywhere", func(t *testing.T) {
+		if !x.services["acme.shop.v1.LegacyShop"].Deprecated || !x.methods["acme.shop.v1.Shop.ListLegacy"].Deprecated ||
+			!x.messages["acme.shop.v1.Review"].Deprecated || !x.fields["acme.shop.v1.Product.sku"].Deprecated ||
+			!x.values["acme.shop.v1.Product.Availability.AVAILABILITY_DISCONTINUED"].Deprecated ||
+			!x.fields["legacy.v1.supplier_id"].Deprecated {
+			t.Error("a deprecated element is not marked")
+		}
+	})
+	t.Run("enums", func(t *testing.T) {
+		v := x.values["acme.common.v1.Currency.CURRENCY_DOLLAR"]
+		if v.Number != 2 || v.AliasOf != "CURRENCY_USD" {
+			t.Errorf("alias: %+v", v)
+		}
+		if diff := cmp.Diff([]Option{{Name: "(acme.common.v1.label)", Value: `"€"`}}, x.values["acme.common.v1.Currency.CURRENCY_EUR"].Options); diff != "" {
+			t.Error(diff)
+		}
+	})
+	t.Run("methods", func(t *testing.T) {
+		kinds := map[string]string{}
+		for _, n := range []string{"GetProduct", "WatchPrices", "UploadReviews", "Chat"} {
+			kinds[n] = x.methods["acme.shop.v1.Shop."+n].Streaming
+		}
+		want := map[string]string{"GetProduct": "unary", "WatchPrices": "server_streaming", "UploadReviews": "client_streaming", "Chat": "bidi_streaming"}
+		if diff := cmp.Diff(want, kinds); diff != "" {
+			t.Error(diff)
+		}
+		chat := x.methods["acme.shop.v1.Shop.Chat"]
+		for _, p := range chat.Protocols {
+			if diff := cmp.Diff([]string{"HTTP/2"}, p.HTTP); diff != "" {
+				t.Errorf("bidi over %s: %s", p.Name, diff)
+			}
+		}
+		get := x.methods["acme.shop.v1.Shop.GetProduct"]
+		if get.Procedure != "/acme.shop.v1.Shop/GetProduct" || get.Idempotency != "NO_SIDE_EFFECTS" {
+			t.Errorf("GetProduct: %s %s", get.Procedure, get.Idempotency)
+		}
+		if want := "http://localhost:8080/acme.shop.v1.Shop/GetProduct?encoding=json&message=%7B%22id%22%3A%22string%22%2C%22shop%22%3A%22string%22%7D"; get.ConnectGet != want {
+			t.Errorf("connect GET %s", get.ConnectGet)
+		}
+		if diff := cmp.Diff([]HTTPRule{{Method: "GET", Path: "/v1/products/{id}"}, {Method: "GET", Path: "/v1/shops/{shop}/products/{id}"}}, get.HTTPRules); diff != "" {
+			t.Error(diff)
+		}
+		up := x.methods["acme.shop.v1.Shop.UpdateProduct"]
+		if diff := cmp.Diff([]HTTPRule{{Method: "PATCH", Path: "/v1/products/{product.id}", Body: "product"}}, up.HTTPRules); diff != "" {
+			t.Error(diff)
+		}
+		if up.ConnectGet != "" || up.Idempotency != "IDEMPOTENT" {
+			t.Errorf("UpdateProduct: %q %q", up.ConnectGet, up.Idempotency)
+		}
+		if diff := cmp.Diff([]Option{{Name: "(acme.common.v1.rate_limit)", Value: "2.5"}}, up.Options); diff != "" {
+			t.Error(diff)
+		}
+		// Recursive types end: Review.replies is left out of the sample.
+		if r := x.methods["acme.shop.v1.Shop.UploadReviews"].SampleRequest; strings.Contains(r, "replies") {
+			t.Errorf("recursive sample: %s", r)
+		}
+	})
+	t.Run("custom options and validation", func(t *testing.T) {
+		want := []Option{{Name: "(acme.common.v1.owner).team", Value: `"payments"`}, {Name: "(acme.common.v1.owner).contacts", Value: `["pay@acme.test", "oncall@acme.test"]`}}
+		if diff := cmp.Diff(want, x.messages["acme.common.v1.Money"].Options); diff != "" {
+			t.Error(diff)
+		}
+		if diff := cmp.Diff([]string{"length ≥ 1", "length ≤ 64"}, x.fields["acme.shop.v1.GetProductRequest.id"].Rules); diff != "" {
+			t.Error(diff)
+		}
+		if diff := cmp.Diff([]string{"at least 1 items", "at most 10 items", "unique", `each item: matches "^[a-z]+$"`}, x.fields["acme.shop.v1.Product.tags"].Rules); diff != "" {
+			t.Error(diff)
+		}
+		if diff := cmp.Diff([]string{"CEL product.discount: this.discount_units < this.price.units (discount must be below the price)"}, x.messages["acme.shop.v1.Product"].Rules); diff != "" {
+			t.Error(diff)
+		}
+		for _, o := range x.fields["acme.shop.v1.Product.contact_email"].Options {
+			if strings.Contains(o.Name, "buf.validate") {
+				t.Errorf("validation rules also listed as options: %v", o)
+			}
+		}
+	})
+	t.Run("well-known types link to their reference", func(t *testing.T) {
+		if u := x.fields["acme.shop.v1.Product.created_at"].Type.URL; u != "https://protobuf.dev/reference/protobuf/google.protobuf/#timestamp" {
+			t.Errorf("timestamp url %q", u)
+		}
+		if u := x.fields["acme.shop.v1.Product.price"].Type.URL; u != "" {
+			t.Errorf("non-WKT url %q", u)
+		}
+	})
+}
