@@ -121,13 +121,11 @@ func invoke(ctx context.Context, clients *httpClients, req *conformancev1.Client
 	default:
 		return nil, fmt.Errorf("codec %v is not supported", req.GetCodec())
 	}
-	switch req.GetCompression() {
-	case conformancev1.Compression_COMPRESSION_IDENTITY, conformancev1.Compression_COMPRESSION_UNSPECIFIED:
-	case conformancev1.Compression_COMPRESSION_GZIP:
-		opts = append(opts, connect.WithSendGzip())
-	default:
-		return nil, fmt.Errorf("compression %v is not supported", req.GetCompression())
+	compression, err := compat.ClientCompression(req.GetCompression())
+	if err != nil {
+		return nil, err
 	}
+	opts = append(opts, compression...)
 	if limit := req.GetMessageReceiveLimit(); limit > 0 {
 		opts = append(opts, connect.WithReadMaxBytes(int(limit)))
 	}

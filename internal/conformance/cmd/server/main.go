@@ -105,7 +105,7 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 // newHandler serves the conformance service through the generated handler,
 // or through a polyrpc.Server when registrar is set.
 func newHandler(req *conformancev1.ServerCompatRequest, registrar bool) http.Handler {
-	var opts []connect.HandlerOption
+	opts := compat.HandlerCompressions()
 	if limit := req.GetMessageReceiveLimit(); limit > 0 {
 		opts = append(opts, connect.WithReadMaxBytes(int(limit)))
 	}
