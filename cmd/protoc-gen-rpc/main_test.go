@@ -119,6 +119,40 @@ func TestPluginBinary(t *testing.T) {
 		}
 	})
 
+	t.Run("deterministic across processes", func(t *testing.T) {
+		src, err := rpctest.DirSources("../../golden/rpc")
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, err := rpctest.Request(src, []string{"comments/comments.proto", "comments/deprecated.proto", "multi/messages.proto", "multi/multi.proto"}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, err := proto.Marshal(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var outputs [][]byte
+		for _, procs := range []string{"1", "2", "4"} {
+			cmd := exec.Command(bin)
+			cmd.Env = append(os.Environ(), "GOMAXPROCS="+procs)
+			cmd.Stdin = bytes.NewReader(in)
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp := decode(t, out); resp.Error != nil || len(resp.File) != 3 {
+				t.Fatalf("GOMAXPROCS=%s: error %q, %d files, want 3", procs, resp.GetError(), len(resp.File))
+			}
+			outputs = append(outputs, out)
+		}
+		for i := 1; i < len(outputs); i++ {
+			if !bytes.Equal(outputs[0], outputs[i]) {
+				t.Errorf("run %d differs from run 0", i)
+			}
+		}
+	})
+
 	t.Run("empty request", func(t *testing.T) {
 		r := run(t, bin, nil)
 		resp := decode(t, r.stdout)
