@@ -7,7 +7,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/pluginpb"
 
 	"github.com/polyrpc/polyrpc/internal/gen/rpc"
@@ -93,6 +95,39 @@ service S { rpc Do(M) returns (M); }
 				t.Errorf("imports (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestAnnotateCode checks that annotate_code adds the GeneratedCodeInfo
+// for the client and server interfaces, pointing at the service.
+func TestAnnotateCode(t *testing.T) {
+	req, err := rpctest.Request(rpctest.Sources{"a.proto": echo}, []string{"a.proto"}, "annotate_code")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := rpc.Generate(req)
+	if resp.Error != nil {
+		t.Fatal(resp.GetError())
+	}
+	// protogen also writes the annotations in a .meta file next to it.
+	if len(resp.File) != 2 || resp.File[0].GetName() != "example.com/pkg/a_rpc.pb.go" || resp.File[1].GetName() != "example.com/pkg/a_rpc.pb.go.meta" {
+		t.Fatalf("got files %v, want a_rpc.pb.go and its .meta", resp.File)
+	}
+	info := &descriptorpb.GeneratedCodeInfo{}
+	if err := prototext.Unmarshal([]byte(resp.File[1].GetContent()), info); err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, a := range info.GetAnnotation() {
+		if a.GetSourceFile() != "a.proto" {
+			t.Errorf("annotation for %q", a.GetSourceFile())
+		}
+		content := resp.File[0].GetContent()
+		paths = append(paths, content[a.GetBegin():a.GetEnd()])
+	}
+	want := []string{"EchoClient", "Say", "EchoServer", "Say"}
+	if diff := cmp.Diff(want, paths); diff != "" {
+		t.Errorf("annotated symbols (-want +got):\n%s", diff)
 	}
 }
 
