@@ -513,6 +513,17 @@ func (e *emitter) httpHandler(n serviceNames, s *protogen.Service, deprecated bo
 	g.P("// and status errors for the caller. Bidirectional streaming needs HTTP/2;")
 	g.P("// for HTTP/2 without TLS, enable unencrypted HTTP/2 on the http.Server.")
 	g.P("// The opts configure the underlying connect handlers.")
+	var getMethods []string
+	for _, m := range s.Methods {
+		if !isStreaming(m) && m.Desc.Options().(*descriptorpb.MethodOptions).GetIdempotencyLevel() == descriptorpb.MethodOptions_NO_SIDE_EFFECTS {
+			getMethods = append(getMethods, m.GoName)
+		}
+	}
+	if len(getMethods) > 0 {
+		g.P("//")
+		g.P("// Methods free of side effects (", strings.Join(getMethods, ", "), ") also answer Connect")
+		g.P("// GET requests, as sent by clients with connect.WithHTTPGet.")
+	}
 	if deprecated {
 		g.P("//")
 		g.P(deprecationComment)

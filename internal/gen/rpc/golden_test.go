@@ -4,6 +4,7 @@ import (
 	"flag"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -195,5 +196,16 @@ func checkFeatures(t *testing.T, resp *pluginpb.CodeGeneratorResponse) {
 	}
 	if resp.GetMinimumEdition() != int32(descriptorpb.Edition_EDITION_PROTO2) || resp.GetMaximumEdition() != int32(descriptorpb.Edition_EDITION_2024) {
 		t.Errorf("editions = %d..%d, want proto2..2024", resp.GetMinimumEdition(), resp.GetMaximumEdition())
+	}
+}
+
+// TestGoldenVet runs go vet on the committed golden packages.
+func TestGoldenVet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go vet")
+	}
+	out, err := exec.Command("go", "vet", "github.com/polyrpc/polyrpc/golden/rpc/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go vet: %v\n%s", err, out)
 	}
 }
