@@ -2,7 +2,7 @@ package doc
 
 import (
 	"context"
-		"os"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -206,6 +206,28 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s", out)
+	// A method with its call details, as the README shows it.
+	if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("acme.shop.v1.Shop").scrollIntoView(); true`)); err != nil {
+		t.Fatal(err)
+	}
+	if shot, err = chromedp.Run(ctx, chromedp.CaptureScreenshot()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(artifactsDir(t), "rpcdoc-browser-method.png"), shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("acme.shop.v1.Product").scrollIntoView(); true`)); err != nil {
+		t.Fatal(err)
+	}
+	if shot, err = chromedp.Run(ctx, chromedp.CaptureScreenshot()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(artifactsDir(t), "rpcdoc-browser-message.png"), shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	if p := problems(); len(p) > 0 {
 		t.Errorf("console errors:\n%s", strings.Join(p, "\n"))

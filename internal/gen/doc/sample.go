@@ -8,8 +8,12 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
-// maxSampleDepth bounds how deep sample messages nest.
-const maxSampleDepth = 4
+// Sample messages nest at most maxSampleDepth levels and hold at most
+// maxSampleFields fields in all, so wide schemas stay readable.
+const (
+	maxSampleDepth  = 4
+	maxSampleFields = 200
+)
 
 // jsonValue is a tiny ordered JSON tree for sample request bodies.
 type jsonValue struct {
@@ -77,10 +81,11 @@ func jsonString(s string) string {
 
 // sampler builds deterministic sample values from message schemas.
 type sampler struct {
-	b *builder
+	b      *builder
+	budget int // fields left
 }
 
-func newSampler(b *builder) *sampler { return &sampler{b: b} }
+func newSampler(b *builder) *sampler { return &sampler{b: b, budget: maxSampleFields} }
 
 func raw(s string) *jsonValue { return &jsonValue{raw: s} }
 
@@ -102,6 +107,9 @@ func (s *sampler) message(md protoreflect.MessageDescriptor, depth int, stack []
 		if s.b.hidden[fd.FullName()] {
 			continue
 		}
+		if s.budget <= 0 {
+			break
+		}
 		if o := fd.ContainingOneof(); o != nil && !o.IsSynthetic() {
 			if seenOneof[o.FullName()] {
 				continue
@@ -112,6 +120,7 @@ func (s *sampler) message(md protoreflect.MessageDescriptor, depth int, stack []
 		if v == nil {
 			continue
 		}
+		s.budget--
 		obj.keys = append(obj.keys, fd.JSONName())
 		obj.vals = append(obj.vals, v)
 	}
