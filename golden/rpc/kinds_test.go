@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"connectrpc.com/connect"
+	"github.com/google/go-cmp/cmp"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -329,4 +330,61 @@ func TestUnimplementedEmbeddedByPointer(t *testing.T) {
 		}
 	}()
 	kindsv1.RegisterEchoServiceServer(grpc.NewServer(), byPointer{})
+}
+
+// TestKindsInterceptors checks that grpc-go interceptors given to the
+// generated NewXxxHandler see the generated method names and the
+// implementation, on every protocol.
+func TestKindsInterceptors(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	unary := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		if _, ok := info.Server.(echoServer); !ok {
+			t.Errorf("interceptor saw server %T", info.Server)
+		}
+		mu.Lock()
+		seen = append(seen, "unary "+info.FullMethod)
+		mu.Unlock()
+		return handler(ctx, req)
+	}
+	stream := func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		mu.Lock()
+		seen = append(seen, fmt.Sprintf("stream %s client=%t server=%t", info.FullMethod, info.IsClientStream, info.IsServerStream))
+		mu.Unlock()
+		return handler(srv, ss)
+	}
+	mux := http.NewServeMux()
+	mux.Handle(kindsv1.NewEchoServiceHandler(echoServer{}, polyrpc.ChainUnaryInterceptor(unary), polyrpc.ChainStreamInterceptor(stream)))
+	for _, p := range protocols {
+		t.Run(p.name, func(t *testing.T) {
+			mu.Lock()
+			seen = nil
+			mu.Unlock()
+			url, client := rpctest.Start(t, mux, rpctest.H2C)
+			c := kindsv1.NewEchoServiceClient(polyrpc.NewClientConn(client, url, p.opts...))
+			ctx := testContext(t)
+			if _, err := c.Unary(ctx, &kindsv1.EchoRequest{Message: "i"}); err != nil {
+				t.Fatal(err)
+			}
+			s, err := c.ServerStream(ctx, &kindsv1.EchoRequest{Message: "i", Count: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Recv(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Recv(); !errors.Is(err, io.EOF) {
+				t.Fatalf("after the last message: %v", err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			want := []string{
+				"unary " + kindsv1.EchoService_Unary_FullMethodName,
+				"stream " + kindsv1.EchoService_ServerStream_FullMethodName + " client=false server=true",
+			}
+			if diff := cmp.Diff(want, seen); diff != "" {
+				t.Errorf("interceptor calls (-want +got):\n%s", diff)
+			}
+		})
+	}
 }
