@@ -1,7 +1,9 @@
 package rpc_test
 
 import (
+	"bytes"
 	"flag"
+	"go/format"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -112,6 +114,9 @@ func TestGolden(t *testing.T) {
 					t.Fatalf("generated %s outside the case directory %s", n, c.name)
 				}
 				want[n] = true
+				if formatted, err := format.Source(content); err != nil || !bytes.Equal(formatted, content) {
+					t.Errorf("%s is not gofmt-clean (err %v)", n, err)
+				}
 				file := filepath.Join(goldenRoot, filepath.FromSlash(n))
 				if *update {
 					if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
