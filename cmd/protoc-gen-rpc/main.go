@@ -40,6 +40,9 @@
 //   - NewFooHandler(srv FooServer, opts ...connect.HandlerOption) (string,
 //     http.Handler), to serve srv on an http.ServeMux.
 //
+// protoc-gen-rpc replaces protoc-gen-go-grpc: run one or the other for a
+// package, not both, since they declare the same names.
+//
 // # Options
 //
 // Options are given as --rpc_opt=name=value with protoc, or in the opt list of
