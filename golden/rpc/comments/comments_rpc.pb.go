@@ -266,6 +266,8 @@ const (
 //
 // Deprecated: Do not use.
 type OldLibraryClient interface {
+	// go:generate echo a proto comment never becomes a Go directive
+	// GetBook has a comment without a space after the slashes.
 	GetBook(ctx context.Context, in *GetBookRequest, opts ...grpc.CallOption) (*Book, error)
 }
 
@@ -296,6 +298,8 @@ func (c *oldLibraryClient) GetBook(ctx context.Context, in *GetBookRequest, opts
 //
 // Deprecated: Do not use.
 type OldLibraryServer interface {
+	// go:generate echo a proto comment never becomes a Go directive
+	// GetBook has a comment without a space after the slashes.
 	GetBook(context.Context, *GetBookRequest) (*Book, error)
 	mustEmbedUnimplementedOldLibraryServer()
 }

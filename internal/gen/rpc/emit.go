@@ -147,7 +147,7 @@ func (e *emitter) service(s *protogen.Service) {
 		if methodDeprecated(m) {
 			g.P(deprecationComment)
 		}
-		g.P(m.Comments.Leading, e.clientSignature(m))
+		g.P(goComment(string(m.Comments.Leading)), e.clientSignature(m))
 	}
 	g.P("}")
 	g.P()
@@ -191,7 +191,7 @@ func (e *emitter) service(s *protogen.Service) {
 		if methodDeprecated(m) {
 			g.P(deprecationComment)
 		}
-		g.P(m.Comments.Leading, e.serverSignature(m))
+		g.P(goComment(string(m.Comments.Leading)), e.serverSignature(m))
 	}
 	if e.opts.RequireUnimplementedServers {
 		g.P(n.MustEmbed, "()")
@@ -619,7 +619,7 @@ func genericServerStreamType(g *protogen.GeneratedFile, m *protogen.Method) stri
 func serviceComments(g *protogen.GeneratedFile, s *protogen.Service) {
 	if s.Comments.Leading != "" {
 		g.P("//")
-		g.P(strings.TrimSpace(s.Comments.Leading.String()))
+		g.P(strings.TrimSpace(goComment(string(s.Comments.Leading))))
 	}
 }
 
@@ -627,11 +627,31 @@ func serviceComments(g *protogen.GeneratedFile, s *protogen.Service) {
 // (syntax, package) as free-standing comments.
 func leadingComments(g *protogen.GeneratedFile, loc protoreflect.SourceLocation) {
 	for _, s := range loc.LeadingDetachedComments {
-		g.P(protogen.Comments(s))
+		g.P(strings.TrimSuffix(goComment(s), "\n"))
 		g.P()
 	}
 	if s := loc.LeadingComments; s != "" {
-		g.P(protogen.Comments(s))
+		g.P(strings.TrimSuffix(goComment(s), "\n"))
 		g.P()
 	}
+}
+
+// goComment turns the text of a proto comment into Go line comments, one per
+// line, each ending in a newline. A line that does not start with a space
+// gets one, so that a proto comment such as "//go:generate ..." or
+// "//go:build ignore" stays a comment and never becomes a Go directive.
+func goComment(text string) string {
+	if text == "" {
+		return ""
+	}
+	var b strings.Builder
+	for _, line := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
+		b.WriteString("//")
+		if line != "" && line[0] != ' ' && line[0] != '\t' {
+			b.WriteByte(' ')
+		}
+		b.WriteString(line)
+		b.WriteByte('\n')
+	}
+	return b.String()
 }

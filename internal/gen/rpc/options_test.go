@@ -1,6 +1,7 @@
 package rpc_test
 
 import (
+	"go/build/constraint"
 	"go/parser"
 	"go/token"
 	"strings"
@@ -212,5 +213,46 @@ See https://protobuf.dev/reference/go/go-generated#package for more information.
 				t.Errorf("got %d files with the error", len(resp.File))
 			}
 		})
+	}
+}
+
+// TestCommentsNeverBecomeDirectives checks that proto comments written
+// without a space after the slashes cannot inject a build constraint or a
+// go:generate line into the generated file.
+func TestCommentsNeverBecomeDirectives(t *testing.T) {
+	src := rpctest.Sources{"a.proto": `//go:build ignore
+
+//go:generate rm -rf /
+syntax = "proto3";
+//go:generate rm -rf /
+package pkg;
+option go_package = "example.com/pkg";
+message M {}
+//go:generate rm -rf /
+service S {
+  //go:generate rm -rf /
+  rpc Do(M) returns (M);
+}
+`}
+	req, err := rpctest.Request(src, []string{"a.proto"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := rpc.Generate(req)
+	if resp.Error != nil {
+		t.Fatal(resp.GetError())
+	}
+	content := resp.File[0].GetContent()
+	for _, line := range strings.Split(content, "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "//go:") || constraint.IsGoBuild(line) || constraint.IsPlusBuild(line) {
+			t.Errorf("directive in the generated file: %s", line)
+		}
+	}
+	if n := strings.Count(content, "// go:generate rm -rf /"); n != 6 {
+		t.Errorf("got %d copies of the comment, want 6 (syntax, package, service twice, method twice):\n%s", n, content)
+	}
+	if !strings.Contains(content, "// go:build ignore") {
+		t.Errorf("the detached comment is missing:\n%s", content)
 	}
 }
