@@ -256,3 +256,39 @@ service S {
 		t.Errorf("the detached comment is missing:\n%s", content)
 	}
 }
+
+// TestCommentSanitizing checks comments and file names that are not valid
+// Go comment text, as a request built by hand may carry them.
+func TestCommentSanitizing(t *testing.T) {
+	req, err := rpctest.Request(rpctest.Sources{"a.proto": echo}, []string{"a.proto"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := req.ProtoFile[0]
+	for _, loc := range f.GetSourceCodeInfo().GetLocation() {
+		// The service and its method.
+		if len(loc.Path) == 2 && loc.Path[0] == 6 || len(loc.Path) == 4 && loc.Path[0] == 6 {
+			loc.LeadingComments = proto.String(" bad \x00 bytes \xff\xfe and \ufeff and a\rcarriage return\n")
+		}
+	}
+	f.Name = proto.String("a\npackage evil\n.proto")
+	req.FileToGenerate = []string{f.GetName()}
+	resp := rpc.Generate(req)
+	if resp.Error != nil {
+		t.Fatal(resp.GetError())
+	}
+	content := resp.File[0].GetContent()
+	file, err := parser.ParseFile(token.NewFileSet(), "", content, parser.ParseComments)
+	if err != nil {
+		t.Fatalf("generated file does not parse: %v\n%s", err, content)
+	}
+	if file.Name.Name != "pkg" {
+		t.Errorf("package %s, want pkg", file.Name.Name)
+	}
+	if !strings.Contains(content, "// source: a\ufffdpackage evil\ufffd.proto\n") {
+		t.Errorf("file name not kept on one comment line:\n%s", content)
+	}
+	if !strings.Contains(content, "// bad \ufffd bytes \ufffd and \ufffd and a\ufffdcarriage return\n") {
+		t.Errorf("comment not sanitized:\n%s", content)
+	}
+}
