@@ -646,7 +646,8 @@ func goComment(text string) string {
 	}
 	var b strings.Builder
 	for _, line := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
-		line = commentText(line)
+		// A trailing carriage return comes from a file with CRLF line ends.
+		line = commentText(strings.TrimSuffix(line, "\r"))
 		b.WriteString("//")
 		if line != "" && line[0] != ' ' && line[0] != '\t' {
 			b.WriteByte(' ')

@@ -268,7 +268,7 @@ func TestCommentSanitizing(t *testing.T) {
 	for _, loc := range f.GetSourceCodeInfo().GetLocation() {
 		// The service and its method.
 		if len(loc.Path) == 2 && loc.Path[0] == 6 || len(loc.Path) == 4 && loc.Path[0] == 6 {
-			loc.LeadingComments = proto.String(" bad \x00 bytes \xff\xfe and \ufeff and a\rcarriage return\n")
+			loc.LeadingComments = proto.String(" bad \x00 bytes \xff\xfe and \ufeff and a\rcarriage return\r\n")
 		}
 	}
 	f.Name = proto.String("a\npackage evil\n.proto")
