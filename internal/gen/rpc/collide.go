@@ -68,8 +68,9 @@ func checkCollisions(gen *protogen.Plugin, opts Options) error {
 	return nil
 }
 
-// protocGenGoIdents calls declare for every package-level exported
-// identifier protoc-gen-go emits for f.
+// protocGenGoIdents calls declare for the package-level identifiers
+// protoc-gen-go emits for f: every exported one, and the unexported oneof
+// interfaces, which have the shape of this plugin's unexported names.
 func protocGenGoIdents(f *protogen.File, declare func(string, protoreflect.Descriptor)) {
 	declare(f.GoDescriptorIdent.GoName, f.Desc)
 	for _, e := range f.Enums {
@@ -111,6 +112,7 @@ func messageIdents(m *protogen.Message, declare func(string, protoreflect.Descri
 		if o.Desc.IsSynthetic() {
 			continue
 		}
+		declare("is"+name+"_"+o.GoName, o.Desc)
 		if !open {
 			declare(name+"_"+o.GoName+"_not_set_case", o.Desc)
 		}

@@ -166,6 +166,17 @@ service echo {
 			want: `foo.proto:10:3: method "pkg.echo.Say" and foo.proto:6:5: field "pkg.Echo.say_FullMethodName" both map to Go identifier Echo_Say_FullMethodName`,
 		},
 		{
+			name: "oneof interface",
+			src: rpctest.Sources{"foo.proto": header + `message Foo {
+  oneof x_client {
+    string a = 1;
+  }
+}
+service IsFoo_X {}
+`},
+			want: `foo.proto:9:1: service "pkg.IsFoo_X" and foo.proto:5:3: oneof "pkg.Foo.x_client" both map to Go identifier isFoo_XClient`,
+		},
+		{
 			name: "extension",
 			src: rpctest.Sources{"foo.proto": `syntax = "proto2";
 package pkg;
