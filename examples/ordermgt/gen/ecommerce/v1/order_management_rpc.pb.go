@@ -316,6 +316,9 @@ var OrderManagement_ServiceDesc = grpc.ServiceDesc{
 // and status errors for the caller. Bidirectional streaming needs HTTP/2;
 // for HTTP/2 without TLS, enable unencrypted HTTP/2 on the http.Server.
 // The opts configure the underlying connect handlers.
+//
+// Methods free of side effects (GetOrder) also answer Connect
+// GET requests, as sent by clients with connect.WithHTTPGet.
 func NewOrderManagementHandler(srv OrderManagementServer, opts ...connect.HandlerOption) (string, http.Handler) {
 	return polyrpc.NewHandler(&OrderManagement_ServiceDesc, srv, opts...)
 }
