@@ -251,4 +251,3 @@ func TestDisplayAddr(t *testing.T) {
 		}
 	}
 }
-
