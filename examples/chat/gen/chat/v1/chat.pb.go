@@ -427,8 +427,7 @@ const file_chat_v1_chat_proto_rawDesc = "" +
 	"\bSendNote\x12\x18.chat.v1.SendNoteRequest\x1a\x19.chat.v1.SendNoteResponse\x12G\n" +
 	"\n" +
 	"ChatStream\x12\x1a.chat.v1.ChatStreamRequest\x1a\x1b.chat.v1.ChatStreamResponse0\x01\x12A\n" +
-	"\aHistory\x12\x17.chat.v1.HistoryRequest\x1a\x18.chat.v1.HistoryResponse\"\x03\x90\x02\x01B\x92\x01\n" +
-	"\vcom.chat.v1B\tChatProtoP\x01Z;github.com/polyrpc/polyrpc/examples/chat/gen/chat/v1;chatv1\xa2\x02\x03CXX\xaa\x02\aChat.V1\xca\x02\aChat\\V1\xe2\x02\x13Chat\\V1\\GPBMetadata\xea\x02\bChat::V1b\x06proto3"
+	"\aHistory\x12\x17.chat.v1.HistoryRequest\x1a\x18.chat.v1.HistoryResponse\"\x03\x90\x02\x01B=Z;github.com/polyrpc/polyrpc/examples/chat/gen/chat/v1;chatv1b\x06proto3"
 
 var (
 	file_chat_v1_chat_proto_rawDescOnce sync.Once

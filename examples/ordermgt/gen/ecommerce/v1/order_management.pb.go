@@ -717,8 +717,7 @@ const file_ecommerce_v1_order_management_proto_rawDesc = "" +
 	"\bGetOrder\x12\x1d.ecommerce.v1.GetOrderRequest\x1a\x1e.ecommerce.v1.GetOrderResponse\"\x03\x90\x02\x01\x12W\n" +
 	"\fSearchOrders\x12!.ecommerce.v1.SearchOrdersRequest\x1a\".ecommerce.v1.SearchOrdersResponse0\x01\x12W\n" +
 	"\fUpdateOrders\x12!.ecommerce.v1.UpdateOrdersRequest\x1a\".ecommerce.v1.UpdateOrdersResponse(\x01\x12\\\n" +
-	"\rProcessOrders\x12\".ecommerce.v1.ProcessOrdersRequest\x1a#.ecommerce.v1.ProcessOrdersResponse(\x010\x01B\xc4\x01\n" +
-	"\x10com.ecommerce.v1B\x14OrderManagementProtoP\x01ZIgithub.com/polyrpc/polyrpc/examples/ordermgt/gen/ecommerce/v1;ecommercev1\xa2\x02\x03EXX\xaa\x02\fEcommerce.V1\xca\x02\fEcommerce\\V1\xe2\x02\x18Ecommerce\\V1\\GPBMetadata\xea\x02\rEcommerce::V1b\x06proto3"
+	"\rProcessOrders\x12\".ecommerce.v1.ProcessOrdersRequest\x1a#.ecommerce.v1.ProcessOrdersResponse(\x010\x01BKZIgithub.com/polyrpc/polyrpc/examples/ordermgt/gen/ecommerce/v1;ecommercev1b\x06proto3"
 
 var (
 	file_ecommerce_v1_order_management_proto_rawDescOnce sync.Once
