@@ -55,6 +55,7 @@ service S { rpc Do(M) returns (M); }
 			file:  "api/v1/otherv1grpc/svc_rpc.pb.go", pkg: "otherv1grpc",
 			imports: []string{"example.com/other/v1"},
 		},
+		{param: "default_api_level=API_OPAQUE", file: "example.com/gen/api/v1/svc_rpc.pb.go", pkg: "apiv1"},
 		{param: "require_unimplemented_servers=true", file: "example.com/gen/api/v1/svc_rpc.pb.go", pkg: "apiv1"},
 		{param: "require_unimplemented_servers=0,use_generic_streams_experimental=1", file: "example.com/gen/api/v1/svc_rpc.pb.go", pkg: "apiv1"},
 	}
