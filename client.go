@@ -324,6 +324,11 @@ func (s *clientStream) RecvMsg(m any) error {
 		return status.Error(codes.Internal, err.Error())
 	}
 	if err := s.conn.Receive(msg); err != nil {
+		if !s.serverStreams && errors.Is(err, io.EOF) {
+			// As connect-go and the gRPC spec have it: a cardinality
+			// violation is Unimplemented.
+			return s.end(status.Error(codes.Unimplemented, "unary response has zero messages"))
+		}
 		return s.end(err)
 	}
 	if !s.serverStreams {
@@ -331,7 +336,7 @@ func (s *clientStream) RecvMsg(m any) error {
 		// stream, so that the trailers are in and errors are seen.
 		err := s.conn.Receive(msg.ProtoReflect().Type().New().Interface())
 		if err == nil {
-			return s.end(status.Error(codes.Internal, "cardinality violation: expected <EOF> for non server-streaming RPCs, but received another message"))
+			return s.end(status.Error(codes.Unimplemented, "unary response has multiple messages"))
 		}
 		if !errors.Is(err, io.EOF) {
 			return s.end(err)

@@ -116,9 +116,27 @@ func (s *service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.ServeHTTP(w, r)
 }
 
+// writeUnimplemented answers a call to an unknown service or method with
+// Unimplemented in the caller's protocol. Like connect-go's generated
+// handlers, the Connect protocol's unary form says so with HTTP status 404.
 func writeUnimplemented(ew *connect.ErrorWriter, w http.ResponseWriter, r *http.Request, msg string) {
-	_ = ew.Write(w, r, connect.NewError(connect.CodeUnimplemented, errors.New(msg)))
+	_ = ew.Write(notFoundWriter{w}, r, connect.NewError(connect.CodeUnimplemented, errors.New(msg)))
 }
+
+// notFoundWriter turns the 501 of a Connect unary Unimplemented error into a
+// 404.
+type notFoundWriter struct {
+	http.ResponseWriter
+}
+
+func (w notFoundWriter) WriteHeader(code int) {
+	if code == http.StatusNotImplemented {
+		code = http.StatusNotFound
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w notFoundWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 type tlsStateKey struct{}
 

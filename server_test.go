@@ -241,8 +241,8 @@ func TestCurlJSON(t *testing.T) {
 			}
 			for _, path := range paths {
 				code, got = post(path, "application/json", `{}`)
-				if code != http.StatusNotImplemented || got["code"] != "unimplemented" {
-					t.Errorf("%s = %d %v, want 501 unimplemented", path, code, got)
+				if code != http.StatusNotFound || got["code"] != "unimplemented" {
+					t.Errorf("%s = %d %v, want 404 unimplemented", path, code, got)
 				}
 			}
 			for _, body := range []string{`{"payload":`, `{"payload":{"body":"not base64!"}}`, `[]`, ``} {
