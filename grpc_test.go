@@ -330,3 +330,38 @@ func testUnknown(t *testing.T, cc grpc.ClientConnInterface) {
 		t.Errorf("unknown stream: %v, want Unimplemented", err)
 	}
 }
+
+// TestClientStreamCardinality checks that ClientConn rejects a
+// client-streaming response with no message or with two, as connect-go
+// does: Unimplemented.
+func TestClientStreamCardinality(t *testing.T) {
+	frame := func(flags byte, payload []byte) []byte {
+		return append([]byte{flags, 0, 0, 0, byte(len(payload))}, payload...)
+	}
+	msg, err := proto.Marshal(&testpb.StreamingInputCallResponse{AggregatedPayloadSize: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string][]byte{
+		"none": frame(2, []byte("{}")),
+		"two":  append(append(frame(0, msg), frame(0, msg)...), frame(2, []byte("{}"))...),
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.Copy(io.Discard, r.Body)
+				w.Header().Set("Content-Type", "application/connect+proto")
+				_, _ = w.Write(body)
+			})
+			base, hc := rpctest.Start(t, h, rpctest.HTTP1)
+			client := testpb.NewTestServiceClient(polyrpc.NewClientConn(hc, base))
+			cs, err := client.StreamingInputCall(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = cs.CloseAndRecv()
+			if status.Code(err) != codes.Unimplemented {
+				t.Errorf("CloseAndRecv = %v, want Unimplemented", err)
+			}
+		})
+	}
+}
