@@ -24,6 +24,7 @@ import (
 	"github.com/polyrpc/polyrpc/golden/rpc/imports/types"
 	"github.com/polyrpc/polyrpc/golden/rpc/multi"
 	"github.com/polyrpc/polyrpc/golden/rpc/names"
+	"github.com/polyrpc/polyrpc/golden/rpc/nomethods"
 	"github.com/polyrpc/polyrpc/golden/rpc/nounimpl"
 	"github.com/polyrpc/polyrpc/golden/rpc/optional"
 	"github.com/polyrpc/polyrpc/golden/rpc/proto2"
@@ -736,6 +737,24 @@ func TestSourceRelative(t *testing.T) {
 				t.Fatal(err)
 			}
 			wantProto(t, res, &sourcerel.StatResponse{Size: 10})
+		},
+	})
+}
+
+// A file whose only service has no methods.
+
+type idleServer struct{ nomethods.UnimplementedIdleServer }
+
+func TestNoMethods(t *testing.T) {
+	runService(t, service{
+		mount:    func(mux *http.ServeMux) { mux.Handle(nomethods.NewIdleHandler(idleServer{})) },
+		register: func(s grpc.ServiceRegistrar) { nomethods.RegisterIdleServer(s, idleServer{}) },
+		exercise: func(t *testing.T, ctx context.Context, cc grpc.ClientConnInterface, _ bool) {
+			var _ nomethods.IdleClient = nomethods.NewIdleClient(cc)
+			err := cc.Invoke(ctx, "/polyrpc.golden.nomethods.Idle/Missing", &emptypb.Empty{}, &emptypb.Empty{})
+			if status.Code(err) != codes.Unimplemented {
+				t.Errorf("Idle/Missing: %v, want Unimplemented", err)
+			}
 		},
 	})
 }

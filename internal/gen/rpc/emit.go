@@ -67,6 +67,8 @@ func importedNames(g *protogen.GeneratedFile, file *protogen.File) map[string]bo
 	taken := map[string]bool{}
 	for _, s := range file.Services {
 		for _, m := range s.Methods {
+			// Method signatures start with a context.Context.
+			g.QualifiedGoIdent(contextPackage.Ident("Context"))
 			for _, id := range []protogen.GoIdent{m.Input.GoIdent, m.Output.GoIdent} {
 				q := g.QualifiedGoIdent(id)
 				if i := strings.LastIndexByte(q, '.'); i >= 0 {
@@ -101,7 +103,6 @@ func (e *emitter) emitFile() {
 	g.P("const _ = ", polyrpcPackage.Ident("SupportPackageIsVersion1"))
 	g.P("const _ = ", connectPackage.Ident("IsAtLeastVersion1_13_0"))
 	g.P()
-	g.QualifiedGoIdent(contextPackage.Ident("Context"))
 	e.v = newLocals(importedNames(g, file))
 	for _, s := range file.Services {
 		e.service(s)
