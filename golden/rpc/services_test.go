@@ -743,7 +743,9 @@ func TestSourceRelative(t *testing.T) {
 
 // A file whose only service has no methods.
 
-type idleServer struct{ nomethods.UnimplementedIdleServer }
+type idleServer struct {
+	nomethods.UnimplementedIdleServer
+}
 
 func TestNoMethods(t *testing.T) {
 	runService(t, service{
