@@ -460,3 +460,9 @@ func (t *streamTransport) SetTrailer(md metadata.MD) error {
 	t.s.SetTrailer(md)
 	return nil
 }
+
+func (w notFoundWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
