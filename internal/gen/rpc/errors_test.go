@@ -25,136 +25,137 @@ service Echo {
 }
 `
 
-func TestErrors(t *testing.T) {
-	tests := []struct {
-		name  string
-		src   rpctest.Sources
-		param string
-		// stripSourceInfo drops source_code_info, as protoc does for
-		// dependencies and some tools do for every file.
-		stripSourceInfo bool
-		want            string
-	}{
-		{
-			name:  "unknown option",
-			src:   rpctest.Sources{"a.proto": echo},
-			param: "foo=bar",
-			want:  `unknown option "foo" (accepted: require_unimplemented_servers, use_generic_streams_experimental, package_suffix, paths, module, annotate_code, default_api_level, M<file>=<import path>)`,
-		},
-		{
-			name:  "unknown option without value",
-			src:   rpctest.Sources{"a.proto": echo},
-			param: "paths=source_relative,simple",
-			want:  `unknown option "simple" (accepted: require_unimplemented_servers, use_generic_streams_experimental, package_suffix, paths, module, annotate_code, default_api_level, M<file>=<import path>)`,
-		},
-		{
-			name:  "malformed boolean",
-			src:   rpctest.Sources{"a.proto": echo},
-			param: "require_unimplemented_servers=maybe",
-			want:  `invalid value "maybe" for option require_unimplemented_servers: want true or false`,
-		},
-		{
-			name:  "boolean without value",
-			src:   rpctest.Sources{"a.proto": echo},
-			param: "require_unimplemented_servers",
-			want:  `invalid value "" for option require_unimplemented_servers: want true or false`,
-		},
-		{
-			name:  "malformed generic streams",
-			src:   rpctest.Sources{"a.proto": echo},
-			param: "use_generic_streams_experimental=yes",
-			want:  `invalid value "yes" for option use_generic_streams_experimental: want true or false`,
-		},
-		{
-			name:  "package suffix not an identifier",
-			src:   rpctest.Sources{"a.proto": echo},
-			param: "package_suffix=1rpc",
-			want:  `package_suffix "1rpc" is not a valid Go identifier`,
-		},
-		{
-			name:  "package suffix with a dot",
-			src:   rpctest.Sources{"a.proto": echo},
-			param: "package_suffix=rpc.v1",
-			want:  `package_suffix "rpc.v1" is not a valid Go identifier`,
-		},
-		{
-			name:  "bad paths value",
-			src:   rpctest.Sources{"a.proto": echo},
-			param: "paths=relative",
-			want:  `unknown path type "relative": want "import" or "source_relative"`,
-		},
-		{
-			name: "methods that collide after CamelCase",
-			src: rpctest.Sources{"foo.proto": header + `message Msg {}
+// errorCases are requests the generator rejects, with the exact error, and
+// near misses it accepts (want "").
+var errorCases = []struct {
+	name  string
+	src   rpctest.Sources
+	param string
+	// stripSourceInfo drops source_code_info, as protoc does for
+	// dependencies and some tools do for every file.
+	stripSourceInfo bool
+	want            string
+}{
+	{
+		name:  "unknown option",
+		src:   rpctest.Sources{"a.proto": echo},
+		param: "foo=bar",
+		want:  `unknown option "foo" (accepted: require_unimplemented_servers, use_generic_streams_experimental, package_suffix, paths, module, annotate_code, default_api_level, M<file>=<import path>)`,
+	},
+	{
+		name:  "unknown option without value",
+		src:   rpctest.Sources{"a.proto": echo},
+		param: "paths=source_relative,simple",
+		want:  `unknown option "simple" (accepted: require_unimplemented_servers, use_generic_streams_experimental, package_suffix, paths, module, annotate_code, default_api_level, M<file>=<import path>)`,
+	},
+	{
+		name:  "malformed boolean",
+		src:   rpctest.Sources{"a.proto": echo},
+		param: "require_unimplemented_servers=maybe",
+		want:  `invalid value "maybe" for option require_unimplemented_servers: want true or false`,
+	},
+	{
+		name:  "boolean without value",
+		src:   rpctest.Sources{"a.proto": echo},
+		param: "require_unimplemented_servers",
+		want:  `invalid value "" for option require_unimplemented_servers: want true or false`,
+	},
+	{
+		name:  "malformed generic streams",
+		src:   rpctest.Sources{"a.proto": echo},
+		param: "use_generic_streams_experimental=yes",
+		want:  `invalid value "yes" for option use_generic_streams_experimental: want true or false`,
+	},
+	{
+		name:  "package suffix not an identifier",
+		src:   rpctest.Sources{"a.proto": echo},
+		param: "package_suffix=1rpc",
+		want:  `package_suffix "1rpc" is not a valid Go identifier`,
+	},
+	{
+		name:  "package suffix with a dot",
+		src:   rpctest.Sources{"a.proto": echo},
+		param: "package_suffix=rpc.v1",
+		want:  `package_suffix "rpc.v1" is not a valid Go identifier`,
+	},
+	{
+		name:  "bad paths value",
+		src:   rpctest.Sources{"a.proto": echo},
+		param: "paths=relative",
+		want:  `unknown path type "relative": want "import" or "source_relative"`,
+	},
+	{
+		name: "methods that collide after CamelCase",
+		src: rpctest.Sources{"foo.proto": header + `message Msg {}
 service Svc {
   rpc GetThing(Msg) returns (Msg);
 
   rpc get_thing(Msg) returns (Msg);
 }
 `},
-			want: `foo.proto:8:3: method "pkg.Svc.get_thing" and foo.proto:6:3: method "pkg.Svc.GetThing" both map to Go identifier Svc_GetThing_FullMethodName`,
-		},
-		{
-			name: "message named like the server interface",
-			src: rpctest.Sources{"foo.proto": header + `message FooServer {}
+		want: `foo.proto:8:3: method "pkg.Svc.get_thing" and foo.proto:6:3: method "pkg.Svc.GetThing" both map to Go identifier Svc_GetThing_FullMethodName`,
+	},
+	{
+		name: "message named like the server interface",
+		src: rpctest.Sources{"foo.proto": header + `message FooServer {}
 service Foo {
   rpc Get(FooServer) returns (FooServer);
 }
 `},
-			want: `foo.proto:5:1: service "pkg.Foo" and foo.proto:4:1: message "pkg.FooServer" both map to Go identifier FooServer`,
-		},
-		{
-			name: "every collision is reported",
-			src: rpctest.Sources{"foo.proto": header + `message FooServer {}
+		want: `foo.proto:5:1: service "pkg.Foo" and foo.proto:4:1: message "pkg.FooServer" both map to Go identifier FooServer`,
+	},
+	{
+		name: "every collision is reported",
+		src: rpctest.Sources{"foo.proto": header + `message FooServer {}
 message FooClient {}
 service Foo {}
 `},
-			want: `foo.proto:6:1: service "pkg.Foo" and foo.proto:5:1: message "pkg.FooClient" both map to Go identifier FooClient` + "\n" +
-				`foo.proto:6:1: service "pkg.Foo" and foo.proto:4:1: message "pkg.FooServer" both map to Go identifier FooServer`,
-		},
-		{
-			name: "message named like the client interface",
-			src: rpctest.Sources{"foo.proto": header + `service Foo {}
+		want: `foo.proto:6:1: service "pkg.Foo" and foo.proto:5:1: message "pkg.FooClient" both map to Go identifier FooClient` + "\n" +
+			`foo.proto:6:1: service "pkg.Foo" and foo.proto:4:1: message "pkg.FooServer" both map to Go identifier FooServer`,
+	},
+	{
+		name: "message named like the client interface",
+		src: rpctest.Sources{"foo.proto": header + `service Foo {}
 message FooClient {}
 `},
-			want: `foo.proto:4:1: service "pkg.Foo" and foo.proto:5:1: message "pkg.FooClient" both map to Go identifier FooClient`,
-		},
-		{
-			name: "message named like the service descriptor",
-			src: rpctest.Sources{"foo.proto": header + `message Foo_ServiceDesc {}
+		want: `foo.proto:4:1: service "pkg.Foo" and foo.proto:5:1: message "pkg.FooClient" both map to Go identifier FooClient`,
+	},
+	{
+		name: "message named like the service descriptor",
+		src: rpctest.Sources{"foo.proto": header + `message Foo_ServiceDesc {}
 service Foo {}
 `},
-			want: `foo.proto:5:1: service "pkg.Foo" and foo.proto:4:1: message "pkg.Foo_ServiceDesc" both map to Go identifier Foo_ServiceDesc`,
-		},
-		{
-			name: "message named like the handler constructor",
-			src: rpctest.Sources{"foo.proto": header + `message NewFooHandler {}
+		want: `foo.proto:5:1: service "pkg.Foo" and foo.proto:4:1: message "pkg.Foo_ServiceDesc" both map to Go identifier Foo_ServiceDesc`,
+	},
+	{
+		name: "message named like the handler constructor",
+		src: rpctest.Sources{"foo.proto": header + `message NewFooHandler {}
 service Foo {}
 `},
-			want: `foo.proto:5:1: service "pkg.Foo" and foo.proto:4:1: message "pkg.NewFooHandler" both map to Go identifier NewFooHandler`,
-		},
-		{
-			name: "nested message",
-			src: rpctest.Sources{"foo.proto": header + `message foo {
+		want: `foo.proto:5:1: service "pkg.Foo" and foo.proto:4:1: message "pkg.NewFooHandler" both map to Go identifier NewFooHandler`,
+	},
+	{
+		name: "nested message",
+		src: rpctest.Sources{"foo.proto": header + `message foo {
   message ServiceDesc {}
 }
 service Foo {}
 `},
-			want: `foo.proto:7:1: service "pkg.Foo" and foo.proto:5:3: message "pkg.foo.ServiceDesc" both map to Go identifier Foo_ServiceDesc`,
-		},
-		{
-			name: "enum value",
-			src: rpctest.Sources{"foo.proto": header + `enum foo {
+		want: `foo.proto:7:1: service "pkg.Foo" and foo.proto:5:3: message "pkg.foo.ServiceDesc" both map to Go identifier Foo_ServiceDesc`,
+	},
+	{
+		name: "enum value",
+		src: rpctest.Sources{"foo.proto": header + `enum foo {
   FOO_UNSPECIFIED = 0;
   ServiceDesc = 1;
 }
 service Foo {}
 `},
-			want: `foo.proto:8:1: service "pkg.Foo" and foo.proto:6:3: enum value "pkg.ServiceDesc" both map to Go identifier Foo_ServiceDesc`,
-		},
-		{
-			name: "oneof wrapper",
-			src: rpctest.Sources{"foo.proto": header + `message Echo {
+		want: `foo.proto:8:1: service "pkg.Foo" and foo.proto:6:3: enum value "pkg.ServiceDesc" both map to Go identifier Foo_ServiceDesc`,
+	},
+	{
+		name: "oneof wrapper",
+		src: rpctest.Sources{"foo.proto": header + `message Echo {
   oneof kind {
     string say_FullMethodName = 1;
   }
@@ -163,50 +164,50 @@ service echo {
   rpc Say(Echo) returns (Echo);
 }
 `},
-			want: `foo.proto:10:3: method "pkg.echo.Say" and foo.proto:6:5: field "pkg.Echo.say_FullMethodName" both map to Go identifier Echo_Say_FullMethodName`,
-		},
-		{
-			name: "oneof interface",
-			src: rpctest.Sources{"foo.proto": header + `message Foo {
+		want: `foo.proto:10:3: method "pkg.echo.Say" and foo.proto:6:5: field "pkg.Echo.say_FullMethodName" both map to Go identifier Echo_Say_FullMethodName`,
+	},
+	{
+		name: "oneof interface",
+		src: rpctest.Sources{"foo.proto": header + `message Foo {
   oneof x_client {
     string a = 1;
   }
 }
 service IsFoo_X {}
 `},
-			want: `foo.proto:9:1: service "pkg.IsFoo_X" and foo.proto:5:3: oneof "pkg.Foo.x_client" both map to Go identifier isFoo_XClient`,
-		},
-		{
-			name: "extension",
-			src: rpctest.Sources{"foo.proto": `syntax = "proto2";
+		want: `foo.proto:9:1: service "pkg.IsFoo_X" and foo.proto:5:3: oneof "pkg.Foo.x_client" both map to Go identifier isFoo_XClient`,
+	},
+	{
+		name: "extension",
+		src: rpctest.Sources{"foo.proto": `syntax = "proto2";
 package pkg;
 option go_package = "example.com/pkg";
 message M { extensions 1 to 9; }
 extend M { optional M Say_FullMethodName = 1; }
 service E { rpc Say(M) returns (M); }
 `},
-			want: `foo.proto:6:13: method "pkg.E.Say" and foo.proto:5:12: extension "pkg.Say_FullMethodName" both map to Go identifier E_Say_FullMethodName`,
-		},
-		{
-			name: "services whose names collide after CamelCase",
-			src: rpctest.Sources{"foo.proto": header + `service FooBar {}
+		want: `foo.proto:6:13: method "pkg.E.Say" and foo.proto:5:12: extension "pkg.Say_FullMethodName" both map to Go identifier E_Say_FullMethodName`,
+	},
+	{
+		name: "services whose names collide after CamelCase",
+		src: rpctest.Sources{"foo.proto": header + `service FooBar {}
 service foo_bar {}
 `},
-			want: `foo.proto:5:1: service "pkg.foo_bar" and foo.proto:4:1: service "pkg.FooBar" both map to Go identifier FooBarClient`,
-		},
-		{
-			name: "service and stream alias",
-			src: rpctest.Sources{"foo.proto": header + `message Msg {}
+		want: `foo.proto:5:1: service "pkg.foo_bar" and foo.proto:4:1: service "pkg.FooBar" both map to Go identifier FooBarClient`,
+	},
+	{
+		name: "service and stream alias",
+		src: rpctest.Sources{"foo.proto": header + `message Msg {}
 service Foo {
   rpc Bar(Msg) returns (stream Msg);
 }
 service Foo_Bar {}
 `},
-			want: `foo.proto:8:1: service "pkg.Foo_Bar" and foo.proto:6:3: method "pkg.Foo.Bar" both map to Go identifier Foo_BarClient`,
-		},
-		{
-			name: "service and method of another service",
-			src: rpctest.Sources{"foo.proto": header + `message Msg {}
+		want: `foo.proto:8:1: service "pkg.Foo_Bar" and foo.proto:6:3: method "pkg.Foo.Bar" both map to Go identifier Foo_BarClient`,
+	},
+	{
+		name: "service and method of another service",
+		src: rpctest.Sources{"foo.proto": header + `message Msg {}
 service Foo {
   rpc Bar_Baz(Msg) returns (Msg);
 }
@@ -214,51 +215,53 @@ service Foo_Bar {
   rpc Baz(Msg) returns (Msg);
 }
 `},
-			want: `foo.proto:9:3: method "pkg.Foo_Bar.Baz" and foo.proto:6:3: method "pkg.Foo.Bar_Baz" both map to Go identifier Foo_Bar_Baz_FullMethodName`,
-		},
-		{
-			name:  "stream implementation without generic streams",
-			param: "use_generic_streams_experimental=false",
-			src: rpctest.Sources{"foo.proto": header + `message Msg {}
+		want: `foo.proto:9:3: method "pkg.Foo_Bar.Baz" and foo.proto:6:3: method "pkg.Foo.Bar_Baz" both map to Go identifier Foo_Bar_Baz_FullMethodName`,
+	},
+	{
+		name:  "stream implementation without generic streams",
+		param: "use_generic_streams_experimental=false",
+		src: rpctest.Sources{"foo.proto": header + `message Msg {}
 service Echo {
   rpc ServerStream(Msg) returns (stream Msg);
 }
 service EchoServerStream {}
 `},
-			want: `foo.proto:8:1: service "pkg.EchoServerStream" and foo.proto:6:3: method "pkg.Echo.ServerStream" both map to Go identifier echoServerStreamClient`,
-		},
-		{
-			name: "the same protos with generic streams",
-			src: rpctest.Sources{"foo.proto": header + `message Msg {}
+		want: `foo.proto:8:1: service "pkg.EchoServerStream" and foo.proto:6:3: method "pkg.Echo.ServerStream" both map to Go identifier echoServerStreamClient`,
+	},
+	{
+		name: "the same protos with generic streams",
+		src: rpctest.Sources{"foo.proto": header + `message Msg {}
 service Echo {
   rpc ServerStream(Msg) returns (stream Msg);
 }
 service EchoServerStream {}
 `},
-			want: "",
+		want: "",
+	},
+	{
+		name: "same service name in two proto packages of one Go package",
+		src: rpctest.Sources{
+			"a.proto": "syntax = \"proto3\";\npackage a;\noption go_package = \"example.com/pkg\";\nservice Foo {}\n",
+			"b.proto": "syntax = \"proto3\";\npackage b;\noption go_package = \"example.com/pkg\";\nservice Foo {}\n",
 		},
-		{
-			name: "same service name in two proto packages of one Go package",
-			src: rpctest.Sources{
-				"a.proto": "syntax = \"proto3\";\npackage a;\noption go_package = \"example.com/pkg\";\nservice Foo {}\n",
-				"b.proto": "syntax = \"proto3\";\npackage b;\noption go_package = \"example.com/pkg\";\nservice Foo {}\n",
-			},
-			want: `b.proto:4:1: service "b.Foo" and a.proto:4:1: service "a.Foo" both map to Go identifier FooClient`,
-		},
-		{
-			name:            "without source info",
-			src:             rpctest.Sources{"foo.proto": header + "message FooServer {}\nservice Foo {}\n"},
-			stripSourceInfo: true,
-			want:            `foo.proto: service "pkg.Foo" and foo.proto: message "pkg.FooServer" both map to Go identifier FooServer`,
-		},
-		{
-			name:  "package suffix moves the service away from the messages",
-			src:   rpctest.Sources{"foo.proto": header + "message FooServer {}\nservice Foo {}\n"},
-			param: "package_suffix=rpc",
-			want:  "",
-		},
-	}
-	for _, tt := range tests {
+		want: `b.proto:4:1: service "b.Foo" and a.proto:4:1: service "a.Foo" both map to Go identifier FooClient`,
+	},
+	{
+		name:            "without source info",
+		src:             rpctest.Sources{"foo.proto": header + "message FooServer {}\nservice Foo {}\n"},
+		stripSourceInfo: true,
+		want:            `foo.proto: service "pkg.Foo" and foo.proto: message "pkg.FooServer" both map to Go identifier FooServer`,
+	},
+	{
+		name:  "package suffix moves the service away from the messages",
+		src:   rpctest.Sources{"foo.proto": header + "message FooServer {}\nservice Foo {}\n"},
+		param: "package_suffix=rpc",
+		want:  "",
+	},
+}
+
+func TestErrors(t *testing.T) {
+	for _, tt := range errorCases {
 		t.Run(tt.name, func(t *testing.T) {
 			var files []string
 			for name := range tt.src {
@@ -282,6 +285,15 @@ service EchoServerStream {}
 			}
 			if tt.want != "" && len(resp.File) != 0 {
 				t.Errorf("got %d files with the error, want none", len(resp.File))
+			}
+			if tt.want == "" && resp.Error == nil && importPathLayout(tt.param) {
+				goResp, err := rpctest.ProtocGenGo(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := typeCheck(t, goResp, resp); err != nil {
+					t.Errorf("generated code does not type-check: %v", err)
+				}
 			}
 		})
 	}

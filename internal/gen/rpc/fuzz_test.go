@@ -13,6 +13,7 @@ import (
 
 	"github.com/polyrpc/polyrpc/internal/gen/rpc"
 	"github.com/polyrpc/polyrpc/internal/gen/rpc/rpctest"
+	"github.com/polyrpc/polyrpc/internal/plugin"
 )
 
 // fuzzSeeds returns the single-file golden protos.
@@ -44,7 +45,13 @@ func FuzzProtoSource(f *testing.F) {
 		f.Add(s, "")
 		f.Add(s, "use_generic_streams_experimental=false,require_unimplemented_servers=false")
 	}
-	f.Add(header+"message FooServer {}\nservice Foo {}\n", "package_suffix=rpc")
+	for _, c := range errorCases {
+		if len(c.src) == 1 {
+			for _, src := range c.src {
+				f.Add(src, c.param)
+			}
+		}
+	}
 	f.Fuzz(func(t *testing.T, src, param string) {
 		req, err := rpctest.Request(rpctest.Sources{"fuzz.proto": src}, []string{"fuzz.proto"}, param)
 		if err != nil {
@@ -61,6 +68,16 @@ func FuzzProtoSource(f *testing.F) {
 			if _, err := parser.ParseFile(token.NewFileSet(), file.GetName(), file.GetContent(), parser.AllErrors); err != nil {
 				t.Fatalf("generated %s does not parse: %v", file.GetName(), err)
 			}
+		}
+		if len(resp.File) == 0 || !importPathLayout(param) {
+			return
+		}
+		goResp, err := rpctest.ProtocGenGo(req)
+		if err != nil {
+			return
+		}
+		if err := typeCheck(t, goResp, resp); err != nil {
+			t.Fatalf("generated code does not type-check: %v", err)
 		}
 	})
 }
@@ -88,4 +105,15 @@ func FuzzRequest(f *testing.F) {
 			t.Fatalf("response without features: %v", resp)
 		}
 	})
+}
+
+// importPathLayout reports whether param leaves files at their import paths
+// (no paths=, module= or M options), as typeCheck needs.
+func importPathLayout(param string) bool {
+	for _, p := range plugin.ParseParams(param) {
+		if plugin.IsProtogenParam(p.Name) {
+			return false
+		}
+	}
+	return true
 }
