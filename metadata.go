@@ -39,7 +39,10 @@ func headerToMetadata(h http.Header, md metadata.MD) metadata.MD {
 		md = make(metadata.MD, len(h))
 	}
 	for k, vs := range h {
-		key := strings.ToLower(k)
+		key, known := lowerKeys[k]
+		if !known {
+			key = strings.ToLower(k)
+		}
 		if protocolHeader(key) || strings.HasPrefix(key, ":") {
 			continue
 		}
@@ -55,10 +58,31 @@ func headerToMetadata(h http.Header, md metadata.MD) metadata.MD {
 			}
 			continue
 		}
-		md[key] = append(md[key], vs...)
+		if len(md[key]) == 0 {
+			md[key] = vs[:len(vs):len(vs)] // appending copies
+		} else {
+			md[key] = append(md[key], vs...)
+		}
 	}
 	return md
 }
+
+// lowerKeys holds the lower-case form of common canonical header keys, to
+// spare an allocation per header.
+var lowerKeys = func() map[string]string {
+	keys := []string{
+		"Accept", "Accept-Encoding", "Authorization", "Connect-Accept-Encoding",
+		"Connect-Content-Encoding", "Connect-Protocol-Version", "Connect-Timeout-Ms",
+		"Content-Encoding", "Content-Length", "Content-Type", "Grpc-Accept-Encoding",
+		"Grpc-Encoding", "Grpc-Timeout", "Host", "Te", "Traceparent", "Tracestate",
+		"User-Agent", "X-Grpc-Web", "X-Request-Id", "X-User-Agent",
+	}
+	m := make(map[string]string, len(keys))
+	for _, k := range keys {
+		m[k] = strings.ToLower(k)
+	}
+	return m
+}()
 
 // metadataToHeader adds metadata to HTTP headers, base64-encoding binary
 // values. Reserved keys are skipped, as grpc-go does.
