@@ -272,7 +272,8 @@ func exercise(t *testing.T, client testpb.TestServiceClient, authority string, b
 	if _, err := bs.Recv(); err != io.EOF {
 		t.Errorf("Recv at end = %v, want io.EOF", err)
 	}
-	if h, err := bs.Header(); err != nil || strings.Join(h.Get("x-header"), ",") != "bidi-header" {
+	if h, err := bs.Header(); err != nil || strings.Join(h.Get("x-header"), ",") != "bidi-header" ||
+		strings.Join(h.Get("x-method"), ",") != testpb.TestService_FullDuplexCall_FullMethodName {
 		t.Errorf("bidi header = %v, %v", h, err)
 	}
 	if got := bs.Trailer().Get("x-trailer"); len(got) != 1 || got[0] != "bidi-trailer" {

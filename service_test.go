@@ -140,7 +140,8 @@ func (testService) StreamingInputCall(stream grpc.ClientStreamingServer[testpb.S
 
 func (testService) FullDuplexCall(stream grpc.BidiStreamingServer[testpb.StreamingOutputCallRequest, testpb.StreamingOutputCallResponse]) error {
 	ctx := stream.Context()
-	if err := grpc.SetHeader(ctx, metadata.Pairs("x-header", "bidi-header")); err != nil {
+	method, _ := grpc.Method(ctx)
+	if err := grpc.SetHeader(ctx, metadata.Pairs("x-header", "bidi-header", "x-method", method)); err != nil {
 		return err
 	}
 	for {
