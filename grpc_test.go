@@ -18,6 +18,7 @@ import (
 	_ "google.golang.org/grpc/encoding/gzip" // the native server accepts gzip
 	testpb "google.golang.org/grpc/interop/grpc_testing"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
@@ -112,10 +113,14 @@ func exercise(t *testing.T, client testpb.TestServiceClient, authority string, b
 	ctx := metadata.AppendToOutgoingContext(t.Context(), "x-user", "carol", "x-trace-bin", trace)
 
 	var header, trailer metadata.MD
+	var server peer.Peer
 	res, err := client.UnaryCall(ctx, &testpb.SimpleRequest{Payload: &testpb.Payload{Body: []byte("hi")}},
-		grpc.Header(&header), grpc.Trailer(&trailer))
+		grpc.Header(&header), grpc.Trailer(&trailer), grpc.Peer(&server))
 	if err != nil {
 		t.Fatalf("UnaryCall: %v", err)
+	}
+	if server.Addr == nil || server.Addr.String() != authority {
+		t.Errorf("grpc.Peer = %v, want %s", server.Addr, authority)
 	}
 	want := &testpb.SimpleResponse{
 		Payload:    &testpb.Payload{Body: []byte("hi")},
