@@ -113,3 +113,58 @@ func TestMetadataToHeader(t *testing.T) {
 		t.Errorf("headers (-want +got):\n%s", diff)
 	}
 }
+
+// legacyMessage is a message of the older github.com/golang/protobuf API:
+// it has no ProtoReflect method.
+type legacyMessage struct {
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+}
+
+func (m *legacyMessage) Reset()         { *m = legacyMessage{} }
+func (m *legacyMessage) String() string { return m.Name }
+func (*legacyMessage) ProtoMessage()    {}
+
+func TestCodecs(t *testing.T) {
+	for _, c := range []messageCodec{protoCodec{}, jsonCodec{name: codecNameJSON}} {
+		t.Run(c.Name(), func(t *testing.T) {
+			data, err := c.Marshal(&legacyMessage{Name: "old"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := new(legacyMessage)
+			if err := c.Unmarshal(data, got); err != nil || got.Name != "old" {
+				t.Fatalf("legacy round trip = %q, %v", got.Name, err)
+			}
+
+			// A received message is kept and decoded later into any type.
+			in := new(inMessage)
+			if err := c.Unmarshal(data, in); err != nil {
+				t.Fatal(err)
+			}
+			data[0] = 'X' // the codec's buffer is reused by connect
+			got = new(legacyMessage)
+			if err := in.decode(got); err != nil || got.Name != "old" {
+				t.Fatalf("deferred decode = %q, %v", got.Name, err)
+			}
+
+			stable, err := c.(interface{ MarshalStable(any) ([]byte, error) }).MarshalStable(&outMessage{msg: &errdetails.ErrorInfo{Reason: "r", Domain: "d"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			info := new(errdetails.ErrorInfo)
+			if err := c.unmarshal(stable, info); err != nil || info.GetReason() != "r" {
+				t.Fatalf("stable round trip = %v, %v", info, err)
+			}
+			if _, err := c.Marshal("not a message"); err == nil {
+				t.Error("Marshal of a string succeeded")
+			}
+		})
+	}
+	// Empty input: zero message for binary, an error for JSON, as connect-go.
+	if err := (&inMessage{codec: protoCodec{}, set: true}).decode(new(legacyMessage)); err != nil {
+		t.Errorf("empty proto: %v", err)
+	}
+	if err := (&inMessage{codec: jsonCodec{name: codecNameJSON}, set: true}).decode(new(legacyMessage)); err == nil {
+		t.Error("empty JSON decoded")
+	}
+}
