@@ -163,7 +163,8 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(artifactDir(t), "chat.png")
+	artifacts := artifactDir(t)
+	path := filepath.Join(artifacts, "chat.png")
 	if err := os.WriteFile(path, shot, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -172,6 +173,22 @@ func TestBrowser(t *testing.T) {
 	// Closing Bob's tab ends his stream on the server.
 	closeBob()
 	waitFor(t, "the closed tab's stream to end", func() bool { return hub.Subscribers("test") == 1 })
+
+	// The API docs are served next to the page; leaving the page ends the
+	// last stream.
+	do(alice, "alice opens the API docs", 10*time.Second,
+		chromedp.Navigate(srv.URL+"/docs/"),
+		chromedp.Poll[chromedp.Void](`document.title.includes("Chat API") && document.getElementById("chat.v1.ChatService") !== null`,
+			chromedp.WithPollingInterval(20*time.Millisecond)),
+	)
+	waitFor(t, "the stream of the page left behind to end", func() bool { return hub.Subscribers("test") == 0 })
+	shot, err = chromedp.Run(alice, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(artifacts, "chat-docs.png"), shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	mu.Lock()
 	defer mu.Unlock()

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -85,6 +86,26 @@ func TestHubBacklogAndHistory(t *testing.T) {
 	hub.Publish("r", "a", "five")
 	if n := <-sub.Notes; n.GetSeq() != 5 || n.GetText() != "five" {
 		t.Errorf("got %v, want note 5", n)
+	}
+}
+
+func TestHubForgetsEmptyRooms(t *testing.T) {
+	hub := NewHub(3, 8)
+	for i := range 100 {
+		_, _, leave := hub.Subscribe(fmt.Sprintf("room-%d", i), 0)
+		leave()
+	}
+	_, _, leave := hub.Subscribe("kept", 0)
+	hub.Publish("kept", "a", "hello")
+	leave()
+	hub.mu.Lock()
+	n := len(hub.rooms)
+	hub.mu.Unlock()
+	if n != 1 {
+		t.Errorf("hub keeps %d rooms, want only the one with history", n)
+	}
+	if h := hub.History("kept"); len(h) != 1 {
+		t.Errorf("History(kept) = %v, want its note", h)
 	}
 }
 

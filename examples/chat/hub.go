@@ -107,6 +107,9 @@ func (h *Hub) Subscribe(roomName string, afterSeq uint64) (backlog []*chatv1.Not
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		delete(r.subs, s)
+		if len(r.subs) == 0 && len(r.history) == 0 && h.rooms[roomName] == r {
+			delete(h.rooms, roomName) // nothing to keep: following a room costs nothing after
+		}
 	}
 }
 

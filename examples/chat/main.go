@@ -81,6 +81,10 @@ func newHandler(hub *Hub) http.Handler {
 	mux.Handle(chatv1.NewChatServiceHandler(&chatService{hub: hub}))
 	mux.Handle("/docs/", http.StripPrefix("/docs/", http.FileServerFS(docs)))
 	mux.Handle("/", pageHeaders(http.FileServerFS(ui)))
+	// Pages without an icon of their own, such as the docs, ask for this one.
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		http.ServeFileFS(w, r, ui, "favicon.svg")
+	})
 	return mux
 }
 

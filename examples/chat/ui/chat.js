@@ -164,4 +164,11 @@ $("send").addEventListener("submit", async (event) => {
   }
 });
 
+// Leaving the page ends the stream at once, even when the browser keeps the
+// page in its back/forward cache; coming back to it follows the room again.
+addEventListener("pagehide", () => following?.abort());
+addEventListener("pageshow", (event) => {
+  if (event.persisted) join(room);
+});
+
 join($("room").value.trim());
