@@ -32,7 +32,7 @@ func main() {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	lis, err := net.Listen("tcp", *addr)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		fmt.Fprintf(os.Stderr, "%v (pick another address with -addr)\n", err)
 		os.Exit(1)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
