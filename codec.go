@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/protoadapt"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/runtime/protoimpl"
+	"google.golang.org/protobuf/types/known/emptypb"
 )
 
 const (
@@ -24,18 +25,61 @@ const (
 // grpc-go method handler decodes it later, through the dec function it is
 // given, into a message of the type it chooses. The bytes are copied: connect
 // reuses its read buffers.
+//
+// inMessage also implements proto.Message, for connect-go interceptors that
+// look at requests: when the method's input type is known, the first call to
+// ProtoReflect decodes the message into that type, and the handler then
+// receives a copy of it, with any change an interceptor made.
 type inMessage struct {
 	data  []byte
 	codec messageCodec
 	set   bool
+
+	msgType   protoreflect.MessageType // the input type, if known
+	decoded   proto.Message
+	decodeErr error
 }
 
-// decode unmarshals the received bytes into m.
+// ProtoReflect decodes the message into its input type. Without a known
+// type, the message is an empty, read-only one.
+func (in *inMessage) ProtoReflect() protoreflect.Message {
+	if in.decoded != nil {
+		return in.decoded.ProtoReflect()
+	}
+	if in.msgType == nil {
+		return (*emptypb.Empty)(nil).ProtoReflect()
+	}
+	msg := in.msgType.New().Interface()
+	in.decodeErr = in.decodeBytes(msg)
+	in.decoded = msg
+	return msg.ProtoReflect()
+}
+
+// decode unmarshals the received message into m.
 func (in *inMessage) decode(m any) error {
 	msg, err := asProto(m)
 	if err != nil {
 		return err
 	}
+	if in.decoded == nil {
+		return in.decodeBytes(msg)
+	}
+	if in.decodeErr != nil {
+		return in.decodeErr
+	}
+	proto.Reset(msg)
+	if msg.ProtoReflect().Descriptor() == in.decoded.ProtoReflect().Descriptor() {
+		proto.Merge(msg, in.decoded)
+		return nil
+	}
+	data, err := proto.Marshal(in.decoded)
+	if err != nil {
+		return err
+	}
+	return proto.Unmarshal(data, msg)
+}
+
+func (in *inMessage) decodeBytes(msg proto.Message) error {
 	if !in.set {
 		// connect does not call the codec for an empty enveloped message: the
 		// zero value is the message.

@@ -74,9 +74,16 @@
 //	s := polyrpc.NewServer(polyrpc.WithHandlerOptions(connect.WithReadMaxBytes(1<<20)))
 //
 // Interceptors given inside connect.WithHandlerOptions are not seen by
-// NewHandler; pass them directly. connect-go interceptors
-// (connect.WithInterceptors) also run, but see polyrpc's message wrappers
-// rather than the generated message types on unary calls.
+// NewHandler; pass them directly.
+//
+// connect-go interceptors (connect.WithInterceptors) run too, outside the
+// grpc-go ones. On unary calls they see requests and responses as
+// proto.Message values that wrap the generated messages:
+// msg.ProtoReflect().Interface() is the generated message, and a change made
+// to the request reaches the implementation. A request is decoded for an
+// interceptor only when its method's descriptor is registered with
+// protobuf-go's global registry, as generated code does; otherwise it looks
+// empty.
 //
 // # Calling: ClientConn
 //

@@ -169,7 +169,7 @@ func methodOptions(sd protoreflect.ServiceDescriptor, method string, base []conn
 	if md == nil {
 		return base
 	}
-	opts := make([]connect.HandlerOption, 0, len(base)+2)
+	opts := make([]connect.HandlerOption, 0, len(base)+3)
 	opts = append(opts, connect.WithSchema(md))
 	if mo, ok := md.Options().(*descriptorpb.MethodOptions); ok {
 		switch mo.GetIdempotencyLevel() {
@@ -179,7 +179,17 @@ func methodOptions(sd protoreflect.ServiceDescriptor, method string, base []conn
 			opts = append(opts, connect.WithIdempotency(connect.IdempotencyIdempotent))
 		}
 	}
-	return append(opts, base...)
+	opts = append(opts, base...)
+	if mt, err := protoregistry.GlobalTypes.FindMessageByName(md.Input().FullName()); err == nil {
+		// Let connect-go interceptors see the request as its own type.
+		opts = append(opts, connect.WithRequestInitializer(func(_ connect.Spec, m any) error {
+			if in, ok := m.(*inMessage); ok {
+				in.msgType = mt
+			}
+			return nil
+		}))
+	}
+	return opts
 }
 
 // newHandlerContext adds what a grpc-go handler finds in its context:

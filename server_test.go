@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -476,6 +477,77 @@ func TestRegisterFails(t *testing.T) {
 			}
 			if !strings.Contains(string(out), want) {
 				t.Errorf("output %q does not contain %q", out, want)
+			}
+		})
+	}
+}
+
+// TestConnectInterceptors checks that connect-go interceptors see requests
+// and responses as protobuf messages of the method's types, and that a
+// change to the request reaches the handler.
+func TestConnectInterceptors(t *testing.T) {
+	ic := connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
+		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+			msg, ok := req.Any().(proto.Message)
+			if !ok {
+				return nil, connect.NewError(connect.CodeInternal, errors.New("request is not a proto.Message"))
+			}
+			r := msg.ProtoReflect()
+			if r.Descriptor().FullName() != "grpc.testing.SimpleRequest" {
+				return nil, connect.NewError(connect.CodeInternal, errors.New("request type "+string(r.Descriptor().FullName())))
+			}
+			// The concrete type is one step away.
+			payload := r.Interface().(*testpb.SimpleRequest).GetPayload()
+			switch string(payload.GetBody()) {
+			case "forbidden":
+				return nil, connect.NewError(connect.CodePermissionDenied, errors.New("forbidden"))
+			case "secret":
+				payload.Body = []byte("redacted")
+			}
+			res, err := next(ctx, req)
+			if err != nil {
+				return nil, err
+			}
+			out, ok := res.Any().(proto.Message)
+			if !ok {
+				return nil, connect.NewError(connect.CodeInternal, errors.New("response is not a proto.Message"))
+			}
+			scope := out.ProtoReflect().Get(out.ProtoReflect().Descriptor().Fields().ByName("oauth_scope")).String()
+			res.Header().Set("X-Seen-Scope", scope)
+			return res, nil
+		}
+	})
+	mux := http.NewServeMux()
+	mux.Handle(polyrpc.NewHandler(&testpb.TestService_ServiceDesc, testService{}, connect.WithInterceptors(ic)))
+	s := polyrpc.NewServer(polyrpc.WithHandlerOptions(connect.WithInterceptors(ic)))
+	testpb.RegisterTestServiceServer(s, testService{})
+	for name, h := range map[string]http.Handler{"handler": mux, "server": s} {
+		t.Run(name, func(t *testing.T) {
+			base, hc := rpctest.Start(t, h, rpctest.HTTP1)
+			client := testpb.NewTestServiceClient(polyrpc.NewClientConn(hc, base, connect.WithProtoJSON()))
+			var header metadata.MD
+			res, err := client.UnaryCall(t.Context(), &testpb.SimpleRequest{Payload: &testpb.Payload{Body: []byte("secret")}}, grpc.Header(&header))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(res.GetPayload().GetBody()) != "redacted" {
+				t.Errorf("handler saw %q, want the interceptor's change", res.GetPayload().GetBody())
+			}
+			if got := header.Get("x-seen-scope"); len(got) != 1 || got[0] != testpb.TestService_UnaryCall_FullMethodName {
+				t.Errorf("x-seen-scope = %v", got)
+			}
+			_, err = client.UnaryCall(t.Context(), &testpb.SimpleRequest{Payload: &testpb.Payload{Body: []byte("forbidden")}})
+			checkGRPCStatus(t, err, codes.PermissionDenied, "forbidden", false)
+			// Bad input still fails as InvalidArgument when an interceptor
+			// looked at the request first.
+			raw, err := hc.Post(base+testpb.TestService_UnaryCall_FullMethodName, "application/proto", strings.NewReader("\xff\xff\xff"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(raw.Body)
+			raw.Body.Close()
+			if raw.StatusCode != http.StatusBadRequest || !bytes.Contains(body, []byte(`"code":"invalid_argument"`)) {
+				t.Errorf("undecodable request = %d %s, want 400 invalid_argument", raw.StatusCode, body)
 			}
 		})
 	}
