@@ -131,7 +131,9 @@ async function join(name) {
   history.replaceState(null, "", `?${new URLSearchParams({ room, name: $("name").value })}`);
   setStatus(`joining #${room}…`);
   try {
-    (await getHistory(room)).forEach(show);
+    const notes = await getHistory(room);
+    if (ctrl.signal.aborted) return; // joined another room meanwhile
+    notes.forEach(show);
   } catch (err) {
     setStatus(`history failed: ${err.message}`);
   }
