@@ -1,6 +1,6 @@
-// Package rpctest builds CodeGeneratorRequests in-process, as protoc or buf
+// Package gentest builds CodeGeneratorRequests in-process, as protoc or buf
 // would send them, for the tests of the protoc-gen-rpc generator.
-package rpctest
+package gentest
 
 import (
 	"bytes"
