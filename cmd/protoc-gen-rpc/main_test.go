@@ -13,7 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/pluginpb"
 
-	"github.com/polyrpc/polyrpc/internal/gen/rpc/gentest"
+	"github.com/polyrpc/polyrpc/internal/gen/rpc/rpctest"
 )
 
 // buildPlugin builds this command into a temporary directory.
@@ -87,11 +87,11 @@ func TestPluginBinary(t *testing.T) {
 	})
 
 	t.Run("request", func(t *testing.T) {
-		src, err := gentest.DirSources("../../golden/rpc")
+		src, err := rpctest.DirSources("../../golden/rpc")
 		if err != nil {
 			t.Fatal(err)
 		}
-		req, err := gentest.Request(src, []string{"kinds/kinds.proto"}, "paths=source_relative")
+		req, err := rpctest.Request(src, []string{"kinds/kinds.proto"}, "paths=source_relative")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -120,11 +120,11 @@ func TestPluginBinary(t *testing.T) {
 	})
 
 	t.Run("deterministic across processes", func(t *testing.T) {
-		src, err := gentest.DirSources("../../golden/rpc")
+		src, err := rpctest.DirSources("../../golden/rpc")
 		if err != nil {
 			t.Fatal(err)
 		}
-		req, err := gentest.Request(src, []string{"comments/comments.proto", "comments/deprecated.proto", "multi/messages.proto", "multi/multi.proto"}, "")
+		req, err := rpctest.Request(src, []string{"comments/comments.proto", "comments/deprecated.proto", "multi/messages.proto", "multi/multi.proto"}, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -176,8 +176,8 @@ func TestPluginBinary(t *testing.T) {
 	})
 
 	t.Run("option error", func(t *testing.T) {
-		src := gentest.Sources{"a.proto": `syntax = "proto3"; package a; option go_package = "example.com/a"; message M {} service S { rpc Do(M) returns (M); }`}
-		req, err := gentest.Request(src, []string{"a.proto"}, "require_unimplemented_servers=maybe")
+		src := rpctest.Sources{"a.proto": `syntax = "proto3"; package a; option go_package = "example.com/a"; message M {} service S { rpc Do(M) returns (M); }`}
+		req, err := rpctest.Request(src, []string{"a.proto"}, "require_unimplemented_servers=maybe")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -18,7 +18,7 @@ import (
 	"google.golang.org/protobuf/types/pluginpb"
 
 	"github.com/polyrpc/polyrpc/internal/gen/rpc"
-	"github.com/polyrpc/polyrpc/internal/gen/rpc/gentest"
+	"github.com/polyrpc/polyrpc/internal/gen/rpc/rpctest"
 	"github.com/polyrpc/polyrpc/internal/plugin"
 )
 
@@ -39,7 +39,7 @@ func TestAPIMatchesProtocGenGoGRPC(t *testing.T) {
 	cases, src := goldenCases(t)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			req, err := gentest.Request(src, c.files, c.param)
+			req, err := rpctest.Request(src, c.files, c.param)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -53,8 +53,8 @@ func TestAPIMatchesProtocGenGoGRPC(t *testing.T) {
 			}
 			suffix := optionValue(c.param, "package_suffix")
 
-			_, ourFiles := gentest.Files(ours)
-			theirNames, theirFiles := gentest.Files(theirs)
+			_, ourFiles := rpctest.Files(ours)
+			theirNames, theirFiles := rpctest.Files(theirs)
 			if len(ourFiles) != len(theirNames) {
 				t.Errorf("generated %d files, protoc-gen-go-grpc %d", len(ourFiles), len(theirNames))
 			}

@@ -7,7 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/polyrpc/polyrpc/internal/gen/rpc"
-	"github.com/polyrpc/polyrpc/internal/gen/rpc/gentest"
+	"github.com/polyrpc/polyrpc/internal/gen/rpc/rpctest"
 )
 
 const header = `syntax = "proto3";
@@ -29,7 +29,7 @@ service Echo {
 // near misses it accepts (want "").
 var errorCases = []struct {
 	name  string
-	src   gentest.Sources
+	src   rpctest.Sources
 	param string
 	// stripSourceInfo drops source_code_info, as protoc does for
 	// dependencies and some tools do for every file.
@@ -38,55 +38,55 @@ var errorCases = []struct {
 }{
 	{
 		name:  "unknown option",
-		src:   gentest.Sources{"a.proto": echo},
+		src:   rpctest.Sources{"a.proto": echo},
 		param: "foo=bar",
 		want:  `unknown option "foo" (accepted: require_unimplemented_servers, use_generic_streams_experimental, package_suffix, paths, module, annotate_code, default_api_level, M<file>=<import path>)`,
 	},
 	{
 		name:  "unknown option without value",
-		src:   gentest.Sources{"a.proto": echo},
+		src:   rpctest.Sources{"a.proto": echo},
 		param: "paths=source_relative,simple",
 		want:  `unknown option "simple" (accepted: require_unimplemented_servers, use_generic_streams_experimental, package_suffix, paths, module, annotate_code, default_api_level, M<file>=<import path>)`,
 	},
 	{
 		name:  "malformed boolean",
-		src:   gentest.Sources{"a.proto": echo},
+		src:   rpctest.Sources{"a.proto": echo},
 		param: "require_unimplemented_servers=maybe",
 		want:  `invalid value "maybe" for option require_unimplemented_servers: want true or false`,
 	},
 	{
 		name:  "boolean without value",
-		src:   gentest.Sources{"a.proto": echo},
+		src:   rpctest.Sources{"a.proto": echo},
 		param: "require_unimplemented_servers",
 		want:  `invalid value "" for option require_unimplemented_servers: want true or false`,
 	},
 	{
 		name:  "malformed generic streams",
-		src:   gentest.Sources{"a.proto": echo},
+		src:   rpctest.Sources{"a.proto": echo},
 		param: "use_generic_streams_experimental=yes",
 		want:  `invalid value "yes" for option use_generic_streams_experimental: want true or false`,
 	},
 	{
 		name:  "package suffix not an identifier",
-		src:   gentest.Sources{"a.proto": echo},
+		src:   rpctest.Sources{"a.proto": echo},
 		param: "package_suffix=1rpc",
 		want:  `package_suffix "1rpc" is not a valid Go identifier`,
 	},
 	{
 		name:  "package suffix with a dot",
-		src:   gentest.Sources{"a.proto": echo},
+		src:   rpctest.Sources{"a.proto": echo},
 		param: "package_suffix=rpc.v1",
 		want:  `package_suffix "rpc.v1" is not a valid Go identifier`,
 	},
 	{
 		name:  "bad paths value",
-		src:   gentest.Sources{"a.proto": echo},
+		src:   rpctest.Sources{"a.proto": echo},
 		param: "paths=relative",
 		want:  `unknown path type "relative": want "import" or "source_relative"`,
 	},
 	{
 		name: "methods that collide after CamelCase",
-		src: gentest.Sources{"foo.proto": header + `message Msg {}
+		src: rpctest.Sources{"foo.proto": header + `message Msg {}
 service Svc {
   rpc GetThing(Msg) returns (Msg);
 
@@ -97,7 +97,7 @@ service Svc {
 	},
 	{
 		name: "message named like the server interface",
-		src: gentest.Sources{"foo.proto": header + `message FooServer {}
+		src: rpctest.Sources{"foo.proto": header + `message FooServer {}
 service Foo {
   rpc Get(FooServer) returns (FooServer);
 }
@@ -106,7 +106,7 @@ service Foo {
 	},
 	{
 		name: "every collision is reported",
-		src: gentest.Sources{"foo.proto": header + `message FooServer {}
+		src: rpctest.Sources{"foo.proto": header + `message FooServer {}
 message FooClient {}
 service Foo {}
 `},
@@ -115,28 +115,28 @@ service Foo {}
 	},
 	{
 		name: "message named like the client interface",
-		src: gentest.Sources{"foo.proto": header + `service Foo {}
+		src: rpctest.Sources{"foo.proto": header + `service Foo {}
 message FooClient {}
 `},
 		want: `foo.proto:4:1: service "pkg.Foo" and foo.proto:5:1: message "pkg.FooClient" both map to Go identifier FooClient`,
 	},
 	{
 		name: "message named like the service descriptor",
-		src: gentest.Sources{"foo.proto": header + `message Foo_ServiceDesc {}
+		src: rpctest.Sources{"foo.proto": header + `message Foo_ServiceDesc {}
 service Foo {}
 `},
 		want: `foo.proto:5:1: service "pkg.Foo" and foo.proto:4:1: message "pkg.Foo_ServiceDesc" both map to Go identifier Foo_ServiceDesc`,
 	},
 	{
 		name: "message named like the handler constructor",
-		src: gentest.Sources{"foo.proto": header + `message NewFooHandler {}
+		src: rpctest.Sources{"foo.proto": header + `message NewFooHandler {}
 service Foo {}
 `},
 		want: `foo.proto:5:1: service "pkg.Foo" and foo.proto:4:1: message "pkg.NewFooHandler" both map to Go identifier NewFooHandler`,
 	},
 	{
 		name: "nested message",
-		src: gentest.Sources{"foo.proto": header + `message foo {
+		src: rpctest.Sources{"foo.proto": header + `message foo {
   message ServiceDesc {}
 }
 service Foo {}
@@ -145,7 +145,7 @@ service Foo {}
 	},
 	{
 		name: "enum value",
-		src: gentest.Sources{"foo.proto": header + `enum foo {
+		src: rpctest.Sources{"foo.proto": header + `enum foo {
   FOO_UNSPECIFIED = 0;
   ServiceDesc = 1;
 }
@@ -155,7 +155,7 @@ service Foo {}
 	},
 	{
 		name: "oneof wrapper",
-		src: gentest.Sources{"foo.proto": header + `message Echo {
+		src: rpctest.Sources{"foo.proto": header + `message Echo {
   oneof kind {
     string say_FullMethodName = 1;
   }
@@ -168,7 +168,7 @@ service echo {
 	},
 	{
 		name: "oneof interface",
-		src: gentest.Sources{"foo.proto": header + `message Foo {
+		src: rpctest.Sources{"foo.proto": header + `message Foo {
   oneof x_client {
     string a = 1;
   }
@@ -179,7 +179,7 @@ service IsFoo_X {}
 	},
 	{
 		name: "extension",
-		src: gentest.Sources{"foo.proto": `syntax = "proto2";
+		src: rpctest.Sources{"foo.proto": `syntax = "proto2";
 package pkg;
 option go_package = "example.com/pkg";
 message M { extensions 1 to 9; }
@@ -190,14 +190,14 @@ service E { rpc Say(M) returns (M); }
 	},
 	{
 		name: "services whose names collide after CamelCase",
-		src: gentest.Sources{"foo.proto": header + `service FooBar {}
+		src: rpctest.Sources{"foo.proto": header + `service FooBar {}
 service foo_bar {}
 `},
 		want: `foo.proto:5:1: service "pkg.foo_bar" and foo.proto:4:1: service "pkg.FooBar" both map to Go identifier FooBarClient`,
 	},
 	{
 		name: "service and stream alias",
-		src: gentest.Sources{"foo.proto": header + `message Msg {}
+		src: rpctest.Sources{"foo.proto": header + `message Msg {}
 service Foo {
   rpc Bar(Msg) returns (stream Msg);
 }
@@ -207,7 +207,7 @@ service Foo_Bar {}
 	},
 	{
 		name: "service and method of another service",
-		src: gentest.Sources{"foo.proto": header + `message Msg {}
+		src: rpctest.Sources{"foo.proto": header + `message Msg {}
 service Foo {
   rpc Bar_Baz(Msg) returns (Msg);
 }
@@ -220,7 +220,7 @@ service Foo_Bar {
 	{
 		name:  "stream implementation without generic streams",
 		param: "use_generic_streams_experimental=false",
-		src: gentest.Sources{"foo.proto": header + `message Msg {}
+		src: rpctest.Sources{"foo.proto": header + `message Msg {}
 service Echo {
   rpc ServerStream(Msg) returns (stream Msg);
 }
@@ -230,7 +230,7 @@ service EchoServerStream {}
 	},
 	{
 		name: "the same protos with generic streams",
-		src: gentest.Sources{"foo.proto": header + `message Msg {}
+		src: rpctest.Sources{"foo.proto": header + `message Msg {}
 service Echo {
   rpc ServerStream(Msg) returns (stream Msg);
 }
@@ -240,7 +240,7 @@ service EchoServerStream {}
 	},
 	{
 		name: "same service name in two proto packages of one Go package",
-		src: gentest.Sources{
+		src: rpctest.Sources{
 			"a.proto": "syntax = \"proto3\";\npackage a;\noption go_package = \"example.com/pkg\";\nservice Foo {}\n",
 			"b.proto": "syntax = \"proto3\";\npackage b;\noption go_package = \"example.com/pkg\";\nservice Foo {}\n",
 		},
@@ -248,13 +248,13 @@ service EchoServerStream {}
 	},
 	{
 		name:            "without source info",
-		src:             gentest.Sources{"foo.proto": header + "message FooServer {}\nservice Foo {}\n"},
+		src:             rpctest.Sources{"foo.proto": header + "message FooServer {}\nservice Foo {}\n"},
 		stripSourceInfo: true,
 		want:            `foo.proto: service "pkg.Foo" and foo.proto: message "pkg.FooServer" both map to Go identifier FooServer`,
 	},
 	{
 		name:  "package suffix moves the service away from the messages",
-		src:   gentest.Sources{"foo.proto": header + "message FooServer {}\nservice Foo {}\n"},
+		src:   rpctest.Sources{"foo.proto": header + "message FooServer {}\nservice Foo {}\n"},
 		param: "package_suffix=rpc",
 		want:  "",
 	},
@@ -269,7 +269,7 @@ func TestErrors(t *testing.T) {
 			}
 			// Compile in a fixed order so that the expected text is stable.
 			sortStrings(files)
-			req, err := gentest.Request(tt.src, files, tt.param)
+			req, err := rpctest.Request(tt.src, files, tt.param)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -287,7 +287,7 @@ func TestErrors(t *testing.T) {
 				t.Errorf("got %d files with the error, want none", len(resp.File))
 			}
 			if tt.want == "" && resp.Error == nil && importPathLayout(tt.param) {
-				goResp, err := gentest.ProtocGenGo(req)
+				goResp, err := rpctest.ProtocGenGo(req)
 				if err != nil {
 					t.Fatal(err)
 				}

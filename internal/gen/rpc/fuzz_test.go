@@ -12,7 +12,7 @@ import (
 	"google.golang.org/protobuf/types/pluginpb"
 
 	"github.com/polyrpc/polyrpc/internal/gen/rpc"
-	"github.com/polyrpc/polyrpc/internal/gen/rpc/gentest"
+	"github.com/polyrpc/polyrpc/internal/gen/rpc/rpctest"
 	"github.com/polyrpc/polyrpc/internal/plugin"
 )
 
@@ -53,7 +53,7 @@ func FuzzProtoSource(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, src, param string) {
-		req, err := gentest.Request(gentest.Sources{"fuzz.proto": src}, []string{"fuzz.proto"}, param)
+		req, err := rpctest.Request(rpctest.Sources{"fuzz.proto": src}, []string{"fuzz.proto"}, param)
 		if err != nil {
 			return
 		}
@@ -72,7 +72,7 @@ func FuzzProtoSource(f *testing.F) {
 		if len(resp.File) == 0 || !importPathLayout(param) {
 			return
 		}
-		goResp, err := gentest.ProtocGenGo(req)
+		goResp, err := rpctest.ProtocGenGo(req)
 		if err != nil {
 			return
 		}
@@ -85,7 +85,7 @@ func FuzzProtoSource(f *testing.F) {
 // FuzzRequest runs the generator on arbitrary request bytes.
 func FuzzRequest(f *testing.F) {
 	for _, s := range fuzzSeeds(f) {
-		req, err := gentest.Request(gentest.Sources{"seed.proto": s}, []string{"seed.proto"}, "")
+		req, err := rpctest.Request(rpctest.Sources{"seed.proto": s}, []string{"seed.proto"}, "")
 		if err != nil {
 			continue
 		}

@@ -17,7 +17,7 @@ import (
 	"google.golang.org/protobuf/types/pluginpb"
 
 	"github.com/polyrpc/polyrpc/internal/gen/rpc"
-	"github.com/polyrpc/polyrpc/internal/gen/rpc/gentest"
+	"github.com/polyrpc/polyrpc/internal/gen/rpc/rpctest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under golden/rpc")
@@ -37,9 +37,9 @@ type goldenCase struct {
 	options string
 }
 
-func goldenCases(t *testing.T) ([]goldenCase, gentest.Sources) {
+func goldenCases(t *testing.T) ([]goldenCase, rpctest.Sources) {
 	t.Helper()
-	src, err := gentest.DirSources(goldenRoot)
+	src, err := rpctest.DirSources(goldenRoot)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestGolden(t *testing.T) {
 	cases, src := goldenCases(t)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			req, err := gentest.Request(src, c.files, c.param)
+			req, err := rpctest.Request(src, c.files, c.param)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -94,17 +94,17 @@ func TestGolden(t *testing.T) {
 				t.Fatalf("generator error: %s", resp.GetError())
 			}
 			checkFeatures(t, resp)
-			goResp, err := gentest.ProtocGenGo(req)
+			goResp, err := rpctest.ProtocGenGo(req)
 			if err != nil {
 				t.Fatal(err)
 			}
-			names, got := gentest.Files(resp)
+			names, got := rpctest.Files(resp)
 			for _, n := range names {
 				if !strings.HasSuffix(n, rpc.FileSuffix) {
 					t.Errorf("generated %s, want only *%s files", n, rpc.FileSuffix)
 				}
 			}
-			goNames, goFiles := gentest.Files(goResp)
+			goNames, goFiles := rpctest.Files(goResp)
 			for _, n := range goNames {
 				got[n] = goFiles[n]
 			}
@@ -165,14 +165,14 @@ func TestGolden(t *testing.T) {
 func TestGoldenDeterministic(t *testing.T) {
 	cases, src := goldenCases(t)
 	for _, c := range cases {
-		req, err := gentest.Request(src, c.files, c.param)
+		req, err := rpctest.Request(src, c.files, c.param)
 		if err != nil {
 			t.Fatal(err)
 		}
 		first := rpc.Generate(req)
 		second := rpc.Generate(req)
-		_, a := gentest.Files(first)
-		_, b := gentest.Files(second)
+		_, a := rpctest.Files(first)
+		_, b := rpctest.Files(second)
 		if diff := cmp.Diff(a, b); diff != "" {
 			t.Errorf("%s: two runs differ:\n%s", c.name, diff)
 		}
@@ -181,8 +181,8 @@ func TestGoldenDeterministic(t *testing.T) {
 
 // TestNoServices checks that files without services produce no output.
 func TestNoServices(t *testing.T) {
-	src := gentest.Sources{"a/a.proto": `syntax = "proto3"; package a; option go_package = "example.com/a"; message M {}`}
-	req, err := gentest.Request(src, []string{"a/a.proto"}, "")
+	src := rpctest.Sources{"a/a.proto": `syntax = "proto3"; package a; option go_package = "example.com/a"; message M {}`}
+	req, err := rpctest.Request(src, []string{"a/a.proto"}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,13 +14,13 @@ import (
 	"google.golang.org/protobuf/types/pluginpb"
 
 	"github.com/polyrpc/polyrpc/internal/gen/rpc"
-	"github.com/polyrpc/polyrpc/internal/gen/rpc/gentest"
+	"github.com/polyrpc/polyrpc/internal/gen/rpc/rpctest"
 )
 
 // TestOutputPaths checks where each option combination puts the generated
 // file, its package name, and the import of the message package.
 func TestOutputPaths(t *testing.T) {
-	src := gentest.Sources{"api/v1/svc.proto": `syntax = "proto3";
+	src := rpctest.Sources{"api/v1/svc.proto": `syntax = "proto3";
 package api.v1;
 option go_package = "example.com/gen/api/v1;apiv1";
 message M {}
@@ -65,7 +65,7 @@ service S { rpc Do(M) returns (M); }
 	}
 	for _, tt := range tests {
 		t.Run(tt.param, func(t *testing.T) {
-			req, err := gentest.Request(src, []string{"api/v1/svc.proto"}, tt.param)
+			req, err := rpctest.Request(src, []string{"api/v1/svc.proto"}, tt.param)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -103,7 +103,7 @@ service S { rpc Do(M) returns (M); }
 // TestAnnotateCode checks that annotate_code adds the GeneratedCodeInfo
 // for the client and server interfaces, pointing at the service.
 func TestAnnotateCode(t *testing.T) {
-	req, err := gentest.Request(gentest.Sources{"a.proto": echo}, []string{"a.proto"}, "annotate_code")
+	req, err := rpctest.Request(rpctest.Sources{"a.proto": echo}, []string{"a.proto"}, "annotate_code")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,14 +135,14 @@ func TestAnnotateCode(t *testing.T) {
 
 // TestOptionErrors checks option combinations that protogen rejects.
 func TestOptionErrors(t *testing.T) {
-	src := gentest.Sources{"a.proto": echo}
+	src := rpctest.Sources{"a.proto": echo}
 	tests := []struct{ param, want string }{
 		{"paths=source_relative,module=example.com", "cannot use module= with paths=source_relative"},
 		{"module=example.com/elsewhere", `example.com/pkg/a_rpc.pb.go: generated file does not match prefix "example.com/elsewhere"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.param, func(t *testing.T) {
-			req, err := gentest.Request(src, []string{"a.proto"}, tt.param)
+			req, err := rpctest.Request(src, []string{"a.proto"}, tt.param)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -160,13 +160,13 @@ func TestOptionErrors(t *testing.T) {
 func TestBadRequests(t *testing.T) {
 	tests := []struct {
 		name   string
-		src    gentest.Sources
+		src    rpctest.Sources
 		mutate func(*pluginpb.CodeGeneratorRequest)
 		want   string
 	}{
 		{
 			name: "no Go import path",
-			src:  gentest.Sources{"a.proto": "syntax = \"proto3\";\npackage a;\nmessage M {}\nservice S { rpc Do(M) returns (M); }\n"},
+			src:  rpctest.Sources{"a.proto": "syntax = \"proto3\";\npackage a;\nmessage M {}\nservice S { rpc Do(M) returns (M); }\n"},
 			want: `unable to determine Go import path for "a.proto"
 
 Please specify either:
@@ -178,7 +178,7 @@ See https://protobuf.dev/reference/go/go-generated#package for more information.
 		},
 		{
 			name: "unknown input type",
-			src:  gentest.Sources{"a.proto": echo},
+			src:  rpctest.Sources{"a.proto": echo},
 			mutate: func(req *pluginpb.CodeGeneratorRequest) {
 				req.ProtoFile[0].Service[0].Method[0].InputType = proto.String(".pkg.Missing")
 			},
@@ -186,7 +186,7 @@ See https://protobuf.dev/reference/go/go-generated#package for more information.
 		},
 		{
 			name: "file to generate not in the request",
-			src:  gentest.Sources{"a.proto": echo},
+			src:  rpctest.Sources{"a.proto": echo},
 			mutate: func(req *pluginpb.CodeGeneratorRequest) {
 				req.FileToGenerate = append(req.FileToGenerate, "missing.proto")
 			},
@@ -195,7 +195,7 @@ See https://protobuf.dev/reference/go/go-generated#package for more information.
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, err := gentest.Request(tt.src, []string{"a.proto"}, "")
+			req, err := rpctest.Request(tt.src, []string{"a.proto"}, "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -221,7 +221,7 @@ See https://protobuf.dev/reference/go/go-generated#package for more information.
 // without a space after the slashes cannot inject a build constraint or a
 // go:generate line into the generated file.
 func TestCommentsNeverBecomeDirectives(t *testing.T) {
-	src := gentest.Sources{"a.proto": `//go:build ignore
+	src := rpctest.Sources{"a.proto": `//go:build ignore
 
 //go:generate rm -rf /
 syntax = "proto3";
@@ -235,7 +235,7 @@ service S {
   rpc Do(M) returns (M);
 }
 `}
-	req, err := gentest.Request(src, []string{"a.proto"}, "")
+	req, err := rpctest.Request(src, []string{"a.proto"}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +261,7 @@ service S {
 // TestCommentSanitizing checks comments and file names that are not valid
 // Go comment text, as a request built by hand may carry them.
 func TestCommentSanitizing(t *testing.T) {
-	req, err := gentest.Request(gentest.Sources{"a.proto": echo}, []string{"a.proto"}, "")
+	req, err := rpctest.Request(rpctest.Sources{"a.proto": echo}, []string{"a.proto"}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

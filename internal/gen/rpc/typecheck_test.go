@@ -17,7 +17,7 @@ import (
 
 	"google.golang.org/protobuf/types/pluginpb"
 
-	"github.com/polyrpc/polyrpc/internal/gen/rpc/gentest"
+	"github.com/polyrpc/polyrpc/internal/gen/rpc/rpctest"
 )
 
 var (
@@ -42,7 +42,7 @@ func typeCheck(t testing.TB, resps ...*pluginpb.CodeGeneratorResponse) error {
 	}
 	byDir := map[string][]*ast.File{}
 	for _, resp := range resps {
-		names, files := gentest.Files(resp)
+		names, files := rpctest.Files(resp)
 		for _, n := range names {
 			f, err := parser.ParseFile(typeCheckFset, n, files[n], 0)
 			if err != nil {

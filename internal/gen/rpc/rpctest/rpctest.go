@@ -1,6 +1,6 @@
-// Package gentest builds CodeGeneratorRequests in-process, as protoc or buf
+// Package rpctest builds CodeGeneratorRequests in-process, as protoc or buf
 // would send them, for the tests of the protoc-gen-rpc generator.
-package gentest
+package rpctest
 
 import (
 	"bytes"
