@@ -6,19 +6,19 @@ import (
 	"strconv"
 	"strings"
 
-	"google.golang.org/protobuf/compiler/protogen"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/descriptorpb"
 )
 
-// builder turns the protogen view of a request into the documentation model.
+// builder turns the descriptors of a request into the documentation model.
 type builder struct {
 	opts    *Options
-	files   []*protogen.File // files to document, in request order
+	files   []*pFile // files to document, in request order
 	inDoc   map[protoreflect.FullName]bool
 	hidden  map[protoreflect.FullName]bool
 	opt     *optionReader
+	src     sources
 	missing []missingComment // undocumented elements, for require_comments
 }
 
@@ -29,7 +29,7 @@ const (
 	fileEditionPath = 14
 )
 
-func (b *builder) buildFile(f *protogen.File) *File {
+func (b *builder) buildFile(f *pFile) *File {
 	fd := f.Desc
 	out := &File{
 		Name:    f.Desc.Path(),
@@ -43,25 +43,25 @@ func (b *builder) buildFile(f *protogen.File) *File {
 		out.Syntax = "proto3"
 	default:
 		out.Syntax = "editions"
-		out.Edition = editionName(f.Proto.GetEdition())
+		out.Edition = editionName(f.Edition)
 	}
 	var desc []string
 	for _, p := range []int32{fileSyntaxPath, fileEditionPath, filePackagePath} {
-		loc := fd.SourceLocations().ByPath(protoreflect.SourcePath{p})
-		for _, d := range loc.LeadingDetachedComments {
+		loc := b.src.loc(fd.Path(), []int32{p}).comments()
+		for _, d := range loc.LeadingDetached {
 			if s := cleanComment(d); s != "" {
 				out.DetachedComments = append(out.DetachedComments, s)
 			}
 		}
-		if s := cleanComment(loc.LeadingComments); s != "" {
+		if s := cleanComment(loc.Leading); s != "" {
 			desc = append(desc, s)
 		}
-		if s := cleanComment(loc.TrailingComments); s != "" {
+		if s := cleanComment(loc.Trailing); s != "" {
 			desc = append(desc, s)
 		}
 	}
 	out.Description = strings.Join(desc, "\n\n")
-	out.Deprecated = f.Proto.GetOptions().GetDeprecated()
+	out.Deprecated = fd.Options().(*descriptorpb.FileOptions).GetDeprecated()
 	out.Options = b.opt.options(fd.Options(), nil)
 	for i := 0; i < fd.Imports().Len(); i++ {
 		out.Imports = append(out.Imports, fd.Imports().Get(i).Path())
@@ -78,8 +78,8 @@ func (b *builder) buildFile(f *protogen.File) *File {
 			out.Enums = append(out.Enums, b.buildEnum(e, pkg))
 		}
 	}
-	var walk func(ms []*protogen.Message)
-	walk = func(ms []*protogen.Message) {
+	var walk func(ms []*pMessage)
+	walk = func(ms []*pMessage) {
 		for _, m := range ms {
 			if m.Desc.IsMapEntry() || b.hidden[m.Desc.FullName()] {
 				continue
@@ -123,7 +123,7 @@ func editionName(e descriptorpb.Edition) string {
 
 // comment returns the Markdown description of an element (leading and
 // trailing comments) and records it as undocumented when empty.
-func (b *builder) comment(kind string, d protoreflect.Descriptor, cs protogen.CommentSet) string {
+func (b *builder) comment(kind string, d protoreflect.Descriptor, cs commentSet) string {
 	var parts []string
 	if s := cleanComment(string(cs.Leading)); s != "" {
 		parts = append(parts, s)
@@ -132,16 +132,19 @@ func (b *builder) comment(kind string, d protoreflect.Descriptor, cs protogen.Co
 		parts = append(parts, s)
 	}
 	if len(parts) == 0 {
-		loc := d.ParentFile().SourceLocations().ByDescriptor(d)
+		var line, col int
+		if l := b.src.of(d); l != nil {
+			line, col = int(l.line), int(l.col)
+		}
 		b.missing = append(b.missing, missingComment{
-			file: d.ParentFile().Path(), line: loc.StartLine, col: loc.StartColumn,
-			text: fmt.Sprintf("%s:%d:%d: %s %s", d.ParentFile().Path(), loc.StartLine+1, loc.StartColumn+1, kind, d.FullName()),
+			file: d.ParentFile().Path(), line: line, col: col,
+			text: fmt.Sprintf("%s:%d:%d: %s %s", d.ParentFile().Path(), line+1, col+1, kind, d.FullName()),
 		})
 	}
 	return strings.Join(parts, "\n\n")
 }
 
-func (b *builder) buildService(s *protogen.Service, pkg string) *Service {
+func (b *builder) buildService(s *pService, pkg string) *Service {
 	out := &Service{
 		Name:        string(s.Desc.Name()),
 		FullName:    string(s.Desc.FullName()),
@@ -159,7 +162,7 @@ func (b *builder) buildService(s *protogen.Service, pkg string) *Service {
 	return out
 }
 
-func (b *builder) buildMethod(m *protogen.Method, pkg string) *Method {
+func (b *builder) buildMethod(m *pMethod, pkg string) *Method {
 	md := m.Desc
 	opts := md.Options().(*descriptorpb.MethodOptions)
 	out := &Method{
@@ -213,7 +216,7 @@ func (b *builder) buildMethod(m *protogen.Method, pkg string) *Method {
 	return out
 }
 
-func (b *builder) buildMessage(m *protogen.Message, pkg string) *Message {
+func (b *builder) buildMessage(m *pMessage, pkg string) *Message {
 	md := m.Desc
 	opts := md.Options().(*descriptorpb.MessageOptions)
 	resolved := b.opt.resolve(md.Options())
@@ -279,9 +282,9 @@ func (b *builder) buildMessage(m *protogen.Message, pkg string) *Message {
 	return out
 }
 
-func joinComments(cs protogen.CommentSet) string {
+func joinComments(cs commentSet) string {
 	var parts []string
-	for _, c := range []protogen.Comments{cs.Leading, cs.Trailing} {
+	for _, c := range []string{cs.Leading, cs.Trailing} {
 		if s := cleanComment(string(c)); s != "" {
 			parts = append(parts, s)
 		}
@@ -289,7 +292,7 @@ func joinComments(cs protogen.CommentSet) string {
 	return strings.Join(parts, "\n\n")
 }
 
-func (b *builder) buildField(f *protogen.Field, pkg string) *Field {
+func (b *builder) buildField(f *pField, pkg string) *Field {
 	fd := f.Desc
 	kind := "field"
 	if fd.IsExtension() {
@@ -354,7 +357,7 @@ func formatDefault(fd protoreflect.FieldDescriptor) string {
 	return scalarText(v, fd)
 }
 
-func (b *builder) buildEnum(e *protogen.Enum, pkg string) *Enum {
+func (b *builder) buildEnum(e *pEnum, pkg string) *Enum {
 	ed := e.Desc
 	out := &Enum{
 		Name:        relName(ed.FullName(), pkg),
@@ -529,9 +532,9 @@ func cleanComment(s string) string {
 
 // fieldComment is the description of a field; a group without its own
 // comment takes the comment of its message.
-func (b *builder) fieldComment(kind string, f *protogen.Field) string {
-	if f.Desc.Kind() == protoreflect.GroupKind && f.Message != nil && joinComments(f.Comments) == "" {
-		if s := joinComments(f.Message.Comments); s != "" {
+func (b *builder) fieldComment(kind string, f *pField) string {
+	if f.Desc.Kind() == protoreflect.GroupKind && f.Desc.Message() != nil && joinComments(f.Comments) == "" {
+		if s := joinComments(b.src.comments(f.Desc.Message())); s != "" {
 			return s
 		}
 	}

@@ -1,12 +1,15 @@
 package doc
 
 import (
+	"bufio"
 	"bytes"
 	"html"
 	"html/template"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
+	"unicode"
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
@@ -34,11 +37,84 @@ func commentHTML(src string, resolve func(anchor string) string) template.HTML {
 	if strings.TrimSpace(src) == "" {
 		return ""
 	}
-	var buf bytes.Buffer
-	if err := markdown.Convert([]byte(escapeRawHTML(src)), &buf); err != nil {
+	if h, ok := plainParagraphs(src); ok {
+		return template.HTML(h)
+	}
+	w := writers.Get().(*pooledWriter)
+	defer writers.Put(w)
+	w.buf.Reset()
+	w.Writer.Reset(&w.buf)
+	if err := markdown.Convert([]byte(escapeRawHTML(src)), w.Writer); err != nil {
 		return template.HTML("<p>" + html.EscapeString(src) + "</p>")
 	}
-	return template.HTML(sanitize(buf.String(), resolve))
+	if err := w.Flush(); err != nil {
+		return template.HTML("<p>" + html.EscapeString(src) + "</p>")
+	}
+	return template.HTML(sanitize(w.buf.String(), resolve))
+}
+
+// pooledWriter is an output buffer for goldmark, which would otherwise
+// allocate a 4 KiB bufio.Writer for every comment.
+type pooledWriter struct {
+	*bufio.Writer
+	buf bytes.Buffer
+}
+
+var writers = sync.Pool{New: func() any {
+	w := &pooledWriter{}
+	w.Writer = bufio.NewWriter(&w.buf)
+	return w
+}}
+
+// plainParagraphs renders comments that use no Markdown at all (most of
+// them) without the Markdown parser, giving the same HTML it would: one
+// <p> per paragraph. ok is false when the text may hold Markdown.
+func plainParagraphs(src string) (string, bool) {
+	if strings.ContainsAny(src, "`*[]<>&\\~\t") || !intrawordUnderscores(src) {
+		return "", false
+	}
+	var b strings.Builder
+	for _, para := range strings.Split(src, "\n\n") {
+		if para == "" {
+			return "", false
+		}
+		for _, line := range strings.Split(para, "\n") {
+			if line == "" || !startsWithLetter(line) {
+				return "", false
+			}
+		}
+		b.WriteString("<p>")
+		b.WriteString(html.EscapeString(para))
+		b.WriteString("</p>\n")
+	}
+	return b.String(), true
+}
+
+// intrawordUnderscores reports whether every _ sits between two letters or
+// digits (as in snake_case names), where it cannot start emphasis.
+func intrawordUnderscores(s string) bool {
+	for i := strings.IndexByte(s, '_'); i >= 0; {
+		if i == 0 || i == len(s)-1 || !isAlnum(s[i-1]) || !isAlnum(s[i+1]) {
+			return false
+		}
+		j := strings.IndexByte(s[i+1:], '_')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return true
+}
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+func startsWithLetter(s string) bool {
+	for _, r := range s {
+		return unicode.IsLetter(r)
+	}
+	return false
 }
 
 // sanitize re-serialises HTML keeping only allowed tags and attributes.

@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unsafe"
 
-	"google.golang.org/protobuf/compiler/protogen"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/pluginpb"
 
 	"github.com/polyrpc/polyrpc/internal/plugin"
@@ -17,14 +19,62 @@ import (
 // the protos are reported in the response's error field.
 func Generate(req *pluginpb.CodeGeneratorRequest) *pluginpb.CodeGeneratorResponse {
 	opts := NewOptions()
-	gen, err := plugin.New(withGoPackages(req), opts.Set)
-	if err != nil {
-		return plugin.ErrorResponse(err)
+	for _, p := range plugin.ParseParams(req.GetParameter()) {
+		if plugin.IsProtogenParam(p.Name) {
+			continue // Go import paths and output paths mean nothing to documents
+		}
+		if err := opts.Set(p.Name, p.Value); err != nil {
+			return plugin.ErrorResponse(err)
+		}
 	}
 	if err := opts.finish(); err != nil {
 		return plugin.ErrorResponse(err)
 	}
-	out, err := Build(gen, opts)
+	// Index the source info of the documented files, then build the
+	// descriptors without it. From here on the request is not used, so its
+	// memory can go once the descriptors exist.
+	toGenerate := req.GetFileToGenerate()
+	wanted := map[string]bool{}
+	for _, name := range toGenerate {
+		wanted[name] = true
+	}
+	src := sources{}
+	protos := make([]*descriptorpb.FileDescriptorProto, len(req.GetProtoFile()))
+	editions := map[string]descriptorpb.Edition{}
+	for i, fp := range req.GetProtoFile() {
+		if wanted[fp.GetName()] {
+			src.add(fp)
+		}
+		editions[fp.GetName()] = fp.GetEdition()
+		protos[i] = withoutSourceInfo(fp)
+	}
+	req = nil
+	files, err := protodesc.NewFiles(&descriptorpb.FileDescriptorSet{File: protos})
+	if err != nil {
+		return plugin.ErrorResponse(fmt.Errorf("invalid descriptors in the request: %v", err))
+	}
+	var all, selected []*pFile
+	byPath := map[string]*pFile{}
+	for _, fp := range protos {
+		fd, err := files.FindFileByPath(fp.GetName())
+		if err != nil {
+			return plugin.ErrorResponse(err)
+		}
+		f := newFile(src, fd, editions[fp.GetName()])
+		all = append(all, f)
+		byPath[fp.GetName()] = f
+	}
+	protos, files = nil, nil
+	for _, name := range toGenerate {
+		f, ok := byPath[name]
+		if !ok {
+			return plugin.ErrorResponse(fmt.Errorf("file_to_generate %q is not among the request's files", name))
+		}
+		if !opts.excluded(name) {
+			selected = append(selected, f)
+		}
+	}
+	docs, err := build(opts, src, all, selected)
 	if err != nil {
 		return plugin.ErrorResponse(err)
 	}
@@ -32,54 +82,35 @@ func Generate(req *pluginpb.CodeGeneratorRequest) *pluginpb.CodeGeneratorRespons
 	if err != nil {
 		return plugin.ErrorResponse(err)
 	}
-	idx := anchorIndex(out)
+	resp := &pluginpb.CodeGeneratorResponse{
+		SupportedFeatures: proto.Uint64(plugin.Features),
+		MinimumEdition:    proto.Int32(int32(plugin.MinimumEdition)),
+		MaximumEdition:    proto.Int32(int32(plugin.MaximumEdition)),
+	}
+	idx := anchorIndex(docs)
 	for _, f := range opts.Formats {
-		for _, d := range out {
+		for _, d := range docs {
 			v := &view{Document: d, ext: f.ext(), index: idx}
 			b, err := r.render(f, v)
 			if err != nil {
 				return plugin.ErrorResponse(err)
 			}
-			g := gen.NewGeneratedFile(d.Path+f.ext(), "")
-			g.Write(b)
+			resp.File = append(resp.File, &pluginpb.CodeGeneratorResponse_File{
+				Name:    proto.String(d.Path + f.ext()),
+				Content: proto.String(bytesToString(b)),
+			})
 		}
 	}
-	return gen.Response()
+	return resp
 }
 
-// withGoPackages gives protogen a Go import path for every file that lacks
-// one: documentation needs none, but protogen refuses files without it.
-func withGoPackages(req *pluginpb.CodeGeneratorRequest) *pluginpb.CodeGeneratorRequest {
-	var extra []string
-	for _, f := range req.GetProtoFile() {
-		if f.GetOptions().GetGoPackage() == "" {
-			extra = append(extra, "M"+f.GetName()+"=rpcdoc.invalid/"+strings.TrimSuffix(f.GetName(), ".proto"))
-		}
-	}
-	if len(extra) == 0 {
-		return req
-	}
-	r := proto.Clone(req).(*pluginpb.CodeGeneratorRequest)
-	param := strings.Join(extra, ",")
-	if p := req.GetParameter(); p != "" {
-		param = p + "," + param
-	}
-	r.Parameter = proto.String(param)
-	return r
-}
-
-// Build makes the documents of a run. The error lists undocumented
-// elements when opts.RequireComments is set.
-func Build(gen *protogen.Plugin, opts *Options) ([]*Document, error) {
-	b := &builder{opts: opts, inDoc: map[protoreflect.FullName]bool{}}
-	// Files in the order they were given (file_to_generate).
-	for _, name := range gen.Request.GetFileToGenerate() {
-		if f, ok := gen.FilesByPath[name]; ok && f.Generate && !opts.excluded(name) {
-			b.files = append(b.files, f)
-		}
-	}
+// build makes the documents of a run from the selected files; all holds
+// every file of the request (for custom option definitions). The error
+// lists undocumented elements when opts.RequireComments is set.
+func build(opts *Options, src sources, all, selected []*pFile) ([]*Document, error) {
+	b := &builder{opts: opts, src: src, inDoc: map[protoreflect.FullName]bool{}, files: selected}
 	b.hidden = computeHidden(b.files)
-	b.opt = newOptionReader(gen.Files)
+	b.opt = newOptionReader(all)
 	for _, f := range b.files {
 		markDocumented(f.Desc, b.inDoc)
 	}
@@ -144,3 +175,31 @@ func markDocumented(fd protoreflect.FileDescriptor, m map[protoreflect.FullName]
 	}
 	msgs(fd.Messages())
 }
+
+// bytesToString shares the bytes of a rendered document with the response
+// instead of copying them: documents can be tens of megabytes, and b is
+// never written again.
+func bytesToString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// withoutSourceInfo is a shallow copy of a file descriptor without its
+// source code info.
+func withoutSourceInfo(fp *descriptorpb.FileDescriptorProto) *descriptorpb.FileDescriptorProto {
+	out := new(descriptorpb.FileDescriptorProto)
+	m := out.ProtoReflect()
+	fp.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if fd.Number() != fileSourceCodeInfoPath {
+			m.Set(fd, v)
+		}
+		return true
+	})
+	m.SetUnknown(fp.ProtoReflect().GetUnknown())
+	return out
+}
+
+// fileSourceCodeInfoPath is FileDescriptorProto.source_code_info.
+const fileSourceCodeInfoPath = 9

@@ -4,21 +4,21 @@ import (
 	"regexp"
 	"strings"
 
-	"google.golang.org/protobuf/compiler/protogen"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 var hideTag = regexp.MustCompile(`(^|\s)@hide(\s|$)`)
 
 // isHidden reports whether an element's comments carry the @hide tag.
-func isHidden(cs protogen.CommentSet) bool {
-	return hideTag.MatchString(string(cs.Leading)) || hideTag.MatchString(string(cs.Trailing))
+func isHidden(cs commentSet) bool {
+	return strings.Contains(cs.Leading, "@hide") && hideTag.MatchString(cs.Leading) ||
+		strings.Contains(cs.Trailing, "@hide") && hideTag.MatchString(cs.Trailing)
 }
 
 // computeHidden returns every element left out of the documents: those
 // tagged @hide, everything inside them, and every type that only hidden
 // elements use (repeated until nothing changes).
-func computeHidden(files []*protogen.File) map[protoreflect.FullName]bool {
+func computeHidden(files []*pFile) map[protoreflect.FullName]bool {
 	h := map[protoreflect.FullName]bool{}
 	users := map[protoreflect.FullName][]protoreflect.FullName{} // type -> elements that use it
 	var types []protoreflect.Descriptor                          // every message and enum, in order
@@ -57,14 +57,14 @@ func computeHidden(files []*protogen.File) map[protoreflect.FullName]bool {
 			}
 		}
 	}
-	field := func(f *protogen.Field) {
+	field := func(f *pField) {
 		use(f.Desc.Message(), f.Desc.FullName())
 		use(f.Desc.Enum(), f.Desc.FullName())
 		if isHidden(f.Comments) {
 			hideAll(f.Desc)
 		}
 	}
-	enum := func(e *protogen.Enum) {
+	enum := func(e *pEnum) {
 		types = append(types, e.Desc)
 		if isHidden(e.Comments) {
 			hideAll(e.Desc)
@@ -75,8 +75,8 @@ func computeHidden(files []*protogen.File) map[protoreflect.FullName]bool {
 			}
 		}
 	}
-	var message func(m *protogen.Message)
-	message = func(m *protogen.Message) {
+	var message func(m *pMessage)
+	message = func(m *pMessage) {
 		types = append(types, m.Desc)
 		for _, f := range m.Fields {
 			field(f)

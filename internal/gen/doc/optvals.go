@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"google.golang.org/protobuf/compiler/protogen"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -22,7 +21,7 @@ type optionReader struct {
 	types *protoregistry.Types
 }
 
-func newOptionReader(files []*protogen.File) *optionReader {
+func newOptionReader(files []*pFile) *optionReader {
 	types := new(protoregistry.Types)
 	var addExts func(xs protoreflect.ExtensionDescriptors)
 	var addMsgs func(ms protoreflect.MessageDescriptors)

@@ -7,8 +7,10 @@ import (
 	"html"
 	htmltemplate "html/template"
 	"path"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 
 	"github.com/polyrpc/polyrpc/templates"
@@ -20,6 +22,31 @@ type view struct {
 	*Document
 	ext   string
 	index map[string]string // anchor -> document path (no extension)
+
+	r      *renderer
+	format Format
+}
+
+// fileView is the data of the "file" and "md-file" templates: one file
+// of the document, with the document's view for links.
+type fileView struct {
+	*view
+	File *File
+}
+
+// Section is the HTML of one file of the document.
+func (v *view) Section(f *File) (htmltemplate.HTML, error) {
+	s, err := v.section(f)
+	return htmltemplate.HTML(s), err
+}
+
+// MDSection is the Markdown of one file of the document.
+func (v *view) MDSection(f *File) (string, error) { return v.section(f) }
+
+func (v *view) section(f *File) (string, error) {
+	var buf bytes.Buffer
+	err := v.r.renderFile(&buf, v, f)
+	return buf.String(), err
 }
 
 // Href returns the link to an element by anchor from this document, or ""
@@ -187,9 +214,91 @@ func newRenderer(opts *Options) (*renderer, error) {
 	return r, nil
 }
 
+// renderFile writes the section of one file.
+func (r *renderer) renderFile(w *bytes.Buffer, v *view, f *File) error {
+	fv := &fileView{view: v, File: f}
+	if v.format == FormatMarkdown {
+		return r.md.ExecuteTemplate(w, "md-file", fv)
+	}
+	return r.html.ExecuteTemplate(w, "file", fv)
+}
+
+// renderSections renders the file sections of a document, in parallel.
+func (r *renderer) renderSections(v *view) ([][]byte, error) {
+	out := make([][]byte, len(v.Files))
+	errs := make([]error, len(v.Files))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	workers := min(runtime.GOMAXPROCS(0), len(v.Files))
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				var buf bytes.Buffer
+				errs[i] = r.renderFile(&buf, v, v.Files[i])
+				out[i] = buf.Bytes()
+			}
+		}()
+	}
+	for i := range v.Files {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// renderBuiltin renders a document with a built-in template: its head,
+// its file sections (in parallel) and its tail, joined into one buffer of
+// the exact size. It gives the same bytes as executing the page template.
+func (r *renderer) renderBuiltin(v *view, exec func(w *bytes.Buffer, name string) error, head, tail string) ([]byte, error) {
+	sections, err := r.renderSections(v)
+	if err != nil {
+		return nil, err
+	}
+	var h, t bytes.Buffer
+	if err := exec(&h, head); err != nil {
+		return nil, err
+	}
+	if err := exec(&t, tail); err != nil {
+		return nil, err
+	}
+	n := h.Len() + t.Len()
+	for _, s := range sections {
+		n += len(s)
+	}
+	out := make([]byte, 0, n)
+	out = append(out, h.Bytes()...)
+	for i, s := range sections {
+		out = append(out, s...)
+		sections[i] = nil
+	}
+	return append(out, t.Bytes()...), nil
+}
+
 func (r *renderer) render(f Format, v *view) ([]byte, error) {
 	var buf bytes.Buffer
 	var err error
+	v.r, v.format = r, f
+	var out []byte
+	switch {
+	case f == FormatHTML && r.htmlEntry == htmlEntry:
+		out, err = r.renderBuiltin(v, func(w *bytes.Buffer, name string) error { return r.html.ExecuteTemplate(w, name, v) }, "page-head", "page-tail")
+	case f == FormatMarkdown && r.mdEntry == mdEntry:
+		out, err = r.renderBuiltin(v, func(w *bytes.Buffer, name string) error { return r.md.ExecuteTemplate(w, name, v) }, "md-head", "md-tail")
+	}
+	if out != nil || err != nil {
+		if err != nil {
+			return nil, fmt.Errorf("rendering %s: %v", v.Path+v.ext, err)
+		}
+		return out, nil
+	}
 	switch f {
 	case FormatHTML:
 		err = r.html.ExecuteTemplate(&buf, r.htmlEntry, v)

@@ -1,0 +1,249 @@
+package doc
+
+import (
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/descriptorpb"
+)
+
+// The types below are a light tree over the descriptors of the documented
+// files, each element with its comments. protogen builds a similar tree,
+// but computes Go names and import paths that documentation never needs,
+// which costs time and memory on large requests.
+
+type commentSet struct {
+	LeadingDetached []string
+	Leading         string
+	Trailing        string
+}
+
+// sources indexes the comments and positions of the elements of the
+// documented files by file and descriptor path. The descriptors themselves
+// are built without source info, which saves much memory on large
+// requests.
+type sources map[string]map[string]*location
+
+// location is what the documents need of a source location.
+type location struct {
+	leading, trailing string
+	detached          []string
+	line, col         int32 // zero-based
+}
+
+func (l *location) comments() commentSet {
+	if l == nil {
+		return commentSet{}
+	}
+	return commentSet{LeadingDetached: l.detached, Leading: l.leading, Trailing: l.trailing}
+}
+
+func (s sources) add(fp *descriptorpb.FileDescriptorProto) {
+	idx := map[string]*location{}
+	for _, loc := range fp.GetSourceCodeInfo().GetLocation() {
+		p := loc.GetPath()
+		// Elements have paths of (field, index) pairs; odd lengths are
+		// parts of an element (its name, type, ...), except the file's own
+		// statements (syntax, package, edition).
+		if len(p)%2 == 1 && len(p) != 1 {
+			continue
+		}
+		k := pathKey(p)
+		if _, dup := idx[k]; dup {
+			continue
+		}
+		l := &location{leading: loc.GetLeadingComments(), trailing: loc.GetTrailingComments(), detached: loc.GetLeadingDetachedComments()}
+		if span := loc.GetSpan(); len(span) >= 2 {
+			l.line, l.col = span[0], span[1]
+		}
+		idx[k] = l
+	}
+	s[fp.GetName()] = idx
+}
+
+func pathKey(p []int32) string {
+	var buf [32]byte
+	b := buf[:0]
+	for _, v := range p {
+		b = protowire.AppendVarint(b, uint64(v))
+	}
+	return string(b)
+}
+
+// loc is the source location of a path in a file, or nil.
+func (s sources) loc(file string, path []int32) *location {
+	return s[file][pathKey(path)]
+}
+
+// of is the source location of a descriptor, or nil.
+func (s sources) of(d protoreflect.Descriptor) *location {
+	return s.loc(d.ParentFile().Path(), descPath(d))
+}
+
+func (s sources) comments(d protoreflect.Descriptor) commentSet {
+	return s.of(d).comments()
+}
+
+// Field numbers of descriptor.proto that make up source paths.
+const (
+	pathFileMessage   = 4
+	pathFileEnum      = 5
+	pathFileService   = 6
+	pathFileExtension = 7
+	pathMsgField      = 2
+	pathMsgNested     = 3
+	pathMsgEnum       = 4
+	pathMsgExtension  = 6
+	pathMsgOneof      = 8
+	pathEnumValue     = 2
+	pathServiceMethod = 2
+)
+
+// descPath is the source path of a descriptor within its file.
+func descPath(d protoreflect.Descriptor) []int32 {
+	under := func(parent protoreflect.Descriptor, fileField, nestedField int32) []int32 {
+		if _, ok := parent.(protoreflect.FileDescriptor); ok {
+			return []int32{fileField, int32(d.Index())}
+		}
+		pp := descPath(parent)
+		return append(pp[:len(pp):len(pp)], nestedField, int32(d.Index()))
+	}
+	switch d := d.(type) {
+	case protoreflect.MessageDescriptor:
+		return under(d.Parent(), pathFileMessage, pathMsgNested)
+	case protoreflect.EnumDescriptor:
+		return under(d.Parent(), pathFileEnum, pathMsgEnum)
+	case protoreflect.FieldDescriptor:
+		if d.IsExtension() {
+			return under(d.Parent(), pathFileExtension, pathMsgExtension)
+		}
+		return under(d.Parent(), -1, pathMsgField)
+	case protoreflect.OneofDescriptor:
+		return under(d.Parent(), -1, pathMsgOneof)
+	case protoreflect.EnumValueDescriptor:
+		return under(d.Parent(), -1, pathEnumValue)
+	case protoreflect.ServiceDescriptor:
+		return []int32{pathFileService, int32(d.Index())}
+	case protoreflect.MethodDescriptor:
+		return under(d.Parent(), -1, pathServiceMethod)
+	}
+	return nil
+}
+
+type pFile struct {
+	Desc       protoreflect.FileDescriptor
+	Edition    descriptorpb.Edition
+	Services   []*pService
+	Messages   []*pMessage
+	Enums      []*pEnum
+	Extensions []*pField
+}
+
+type pService struct {
+	Desc     protoreflect.ServiceDescriptor
+	Comments commentSet
+	Methods  []*pMethod
+}
+
+type pMethod struct {
+	Desc     protoreflect.MethodDescriptor
+	Comments commentSet
+}
+
+type pMessage struct {
+	Desc       protoreflect.MessageDescriptor
+	Comments   commentSet
+	Fields     []*pField
+	Oneofs     []*pOneof
+	Messages   []*pMessage
+	Enums      []*pEnum
+	Extensions []*pField
+}
+
+type pField struct {
+	Desc     protoreflect.FieldDescriptor
+	Comments commentSet
+}
+
+type pOneof struct {
+	Desc     protoreflect.OneofDescriptor
+	Comments commentSet
+	Fields   []*pField
+}
+
+type pEnum struct {
+	Desc     protoreflect.EnumDescriptor
+	Comments commentSet
+	Values   []*pEnumValue
+}
+
+type pEnumValue struct {
+	Desc     protoreflect.EnumValueDescriptor
+	Comments commentSet
+}
+
+func newFile(src sources, fd protoreflect.FileDescriptor, edition descriptorpb.Edition) *pFile {
+	commentsOf := src.comments
+	f := &pFile{Desc: fd, Edition: edition}
+	for i := 0; i < fd.Services().Len(); i++ {
+		sd := fd.Services().Get(i)
+		s := &pService{Desc: sd, Comments: commentsOf(sd)}
+		for j := 0; j < sd.Methods().Len(); j++ {
+			md := sd.Methods().Get(j)
+			s.Methods = append(s.Methods, &pMethod{Desc: md, Comments: commentsOf(md)})
+		}
+		f.Services = append(f.Services, s)
+	}
+	for i := 0; i < fd.Messages().Len(); i++ {
+		f.Messages = append(f.Messages, newMessage(src, fd.Messages().Get(i)))
+	}
+	for i := 0; i < fd.Enums().Len(); i++ {
+		f.Enums = append(f.Enums, newEnum(src, fd.Enums().Get(i)))
+	}
+	for i := 0; i < fd.Extensions().Len(); i++ {
+		f.Extensions = append(f.Extensions, newField(src, fd.Extensions().Get(i)))
+	}
+	return f
+}
+
+func newField(src sources, fd protoreflect.FieldDescriptor) *pField {
+	return &pField{Desc: fd, Comments: src.comments(fd)}
+}
+
+func newMessage(src sources, md protoreflect.MessageDescriptor) *pMessage {
+	commentsOf := src.comments
+	m := &pMessage{Desc: md, Comments: commentsOf(md)}
+	byName := map[protoreflect.Name]*pField{}
+	for i := 0; i < md.Fields().Len(); i++ {
+		f := newField(src, md.Fields().Get(i))
+		byName[f.Desc.Name()] = f
+		m.Fields = append(m.Fields, f)
+	}
+	for i := 0; i < md.Oneofs().Len(); i++ {
+		od := md.Oneofs().Get(i)
+		o := &pOneof{Desc: od, Comments: commentsOf(od)}
+		for j := 0; j < od.Fields().Len(); j++ {
+			o.Fields = append(o.Fields, byName[od.Fields().Get(j).Name()])
+		}
+		m.Oneofs = append(m.Oneofs, o)
+	}
+	for i := 0; i < md.Messages().Len(); i++ {
+		m.Messages = append(m.Messages, newMessage(src, md.Messages().Get(i)))
+	}
+	for i := 0; i < md.Enums().Len(); i++ {
+		m.Enums = append(m.Enums, newEnum(src, md.Enums().Get(i)))
+	}
+	for i := 0; i < md.Extensions().Len(); i++ {
+		m.Extensions = append(m.Extensions, newField(src, md.Extensions().Get(i)))
+	}
+	return m
+}
+
+func newEnum(src sources, ed protoreflect.EnumDescriptor) *pEnum {
+	commentsOf := src.comments
+	e := &pEnum{Desc: ed, Comments: commentsOf(ed)}
+	for i := 0; i < ed.Values().Len(); i++ {
+		vd := ed.Values().Get(i)
+		e.Values = append(e.Values, &pEnumValue{Desc: vd, Comments: commentsOf(vd)})
+	}
+	return e
+}

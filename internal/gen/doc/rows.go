@@ -1,0 +1,169 @@
+package doc
+
+import (
+	"html"
+	htmltemplate "html/template"
+	"strconv"
+	"strings"
+)
+
+// The rows of field and enum value tables are the bulk of a large page, so
+// the HTML template asks for them here instead of spelling them out: the
+// same markup, written without template reflection. Text goes through
+// html.EscapeString, comments through Comment, URLs through hrefAttr.
+
+// FieldRows are the rows of a message's field table, oneof members grouped
+// under a row for their oneof.
+func (v *view) FieldRows(m *Message) htmltemplate.HTML {
+	var b strings.Builder
+	defaults := m.HasDefaults()
+	for _, g := range m.FieldGroups() {
+		if o := g.Oneof; o != nil {
+			span := "6"
+			if defaults {
+				span = "7"
+			}
+			b.WriteString("\n<tr class=\"oneof\" id=\"" + html.EscapeString(o.Anchor) + "\" data-kind=\"oneof\"><td colspan=\"" + span + "\">")
+			b.WriteString("<span class=\"kind\">oneof</span> <code>" + html.EscapeString(o.Name) + "</code> <small>at most one of these fields is set</small><div class=\"doc\">")
+			b.WriteString(string(v.Comment(o.Description)))
+			b.WriteString("</div>")
+			writeRules(&b, o.Rules)
+			writeOptions(&b, o.Options)
+			b.WriteString("</td></tr>")
+		}
+		for _, f := range g.Fields {
+			b.WriteString("\n")
+			v.fieldRow(&b, g, f, defaults)
+		}
+	}
+	return htmltemplate.HTML(b.String())
+}
+
+// ValueRows are the rows of an enum's value table.
+func (v *view) ValueRows(e *Enum) htmltemplate.HTML {
+	var b strings.Builder
+	for _, val := range e.Values {
+		b.WriteString("\n")
+		v.valueRow(&b, val)
+	}
+	return htmltemplate.HTML(b.String())
+}
+
+func (v *view) fieldRow(b *strings.Builder, g FieldGroup, f *Field, defaults bool) {
+	b.WriteString(`<tr id="`)
+	b.WriteString(html.EscapeString(f.Anchor))
+	b.WriteString(`" data-kind="field"`)
+	if g.Oneof != nil {
+		b.WriteString(` class="in-oneof"`)
+	}
+	b.WriteString(">\n<td class=\"num\">")
+	b.WriteString(strconv.Itoa(int(f.Number)))
+	b.WriteString("</td>\n<td><code class=\"name\">")
+	b.WriteString(html.EscapeString(f.Name))
+	b.WriteString("</code>")
+	if f.Deprecated {
+		b.WriteString(` <span class="badge deprecated">deprecated</span>`)
+	}
+	b.WriteString("</td>\n<td><code>")
+	b.WriteString(html.EscapeString(f.JSONName))
+	b.WriteString("</code></td>\n<td>")
+	v.writeType(b, v.Ref(f.Type))
+	b.WriteString("</td>\n<td>")
+	switch {
+	case f.Label != "":
+		b.WriteString(`<span class="label">` + html.EscapeString(f.Label) + `</span>`)
+	case f.Oneof != "":
+		b.WriteString(`<span class="label">oneof</span>`)
+	}
+	b.WriteString("</td>")
+	if defaults {
+		b.WriteString("<td>")
+		if f.Default != "" {
+			b.WriteString("<code>" + html.EscapeString(f.Default) + "</code>")
+		}
+		b.WriteString("</td>")
+	}
+	b.WriteString("\n<td><div class=\"doc\">")
+	b.WriteString(string(v.Comment(f.Description)))
+	b.WriteString("</div>")
+	writeRules(b, f.Rules)
+	writeOptions(b, f.Options)
+	b.WriteString("</td>\n</tr>")
+}
+
+func (v *view) valueRow(b *strings.Builder, e *EnumValue) {
+	b.WriteString(`<tr id="`)
+	b.WriteString(html.EscapeString(e.Anchor))
+	b.WriteString("\" data-kind=\"value\">\n<td class=\"num\">")
+	b.WriteString(strconv.Itoa(int(e.Number)))
+	b.WriteString("</td>\n<td><code class=\"name\">")
+	b.WriteString(html.EscapeString(e.Name))
+	b.WriteString("</code>")
+	if e.Deprecated {
+		b.WriteString(` <span class="badge deprecated">deprecated</span>`)
+	}
+	if e.AliasOf != "" {
+		b.WriteString(` <small>alias of <code>` + html.EscapeString(e.AliasOf) + `</code></small>`)
+	}
+	b.WriteString("</td>\n<td><div class=\"doc\">")
+	b.WriteString(string(v.Comment(e.Description)))
+	b.WriteString("</div>")
+	writeOptions(b, e.Options)
+	b.WriteString("</td>\n</tr>")
+}
+
+func (v *view) writeType(b *strings.Builder, r refView) {
+	if r.Href != "" {
+		b.WriteString(`<a class="type ` + r.Kind + `" href="` + hrefAttr(r.Href) + `" title="` + html.EscapeString(r.FQN) + `"><code>`)
+		b.WriteString(html.EscapeString(r.Name))
+		b.WriteString("</code></a>")
+		return
+	}
+	b.WriteString(`<code class="type ` + r.Kind + `"`)
+	if r.FQN != "" {
+		b.WriteString(` title="` + html.EscapeString(r.FQN) + `"`)
+	}
+	b.WriteString(">" + html.EscapeString(r.Name) + "</code>")
+}
+
+func writeRules(b *strings.Builder, rules []string) {
+	if len(rules) == 0 {
+		return
+	}
+	b.WriteString(`<ul class="rules" aria-label="Validation rules">`)
+	for _, r := range rules {
+		b.WriteString("<li>" + html.EscapeString(r) + "</li>")
+	}
+	b.WriteString("</ul>")
+}
+
+func writeOptions(b *strings.Builder, opts []Option) {
+	if len(opts) == 0 {
+		return
+	}
+	b.WriteString(`<dl class="options" aria-label="Options"><dt class="cap">Options</dt><dd class="cap"></dd>`)
+	for _, o := range opts {
+		b.WriteString("<dt><code>" + html.EscapeString(o.Name) + "</code></dt><dd><code>" + html.EscapeString(o.Value) + "</code></dd>")
+	}
+	b.WriteString("</dl>")
+}
+
+// hrefAttr makes a URL built by the generator safe inside a quoted
+// attribute: bytes outside the URL character set are percent-encoded,
+// and only fragments, relative paths and http(s) URLs are accepted.
+func hrefAttr(u string) string {
+	if !strings.HasPrefix(u, "#") && !strings.HasPrefix(u, "./") && !strings.HasPrefix(u, "../") && !absoluteSafeURL(u) {
+		return "#"
+	}
+	var b strings.Builder
+	for i := 0; i < len(u); i++ {
+		c := u[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', strings.IndexByte("-._~:/?#[]@!$()*+,;=%", c) >= 0:
+			b.WriteByte(c)
+		default:
+			b.WriteString("%" + strings.ToUpper(strconv.FormatUint(uint64(c)|0x100, 16)[1:]))
+		}
+	}
+	return html.EscapeString(b.String())
+}
