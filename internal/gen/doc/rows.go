@@ -52,28 +52,28 @@ func (v *view) ValueRows(e *Enum) htmltemplate.HTML {
 func (v *view) fieldRow(b *strings.Builder, g FieldGroup, f *Field, defaults bool) {
 	b.WriteString(`<tr id="`)
 	b.WriteString(html.EscapeString(f.Anchor))
-	b.WriteString(`" data-kind="field"`)
+	b.WriteString(`"`)
 	if g.Oneof != nil {
 		b.WriteString(` class="in-oneof"`)
 	}
-	b.WriteString(">\n<td class=\"num\">")
+	b.WriteString("><td>")
 	b.WriteString(strconv.Itoa(int(f.Number)))
-	b.WriteString("</td>\n<td><code class=\"name\">")
+	b.WriteString("</td><td><code>")
 	b.WriteString(html.EscapeString(f.Name))
 	b.WriteString("</code>")
 	if f.Deprecated {
 		b.WriteString(` <span class="badge deprecated">deprecated</span>`)
 	}
-	b.WriteString("</td>\n<td><code>")
+	b.WriteString("</td><td><code>")
 	b.WriteString(html.EscapeString(f.JSONName))
-	b.WriteString("</code></td>\n<td>")
+	b.WriteString("</code></td><td>")
 	v.writeType(b, v.Ref(f.Type))
-	b.WriteString("</td>\n<td>")
+	b.WriteString("</td><td>")
 	switch {
 	case f.Label != "":
-		b.WriteString(`<span class="label">` + html.EscapeString(f.Label) + `</span>`)
+		b.WriteString(html.EscapeString(f.Label))
 	case f.Oneof != "":
-		b.WriteString(`<span class="label">oneof</span>`)
+		b.WriteString("oneof")
 	}
 	b.WriteString("</td>")
 	if defaults {
@@ -83,20 +83,20 @@ func (v *view) fieldRow(b *strings.Builder, g FieldGroup, f *Field, defaults boo
 		}
 		b.WriteString("</td>")
 	}
-	b.WriteString("\n<td><div class=\"doc\">")
+	b.WriteString(`<td><div class="doc">`)
 	b.WriteString(string(v.Comment(f.Description)))
 	b.WriteString("</div>")
 	writeRules(b, f.Rules)
 	writeOptions(b, f.Options)
-	b.WriteString("</td>\n</tr>")
+	b.WriteString("</td></tr>")
 }
 
 func (v *view) valueRow(b *strings.Builder, e *EnumValue) {
 	b.WriteString(`<tr id="`)
 	b.WriteString(html.EscapeString(e.Anchor))
-	b.WriteString("\" data-kind=\"value\">\n<td class=\"num\">")
+	b.WriteString(`"><td>`)
 	b.WriteString(strconv.Itoa(int(e.Number)))
-	b.WriteString("</td>\n<td><code class=\"name\">")
+	b.WriteString("</td><td><code>")
 	b.WriteString(html.EscapeString(e.Name))
 	b.WriteString("</code>")
 	if e.Deprecated {
@@ -105,11 +105,11 @@ func (v *view) valueRow(b *strings.Builder, e *EnumValue) {
 	if e.AliasOf != "" {
 		b.WriteString(` <small>alias of <code>` + html.EscapeString(e.AliasOf) + `</code></small>`)
 	}
-	b.WriteString("</td>\n<td><div class=\"doc\">")
+	b.WriteString(`</td><td><div class="doc">`)
 	b.WriteString(string(v.Comment(e.Description)))
 	b.WriteString("</div>")
 	writeOptions(b, e.Options)
-	b.WriteString("</td>\n</tr>")
+	b.WriteString("</td></tr>")
 }
 
 func (v *view) writeType(b *strings.Builder, r refView) {
@@ -117,6 +117,10 @@ func (v *view) writeType(b *strings.Builder, r refView) {
 		b.WriteString(`<a class="type ` + r.Kind + `" href="` + hrefAttr(r.Href) + `" title="` + html.EscapeString(r.FQN) + `"><code>`)
 		b.WriteString(html.EscapeString(r.Name))
 		b.WriteString("</code></a>")
+		return
+	}
+	if r.Kind == "scalar" {
+		b.WriteString("<code>" + html.EscapeString(r.Name) + "</code>")
 		return
 	}
 	b.WriteString(`<code class="type ` + r.Kind + `"`)

@@ -12,7 +12,7 @@ import (
 // maxSampleFields fields in all, so wide schemas stay readable.
 const (
 	maxSampleDepth  = 4
-	maxSampleFields = 200
+	maxSampleFields = 60
 )
 
 // jsonValue is a tiny ordered JSON tree for sample request bodies.
