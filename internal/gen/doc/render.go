@@ -485,7 +485,7 @@ type extView struct {
 func (v *view) Exts(fs []*Field) []extView {
 	out := make([]extView, len(fs))
 	for i, f := range fs {
-		out[i] = extView{F: f, Type: v.Ref(f.Type), Doc: v.Comment(f.Description), Cell: v.MDCell(f.Description)}
+		out[i] = extView{F: f, Type: v.Ref(f.Type), Doc: v.Comment(f.Description), Cell: v.MDCellAll(f.Description, f.Rules, f.Options)}
 		if f.Extendee != nil {
 			out[i].Extendee = v.Ref(*f.Extendee)
 		}
@@ -505,3 +505,19 @@ func (v *view) MDBlock(src string) string { return mdBlock(src, v.Href) }
 
 // MDCell is a comment for one Markdown table cell.
 func (v *view) MDCell(src string) string { return mdCell(src, v.Href) }
+
+// MDCellAll is a table cell with a description, validation rules and
+// options, separated by line breaks.
+func (v *view) MDCellAll(desc string, rules []string, opts []Option) string {
+	var parts []string
+	if d := v.MDCell(desc); d != "" {
+		parts = append(parts, d)
+	}
+	for _, r := range rules {
+		parts = append(parts, "rule: "+mdCode(r, true))
+	}
+	for _, o := range opts {
+		parts = append(parts, mdCode(o.Name+" = "+o.Value, true))
+	}
+	return strings.Join(parts, "<br>")
+}
