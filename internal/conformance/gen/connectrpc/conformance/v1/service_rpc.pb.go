@@ -553,6 +553,9 @@ var ConformanceService_ServiceDesc = grpc.ServiceDesc{
 // and status errors for the caller. Bidirectional streaming needs HTTP/2;
 // for HTTP/2 without TLS, enable unencrypted HTTP/2 on the http.Server.
 // The opts configure the underlying connect handlers.
+//
+// Methods free of side effects (IdempotentUnary) also answer Connect
+// GET requests, as sent by clients with connect.WithHTTPGet.
 func NewConformanceServiceHandler(srv ConformanceServiceServer, opts ...connect.HandlerOption) (string, http.Handler) {
 	return polyrpc.NewHandler(&ConformanceService_ServiceDesc, srv, opts...)
 }
