@@ -366,6 +366,7 @@ func (b *builder) buildEnum(e *pEnum, pkg string) *Enum {
 		Description: b.comment("enum", ed, e.Comments),
 		Deprecated:  ed.Options().(*descriptorpb.EnumOptions).GetDeprecated(),
 		Closed:      ed.IsClosed(),
+		Values:      []*EnumValue{},
 		Options:     b.opt.options(ed.Options(), nil),
 	}
 	if p, ok := ed.Parent().(protoreflect.MessageDescriptor); ok {

@@ -40,7 +40,8 @@
 //
 // # JSON schema
 //
-// format=json writes each Document with encoding/json. The field names are
+// format=json writes each Document with encoding/json. docs/rpcdoc.schema.json
+// is its JSON Schema, generated from these types by the tests. The field names are
 // the json tags of Document, File, Service, Method, Protocol, HTTPRule,
 // Message, Oneof, Field, TypeRef, Enum, EnumValue and Option; the meaning
 // of each field is documented on the Go type. Descriptions are the
