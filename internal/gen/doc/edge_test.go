@@ -64,10 +64,10 @@ func TestEdgeCases(t *testing.T) {
 	files := generate(t, compileSources(t, edgeProtos, "format=markdown", edgeFiles...))
 	md := files["index.md"]
 	for _, want := range []string{
-		"`map<string, Node>`",        // map of a recursive type
-		"`\"a\\|b\\n<c>\"`",          // default with a pipe, escaped inside the code span
+		"`map<string, Node>`", // map of a recursive type
+		"`\"a\\|b\\n<c>\"`",   // default with a pipe, escaped inside the code span
 		"`inf`", "`nan`", "`-9223372036854775808`",
-		"Block comment\nwith stars.", // block comment stars removed by the compiler
+		"Block comment\nwith stars.",  // block comment stars removed by the compiler
 		"[`same.Thing`](#same.Thing)", // reference across packages with the same short name
 		"`(same.note) = \"it's \\\"quoted\\\"\"`",
 	} {

@@ -143,4 +143,3 @@ func validate(t *testing.T, doc, at string, v any, s map[string]any, defs map[st
 		}
 	}
 }
-
