@@ -178,6 +178,78 @@ func TestChatStream(t *testing.T) {
 	}
 }
 
+// TestSlowReaderOverHTTP follows a room with two clients: one reads, the
+// other stops reading. Notes are sent one at a time, each as soon as the
+// reader has it. When the connection of the idle client is full, the hub
+// drops it without slowing anybody down; the reader is never dropped, and
+// the idle client finds RESOURCE_EXHAUSTED after the notes already on their way.
+func TestSlowReaderOverHTTP(t *testing.T) {
+	srv, hub := newTestServer(t)
+	client := chatv1.NewChatServiceClient(polyrpc.NewClientConn(srv.Client(), srv.URL))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	follow := func() chatv1.ChatService_ChatStreamClient {
+		stream, err := client.ChatStream(ctx, &chatv1.ChatStreamRequest{Room: "busy"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := stream.Header(); err != nil {
+			t.Fatal(err)
+		}
+		return stream
+	}
+	idle, reader := follow(), follow()
+	got := make(chan error)
+	go func() {
+		for {
+			_, err := reader.Recv()
+			select {
+			case got <- err:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+
+	text := strings.Repeat("x", 1000)
+	start := time.Now()
+	sent := 0
+	for hub.Subscribers("busy") == 2 {
+		if time.Since(start) > 30*time.Second {
+			t.Fatalf("the idle subscriber was not dropped after %d notes in %v", sent, time.Since(start))
+		}
+		hub.Publish("busy", "ann", text)
+		sent++
+		if err := <-got; err != nil {
+			t.Fatalf("the reader failed after %d notes: %v", sent, err)
+		}
+	}
+	t.Logf("the idle subscriber was dropped after %d notes (%v)", sent, time.Since(start).Round(time.Millisecond))
+	if n := hub.Subscribers("busy"); n != 1 {
+		t.Fatalf("Subscribers = %d, want the reader only", n)
+	}
+	if sent <= 64 {
+		t.Errorf("dropped after %d notes: before its buffer of 64 could have filled", sent)
+	}
+	received := 0
+	for {
+		_, err := idle.Recv()
+		if err != nil {
+			if status.Code(err) != codes.ResourceExhausted {
+				t.Fatalf("after %d notes: got %v, want ResourceExhausted", received, err)
+			}
+			break
+		}
+		received++
+	}
+	if received == 0 || received >= sent {
+		t.Errorf("the idle client received %d of %d notes before the error", received, sent)
+	}
+}
+
 // TestHistoryGET fetches the history the way the page does: a plain GET.
 func TestHistoryGET(t *testing.T) {
 	srv, hub := newTestServer(t)
