@@ -410,7 +410,7 @@ func mdInline(l string, cell bool, resolve func(string) string) string {
 		if strings.HasPrefix(dest, "#") {
 			if resolve != nil {
 				if h := resolve(dest[1:]); h != "" {
-					return "](" + h
+					return "](" + mdURL(h)
 				}
 			}
 		} else if absoluteSafeURL(dest) {

@@ -16,6 +16,12 @@ message Node { repeated Node children = 1; map<string, Node> by_name = 2; oneof 
 service NoMethods {}
 enum Lonely { LONELY_ZERO = 0; }
 `,
+	"odd dir (1)/x.proto": `syntax = "proto3";
+package odd;
+import "a/same.proto";
+// See [the thing](#same.Thing) and [nothing](#no.such.Thing).
+message X { same.Thing t = 1; }
+`,
 	"a/same.proto": `syntax = "proto3";
 package same;
 import "google/protobuf/descriptor.proto";
@@ -46,7 +52,7 @@ extend Thing { optional Thing self = 10; }
 `,
 }
 
-var edgeFiles = []string{"nopkg.proto", "a/same.proto", "b/same.proto"}
+var edgeFiles = []string{"nopkg.proto", "a/same.proto", "b/same.proto", "odd dir (1)/x.proto"}
 
 func TestEdgeCases(t *testing.T) {
 	for _, layout := range []string{"single", "package", "file"} {
@@ -76,7 +82,7 @@ func TestEdgeCases(t *testing.T) {
 		}
 	}
 	files = generate(t, compileSources(t, edgeProtos, "layout=package", edgeFiles...))
-	if diff := sortedKeys(files); strings.Join(diff, " ") != "index.html same/b/index.html same/index.html" {
+	if diff := sortedKeys(files); strings.Join(diff, " ") != "index.html odd/index.html same/b/index.html same/index.html" {
 		t.Errorf("package layout files: %v", diff)
 	}
 }

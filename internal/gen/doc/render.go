@@ -109,6 +109,7 @@ var funcs = map[string]any{
 	"mdesc":     mdEscape,
 	"attr":      html.EscapeString,
 	"url":       pageURL,
+	"mdurl":     mdURL,
 	"mdref":     mdRef,
 }
 
@@ -130,7 +131,7 @@ func pageURL(s string) any {
 func mdRef(r refView) string {
 	code := mdCode(r.Name, true)
 	if r.Href != "" {
-		return "[" + code + "](" + r.Href + ")"
+		return "[" + code + "](" + mdURL(r.Href) + ")"
 	}
 	return code
 }
@@ -427,7 +428,7 @@ func (v *view) Ref(t TypeRef) refView {
 func (v *view) MDType(t TypeRef, cell bool) string {
 	code := mdCode(t.Name, cell)
 	if h := v.TypeHref(t); h != "" {
-		return "[" + code + "](" + h + ")"
+		return "[" + code + "](" + mdURL(h) + ")"
 	}
 	return code
 }
@@ -437,7 +438,7 @@ func (v *view) MDType(t TypeRef, cell bool) string {
 func (v *view) MDLink(anchor, text string, cell bool) string {
 	code := mdCode(text, cell)
 	if h := v.Href(anchor); h != "" {
-		return "[" + code + "](" + h + ")"
+		return "[" + code + "](" + mdURL(h) + ")"
 	}
 	return code
 }
@@ -521,3 +522,11 @@ func (v *view) MDCellAll(desc string, rules []string, opts []Option) string {
 	}
 	return strings.Join(parts, "<br>")
 }
+
+// mdURL escapes the characters that would end or split a Markdown link
+// destination.
+func mdURL(u string) string {
+	return mdURLReplacer.Replace(u)
+}
+
+var mdURLReplacer = strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29", "<", "%3C", ">", "%3E", "\t", "%09", "\n", "%0A")
