@@ -34,6 +34,24 @@
 //	base_url=URL               server address in call examples
 //	                           (default http://localhost:8080).
 //
+// # Custom templates
+//
+// A custom template is the body of a template named "custom", parsed into a
+// copy of the built-in set, so it can call (or redefine) the built-in named
+// templates: "page-head", "file", "page-tail" for HTML and "md-head",
+// "md-file", "md-tail" for Markdown. It executes on a view of one
+// Document: the Document's fields, plus
+//
+//	.Comment TEXT        a Markdown comment as inert HTML
+//	.Href ANCHOR         link to a documented element ("" when it is not documented)
+//	.Ref TYPEREF         resolved type reference (.Name, .Href, .Kind, .FQN)
+//	.DocHref PATH        link to another document of the run
+//	.Section FILE        the built-in HTML of one file (MDSection for Markdown)
+//	.MDBlock/.MDCell TEXT  a comment made safe for Markdown blocks or table cells
+//
+// Custom HTML templates are html/template, so everything they print is
+// escaped for its context, except the HTML that Comment and Section return.
+//
 // Comments are Markdown. An element whose leading or trailing comment holds
 // the word @hide is left out, together with its contents and every type
 // that only hidden elements use.

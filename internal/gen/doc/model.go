@@ -110,9 +110,8 @@ type Message struct {
 	Parent      string `json:"parent,omitempty"` // full name of the enclosing message
 	Description string `json:"description,omitempty"`
 	Deprecated  bool   `json:"deprecated,omitempty"`
-	// Fields in declaration order (or by name with order=alpha is not
-	// applied to fields: they keep declaration order). Members of a oneof
-	// carry its name in Field.Oneof.
+	// Fields in declaration order, whatever the order option. Members of
+	// a oneof carry its name in Field.Oneof.
 	Fields          []*Field  `json:"fields,omitempty"`
 	Oneofs          []*Oneof  `json:"oneofs,omitempty"` // real oneofs only, never synthetic ones
 	NestedMessages  []TypeRef `json:"nested_messages,omitempty"`
