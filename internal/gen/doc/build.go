@@ -188,13 +188,14 @@ func (b *builder) buildMethod(m *pMethod, pkg string) *Method {
 	if opts.GetIdempotencyLevel() != descriptorpb.MethodOptions_IDEMPOTENCY_UNKNOWN {
 		out.Idempotency = opts.GetIdempotencyLevel().String()
 	}
-	both := []string{"HTTP/1.1", "HTTP/2"}
+	// What the polyrpc handler serves: gRPC needs HTTP/2; bidi streams need
+	// HTTP/2 on every protocol.
+	h1h2, h2 := []string{"HTTP/1.1", "HTTP/2"}, []string{"HTTP/2"}
+	web := h1h2
 	if out.Streaming == "bidi_streaming" {
-		both = []string{"HTTP/2"}
+		web = h2
 	}
-	for _, p := range []string{"Connect", "gRPC", "gRPC-Web"} {
-		out.Protocols = append(out.Protocols, Protocol{Name: p, HTTP: both})
-	}
+	out.Protocols = []Protocol{{Name: "Connect", HTTP: web}, {Name: "gRPC", HTTP: h2}, {Name: "gRPC-Web", HTTP: web}}
 	resolved := b.opt.resolve(md.Options())
 	out.HTTPRules = httpRules(resolved)
 	out.Options = b.opt.options(md.Options(), resolved)

@@ -171,6 +171,10 @@ func TestModel(t *testing.T) {
 			}
 		}
 		get := x.methods["acme.shop.v1.Shop.GetProduct"]
+		wantProtocols := []Protocol{{"Connect", []string{"HTTP/1.1", "HTTP/2"}}, {"gRPC", []string{"HTTP/2"}}, {"gRPC-Web", []string{"HTTP/1.1", "HTTP/2"}}}
+		if diff := cmp.Diff(wantProtocols, get.Protocols); diff != "" {
+			t.Errorf("unary protocols (-want +got):\n%s", diff)
+		}
 		if get.Procedure != "/acme.shop.v1.Shop/GetProduct" || get.Idempotency != "NO_SIDE_EFFECTS" {
 			t.Errorf("GetProduct: %s %s", get.Procedure, get.Idempotency)
 		}
