@@ -184,8 +184,26 @@ func TestChatStream(t *testing.T) {
 // drops it without slowing anybody down; the reader is never dropped, and
 // the idle client finds RESOURCE_EXHAUSTED after the notes already on their way.
 func TestSlowReaderOverHTTP(t *testing.T) {
-	srv, hub := newTestServer(t)
-	client := chatv1.NewChatServiceClient(polyrpc.NewClientConn(srv.Client(), srv.URL))
+	// Small socket buffers on both ends, so that a client that does not
+	// read fills its connection after a few notes, whatever the system's
+	// defaults and autotuning.
+	const socketBuffer = 16 << 10
+	hub := NewHub(100, 64)
+	srv := httptest.NewUnstartedServer(newHandler(hub))
+	srv.Listener = smallBuffers{srv.Listener, socketBuffer}
+	srv.Start()
+	defer srv.Close()
+	transport := &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			if tc, ok := c.(*net.TCPConn); ok {
+				tc.SetReadBuffer(socketBuffer)
+			}
+			return c, err
+		},
+	}
+	defer transport.CloseIdleConnections()
+	client := chatv1.NewChatServiceClient(polyrpc.NewClientConn(&http.Client{Transport: transport}, srv.URL))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	follow := func() chatv1.ChatService_ChatStreamClient {
@@ -248,6 +266,20 @@ func TestSlowReaderOverHTTP(t *testing.T) {
 	if received == 0 || received >= sent {
 		t.Errorf("the idle client received %d of %d notes before the error", received, sent)
 	}
+}
+
+// smallBuffers gives every accepted connection a small send buffer.
+type smallBuffers struct {
+	net.Listener
+	size int
+}
+
+func (l smallBuffers) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetWriteBuffer(l.size)
+	}
+	return c, err
 }
 
 // TestHistoryGET fetches the history the way the page does: a plain GET.
