@@ -44,6 +44,7 @@ func (b *builder) buildFile(f *pFile) *File {
 	default:
 		out.Syntax = "editions"
 		out.Edition = editionName(f.Edition)
+		out.Features = resolvedFeatures(f.Edition, fd.Options().(*descriptorpb.FileOptions).GetFeatures())
 	}
 	var desc []string
 	for _, p := range []int32{fileSyntaxPath, fileEditionPath, filePackagePath} {
@@ -408,7 +409,7 @@ func (b *builder) typeRef(fd protoreflect.FieldDescriptor, pkg string) TypeRef {
 	if fd.IsMap() {
 		k := b.typeRef(fd.MapKey(), pkg)
 		v := b.typeRef(fd.MapValue(), pkg)
-		return TypeRef{Name: "map<" + k.Name + ", " + v.Name + ">", Kind: "map", FullName: v.FullName, URL: v.URL}
+		return TypeRef{Name: "map<" + k.Name + ", " + v.Name + ">", Kind: "map", FullName: v.FullName, URL: v.URL, Key: &k, Value: &v}
 	}
 	switch fd.Kind() {
 	case protoreflect.MessageKind, protoreflect.GroupKind:
@@ -548,4 +549,29 @@ type missingComment struct {
 	file      string
 	line, col int
 	text      string
+}
+
+// resolvedFeatures applies a file's features to the defaults of its
+// edition, which descriptor.proto declares on each FeatureSet field.
+func resolvedFeatures(edition descriptorpb.Edition, set *descriptorpb.FeatureSet) []Option {
+	md := (&descriptorpb.FeatureSet{}).ProtoReflect().Descriptor()
+	explicit := set.ProtoReflect()
+	var out []Option
+	for i := 0; i < md.Fields().Len(); i++ {
+		fd := md.Fields().Get(i)
+		if set != nil && explicit.Has(fd) {
+			out = append(out, Option{Name: string(fd.Name()), Value: formatValue(fd, explicit.Get(fd))})
+			continue
+		}
+		var best *descriptorpb.FieldOptions_EditionDefault
+		for _, d := range fd.Options().(*descriptorpb.FieldOptions).GetEditionDefaults() {
+			if d.GetEdition() <= edition && (best == nil || d.GetEdition() > best.GetEdition()) {
+				best = d
+			}
+		}
+		if best != nil {
+			out = append(out, Option{Name: string(fd.Name()), Value: best.GetValue()})
+		}
+	}
+	return out
 }

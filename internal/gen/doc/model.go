@@ -26,12 +26,15 @@ type DocumentRef struct {
 
 // File is a documented .proto file.
 type File struct {
-	Name        string `json:"name"`   // path of the .proto file, e.g. "acme/v1/acme.proto"
-	Anchor      string `json:"anchor"` // "file:" + Name
-	Package     string `json:"package"`
-	Syntax      string `json:"syntax"`            // proto2, proto3 or editions
-	Edition     string `json:"edition,omitempty"` // e.g. "2023" when Syntax is editions
-	Description string `json:"description,omitempty"`
+	Name    string `json:"name"`   // path of the .proto file, e.g. "acme/v1/acme.proto"
+	Anchor  string `json:"anchor"` // "file:" + Name
+	Package string `json:"package"`
+	Syntax  string `json:"syntax"`            // proto2, proto3 or editions
+	Edition string `json:"edition,omitempty"` // e.g. "2023" when Syntax is editions
+	// Features are the resolved file-level features of an editions file:
+	// the edition's defaults with the file's own settings applied.
+	Features    []Option `json:"features,omitempty"`
+	Description string   `json:"description,omitempty"`
 	// DetachedComments are the comments separated by a blank line from the
 	// syntax and package statements, in source order (Markdown).
 	DetachedComments []string   `json:"detached_comments,omitempty"`
@@ -172,6 +175,9 @@ type TypeRef struct {
 	FullName string `json:"full_name,omitempty"`
 	// URL is the reference documentation of a well-known type.
 	URL string `json:"url,omitempty"`
+	// Key and Value are the key and value types of a map.
+	Key   *TypeRef `json:"key,omitempty"`
+	Value *TypeRef `json:"value,omitempty"`
 }
 
 // Enum is an enum type.

@@ -95,7 +95,9 @@ func TestModel(t *testing.T) {
 	})
 	t.Run("maps", func(t *testing.T) {
 		f := x.fields["acme.shop.v1.Product.prices"]
-		want := TypeRef{Name: "map<string, acme.common.v1.Money>", Kind: "map", FullName: "acme.common.v1.Money"}
+		want := TypeRef{Name: "map<string, acme.common.v1.Money>", Kind: "map", FullName: "acme.common.v1.Money",
+			Key:   &TypeRef{Name: "string", Kind: "scalar"},
+			Value: &TypeRef{Name: "acme.common.v1.Money", Kind: "message", FullName: "acme.common.v1.Money"}}
 		if diff := cmp.Diff(want, f.Type); diff != "" || f.Label != "map" {
 			t.Errorf("prices type (-want +got):\n%s label %q", diff, f.Label)
 		}
@@ -119,6 +121,9 @@ func TestModel(t *testing.T) {
 		}
 		if d := x.fields["editions.v1.Settings.retries"].Default; d != "3" {
 			t.Errorf("retries default %q", d)
+		}
+		if diff := cmp.Diff(Option{Name: "field_presence", Value: "IMPLICIT"}, indexFiles(t)["editions/v1/editions.proto"].Features[0]); diff != "" {
+			t.Errorf("resolved features: %s", diff)
 		}
 		if !x.enums["editions.v1.Mode"].Closed || x.enums["acme.common.v1.Currency"].Closed {
 			t.Error("closed enum flags wrong")
@@ -227,4 +232,12 @@ func TestModel(t *testing.T) {
 			t.Errorf("non-WKT url %q", u)
 		}
 	})
+}
+
+func indexFiles(t *testing.T) map[string]*File {
+	out := map[string]*File{}
+	for _, f := range jsonDoc(t, "format=json", goldenFiles...).Files {
+		out[f.Name] = f
+	}
+	return out
 }
