@@ -192,9 +192,6 @@ func TestHostileCommentsInert(t *testing.T) {
 	src := files["index.html"]
 	d := parseHTML(t, "index.html", src)
 	checkInert(t, d)
-	for _, frag := range []string{"alert(", "onerror", "javascript:", "<script>"} {
-		_ = frag
-	}
 	// The script element's text is the page's own; comments must not add
 	// alert calls to it.
 	walk(d.root, func(n *html.Node) {
