@@ -3,6 +3,7 @@ package rpc
 import (
 	"errors"
 	"fmt"
+	"path"
 	"strings"
 
 	"google.golang.org/protobuf/compiler/protogen"
@@ -30,6 +31,15 @@ func checkCollisions(gen *protogen.Plugin, opts Options) error {
 		generated[pkg] = append(generated[pkg], f)
 	}
 	var errs []string
+	if opts.PackageSuffix != "" {
+		for _, pkg := range order {
+			parent := generated[pkg][0]
+			if p := string(parent.GoImportPath); path.Clean(p) != p || strings.HasPrefix(p, "/") {
+				errs = append(errs, fmt.Sprintf("%s: Go import path %q is not clean, so package_suffix cannot name a package under it",
+					parent.Desc.Path(), p))
+			}
+		}
+	}
 	for _, pkg := range order {
 		declared := map[string]protoreflect.Descriptor{}
 		declare := func(name string, d protoreflect.Descriptor) {

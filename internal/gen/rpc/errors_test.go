@@ -258,6 +258,13 @@ service EchoServerStream {}
 		param: "package_suffix=rpc",
 		want:  "",
 	},
+	{
+		// Found by FuzzProtoSource: the sub-package imported "0/".
+		name:  "package suffix under an import path with a trailing slash",
+		src:   rpctest.Sources{"foo.proto": "syntax = \"proto3\";\npackage pkg;\noption go_package = \"example.com/pkg/;pkg\";\nservice Foo {}\n"},
+		param: "package_suffix=rpc",
+		want:  `foo.proto: Go import path "example.com/pkg/" is not clean, so package_suffix cannot name a package under it`,
+	},
 }
 
 func TestErrors(t *testing.T) {
