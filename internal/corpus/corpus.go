@@ -66,7 +66,7 @@ const (
 )
 
 // Largest names the set with the most files, services and methods.
-const Largest = "grpc-gateway-v2"
+const Largest = "containerd"
 
 // Sets lists the corpus, smallest first.
 var Sets = []Set{
@@ -127,6 +127,10 @@ var Sets = []Set{
 			// Import a_bit_of_everything.proto.
 			"examples/internal/proto/examplepb/generated_input.proto",
 			"examples/internal/proto/examplepb/stream.proto",
+			// Declares the same Go package as the examples' copy of the
+			// file, with the same message and service names: neither
+			// protoc-gen-go's output nor ours would compile.
+			"runtime/internal/examplepb/non_standard_names.proto",
 			// Needs protoc-gen-openapiv3 options from the buf registry.
 			"protoc-gen-openapiv3/options/annotations.proto",
 			"protoc-gen-openapiv3/options/openapiv3.proto",
