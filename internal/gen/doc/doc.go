@@ -20,9 +20,10 @@
 //	                           * and ? stay within a path element, ** crosses
 //	                           elements, [abc] is a class.
 //	order=declaration|alpha    declaration (default) keeps source order; alpha
-//	                           sorts files, services, methods, messages, enums
-//	                           and extensions by name (fields and enum values
-//	                           always keep declaration order).
+//	                           sorts services, methods, messages, enums and
+//	                           extensions by name. Fields and enum values keep
+//	                           declaration order, and files and packages are
+//	                           always in path order, whatever tool sends them.
 //	template=PATH              custom template for the only format requested,
 //	template=FORMAT:PATH       or for one format. HTML templates are
 //	                           html/template (contextually escaped), Markdown

@@ -74,6 +74,7 @@ func Generate(req *pluginpb.CodeGeneratorRequest) *pluginpb.CodeGeneratorRespons
 			selected = append(selected, f)
 		}
 	}
+	sort.SliceStable(selected, func(i, j int) bool { return selected[i].Desc.Path() < selected[j].Desc.Path() })
 	docs, err := build(opts, src, all, selected)
 	if err != nil {
 		return plugin.ErrorResponse(err)
@@ -143,9 +144,9 @@ func build(opts *Options, src sources, all, selected []*pFile) ([]*Document, err
 		}
 		return nil, fmt.Errorf("require_comments: %d %s no comment:\n  %s", len(b.missing), noun, strings.Join(lines, "\n  "))
 	}
-	if opts.Order == OrderAlpha {
-		sortFiles(files)
-	}
+	// Files always come in path order: protoc keeps the command line's
+	// order and buf its own, and both must give the same documents.
+	sortFiles(files)
 	return layout(opts, files), nil
 }
 

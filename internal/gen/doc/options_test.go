@@ -97,7 +97,7 @@ func TestOptions(t *testing.T) {
 		for _, f := range doc.Files {
 			names = append(names, f.Name)
 		}
-		want := []string{"acme/shop/v1/shop.proto", "acme/common/v1/common.proto", "editions/v1/editions.proto"}
+		want := []string{"acme/common/v1/common.proto", "acme/shop/v1/shop.proto", "editions/v1/editions.proto"}
 		if diff := cmp.Diff(want, names); diff != "" {
 			t.Error(diff)
 		}
@@ -246,6 +246,21 @@ func TestDeterministic(t *testing.T) {
 		if diff := cmp.Diff(responseFiles(first), responseFiles(again)); diff != "" {
 			t.Fatalf("run %d differs:\n%s", i, diff)
 		}
+	}
+}
+
+// TestFileOrderIndependent: protoc passes files in command-line order and
+// buf in its own; the documents must not depend on it.
+func TestFileOrderIndependent(t *testing.T) {
+	reversed := make([]string, len(goldenFiles))
+	for i, f := range goldenFiles {
+		reversed[len(goldenFiles)-1-i] = f
+	}
+	param := "format=html,markdown,json,layout=package"
+	a := Generate(compileRequest(t, param, goldenFiles...))
+	b := Generate(compileRequest(t, param, reversed...))
+	if diff := cmp.Diff(responseFiles(a), responseFiles(b)); diff != "" {
+		t.Errorf("output depends on the order of files in the request:\n%s", diff)
 	}
 }
 

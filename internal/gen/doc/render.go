@@ -347,9 +347,7 @@ func layout(opts *Options, files []*File) []*Document {
 			}
 			d.Files = append(d.Files, f)
 		}
-		if opts.Order == OrderAlpha {
-			sort.SliceStable(docs, func(i, j int) bool { return docs[i].Title < docs[j].Title })
-		}
+		sort.SliceStable(docs, func(i, j int) bool { return docs[i].Path < docs[j].Path })
 	case LayoutFile:
 		for _, f := range files {
 			d := newDoc(f.Name, strings.TrimSuffix(f.Name, ".proto"))
