@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
 
@@ -58,12 +59,19 @@ type unaryClient struct {
 }
 
 // replyMessage receives a reply. It implements proto.Message by delegating
-// to a message of the reply type, so that any protobuf codec can decode it.
+// to a message of the reply type, made on first use, so that any protobuf
+// codec can decode it.
 type replyMessage struct {
+	typ protoreflect.MessageType
 	msg proto.Message
 }
 
-func (r *replyMessage) ProtoReflect() protoreflect.Message { return r.msg.ProtoReflect() }
+func (r *replyMessage) ProtoReflect() protoreflect.Message {
+	if r.msg == nil {
+		r.msg = r.typ.New().Interface()
+	}
+	return r.msg.ProtoReflect()
+}
 
 func (c *ClientConn) clientOptions(method string) []connect.ClientOption {
 	opts := make([]connect.ClientOption, 0, len(c.opts)+2)
@@ -100,7 +108,7 @@ func (c *ClientConn) unaryClient(method string, reply proto.Message) *unaryClien
 	opts := c.clientOptions(method)
 	opts = append(opts, connect.WithResponseInitializer(func(_ connect.Spec, m any) error {
 		if r, ok := m.(*replyMessage); ok {
-			r.msg = replyType.New().Interface()
+			r.typ = replyType
 		}
 		return nil
 	}))
@@ -124,16 +132,25 @@ func (c *ClientConn) Invoke(ctx context.Context, method string, args, reply any,
 		return status.Error(codes.Internal, err.Error())
 	}
 	uc := c.unaryClient(method, rep)
-	ctx, info := connect.NewClientContext(ctx)
+	request := connect.NewRequest(&outMessage{msg: req})
 	if md, ok := metadata.FromOutgoingContext(ctx); ok {
-		metadataToHeader(md, info.RequestHeader())
+		metadataToHeader(md, request.Header())
 	}
-	res, err := uc.client.CallUnary(ctx, connect.NewRequest(&outMessage{msg: req}))
-	applyCallOptions(opts, info.ResponseHeader(), info.ResponseTrailer(), info.Peer())
+	var info connect.CallInfo
+	if reportsOnCall(opts) {
+		ctx, info = connect.NewClientContext(ctx)
+	}
+	res, err := uc.client.CallUnary(ctx, request)
+	if info != nil {
+		applyCallOptions(opts, info.ResponseHeader(), info.ResponseTrailer(), info.Peer())
+	}
 	if err != nil {
 		return toStatusError(err)
 	}
-	got := res.Msg.msg
+	got := res.Msg.ProtoReflect().Interface()
+	if moveMessage(rep, got) {
+		return nil
+	}
 	proto.Reset(rep)
 	if got.ProtoReflect().Descriptor() == rep.ProtoReflect().Descriptor() {
 		proto.Merge(rep, got)
@@ -149,6 +166,32 @@ func (c *ClientConn) Invoke(ctx context.Context, method string, args, reply any,
 		return status.Error(codes.Internal, err.Error())
 	}
 	return nil
+}
+
+// moveMessage moves the contents of src, a message that is no longer used,
+// into dst, when both are of the same generated Go type: a shallow copy, as
+// good as decoding into dst itself, and without the deep copy of proto.Merge.
+func moveMessage(dst, src proto.Message) bool {
+	d, s := reflect.ValueOf(dst), reflect.ValueOf(src)
+	if d.Type() != s.Type() || d.Kind() != reflect.Pointer || d.Elem().Kind() != reflect.Struct || d.IsNil() || s.IsNil() {
+		return false
+	}
+	d.Elem().Set(s.Elem())
+	return true
+}
+
+// reportsOnCall reports whether a call option asks for the response headers,
+// trailers or peer.
+func reportsOnCall(opts []grpc.CallOption) bool {
+	for _, opt := range opts {
+		switch opt.(type) {
+		case grpc.HeaderCallOption, *grpc.HeaderCallOption,
+			grpc.TrailerCallOption, *grpc.TrailerCallOption,
+			grpc.PeerCallOption, *grpc.PeerCallOption:
+			return true
+		}
+	}
+	return false
 }
 
 // applyCallOptions fills the call options that report on a finished call.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 
 	"connectrpc.com/connect"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -32,6 +33,7 @@ const (
 // receives a copy of it, with any change an interceptor made.
 type inMessage struct {
 	data  []byte
+	buf   *[]byte // data's pooled buffer
 	codec messageCodec
 	set   bool
 
@@ -52,6 +54,7 @@ func (in *inMessage) ProtoReflect() protoreflect.Message {
 	msg := in.msgType.New().Interface()
 	in.decodeErr = in.decodeBytes(msg)
 	in.decoded = msg
+	in.release()
 	return msg.ProtoReflect()
 }
 
@@ -62,7 +65,19 @@ func (in *inMessage) decode(m any) error {
 		return err
 	}
 	if in.decoded == nil {
-		return in.decodeBytes(msg)
+		err := in.decodeBytes(msg)
+		if in.msgType != nil && msg.ProtoReflect().Descriptor() == in.msgType.Descriptor() {
+			// From now on the handler's message stands for the request: a
+			// connect-go interceptor that looks at the request after the
+			// handler sees it, and the bytes go back to the pool.
+			in.decoded = msg
+			in.decodeErr = err
+			in.release()
+		}
+		return err
+	}
+	if msg == in.decoded {
+		return in.decodeErr
 	}
 	if in.decodeErr != nil {
 		return in.decodeErr
@@ -87,6 +102,35 @@ func (in *inMessage) decodeBytes(msg proto.Message) error {
 		return nil
 	}
 	return in.codec.unmarshal(in.data, msg)
+}
+
+// inBuffers holds the buffers that received messages are copied into until
+// they are decoded.
+var inBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledBuffer is the largest buffer kept for reuse.
+const maxPooledBuffer = 1 << 20
+
+// store keeps a copy of data until the message is decoded.
+func (in *inMessage) store(data []byte) {
+	if in.buf == nil {
+		in.buf = inBuffers.Get().(*[]byte)
+	}
+	*in.buf = append((*in.buf)[:0], data...)
+	in.data = *in.buf
+}
+
+// release returns the copy of the received bytes to the pool, once they are
+// decoded and no longer needed.
+func (in *inMessage) release() {
+	if in.buf == nil {
+		return
+	}
+	if cap(*in.buf) <= maxPooledBuffer {
+		inBuffers.Put(in.buf)
+	}
+	in.buf = nil
+	in.data = nil
 }
 
 // outMessage carries a message to be sent. It implements proto.Message by
@@ -133,7 +177,7 @@ func newCodecOptions() []connect.HandlerOption {
 // unmarshalInto stores data in an inMessage, or decodes it into a message.
 func unmarshalInto(c messageCodec, data []byte, m any) error {
 	if in, ok := m.(*inMessage); ok {
-		in.data = append(in.data[:0], data...)
+		in.store(data)
 		in.codec = c
 		in.set = true
 		return nil

@@ -212,12 +212,20 @@ type unaryMethod struct {
 	interceptor grpc.UnaryServerInterceptor
 }
 
+// unaryCall holds what polyrpc adds to a unary call, in one allocation.
+type unaryCall struct {
+	ctx handlerContext
+	st  unaryTransport
+	out outMessage
+}
+
 func (m *unaryMethod) serve(ctx context.Context, req *connect.Request[inMessage]) (*connect.Response[outMessage], error) {
-	st := &unaryTransport{method: m.method}
+	call := &unaryCall{st: unaryTransport{method: m.method}}
+	st := &call.st
 	if info, ok := connect.CallInfoForHandlerContext(ctx); ok {
 		st.info = info
 	}
-	ctx = newHandlerContext(ctx, req.Header(), req.Peer(), st)
+	ctx = handlerCallContext(&call.ctx, ctx, req.Header(), req.Peer(), st)
 	res, err := m.handler(m.impl, ctx, req.Msg.decodeRequest, m.interceptor)
 	if err != nil {
 		err = toConnectError(err)
@@ -227,24 +235,18 @@ func (m *unaryMethod) serve(ctx context.Context, req *connect.Request[inMessage]
 		}
 		return nil, err
 	}
-	resp, err := newResponse(res)
+	msg, err := asProto(res)
 	if err != nil {
-		return nil, err
+		return nil, connect.NewError(connect.CodeInternal, err)
 	}
+	call.out.msg = msg
+	resp := connect.NewResponse(&call.out)
 	if st.info == nil {
 		// Without call info in the context, metadata travels with the response.
 		metadataToHeader(st.header, resp.Header())
 		metadataToHeader(st.trailer, resp.Trailer())
 	}
 	return resp, nil
-}
-
-func newResponse(res any) (*connect.Response[outMessage], error) {
-	msg, err := asProto(res)
-	if err != nil {
-		return nil, connect.NewError(connect.CodeInternal, err)
-	}
-	return connect.NewResponse(&outMessage{msg: msg}), nil
 }
 
 // decodeRequest is the dec function given to a grpc-go method handler: a
@@ -325,7 +327,8 @@ type streamMethod struct {
 }
 
 func (m *streamMethod) run(ctx context.Context, ss *serverStream, header http.Header, p connect.Peer) error {
-	ss.ctx = newHandlerContext(ctx, header, p, &streamTransport{ss})
+	ss.st.s = ss
+	ss.ctx = handlerCallContext(&ss.hctx, ctx, header, p, &ss.st)
 	var err error
 	if m.interceptor != nil {
 		err = m.interceptor(m.impl, ss, m.info, m.handler)
@@ -361,6 +364,8 @@ func (m *streamMethod) serveBidi(ctx context.Context, stream *connect.BidiStream
 // serverStream is the grpc.ServerStream given to grpc-go stream handlers.
 type serverStream struct {
 	ctx    context.Context
+	hctx   handlerContext
+	st     streamTransport
 	conn   connect.StreamingHandlerConn
 	method string
 	// first is the request of a server-streaming call, already received.
