@@ -237,24 +237,6 @@ func safeURL(u string) bool {
 	return false
 }
 
-// plainText is the text of a Markdown comment, for search indexes and
-// titles.
-func plainText(src string) string {
-	h := string(commentHTML(src, nil))
-	z := nethtml.NewTokenizer(strings.NewReader(h))
-	var b strings.Builder
-	for {
-		tt := z.Next()
-		if tt == nethtml.ErrorToken {
-			break
-		}
-		if tt == nethtml.TextToken {
-			b.Write(z.Text())
-			b.WriteByte(' ')
-		}
-	}
-	return strings.Join(strings.Fields(b.String()), " ")
-}
 
 // escapeRawHTML turns < outside code into &lt;, so that HTML written in a
 // comment shows as text instead of disappearing.
