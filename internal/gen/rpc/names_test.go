@@ -1,0 +1,171 @@
+package rpc_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/polyrpc/polyrpc/internal/gen/rpc"
+	"github.com/polyrpc/polyrpc/internal/gen/rpc/rpctest"
+)
+
+// trickyNames are proto names that are Go keywords, predeclared
+// identifiers, names of the generated code's imports and locals, names
+// that CamelCase to each other, and names shaped like the identifiers
+// protoc-gen-go and this plugin emit.
+var trickyNames = []string{
+	"string", "error", "type", "func", "go", "range", "nil", "any", "int", "len", "new", "make", "iota", "true",
+	"Context", "context", "grpc", "http", "connect", "polyrpc", "codes", "status",
+	"in", "out", "opts", "ctx", "srv", "cc", "c", "x", "m", "s", "stream", "err", "handler", "info", "dec", "interceptor", "cOpts",
+	"Foo", "Foo_Bar", "FooBar", "foo_bar", "Foo_BarClient", "FooClient", "FooServer", "Foo_ServiceDesc", "NewFooHandler",
+	"Foo_Bar_FullMethodName", "UnimplementedFooServer", "UnsafeFooServer", "RegisterFooServer", "NewFooClient",
+	"GetThing", "get_thing", "Get_Thing", "Bar", "Bar_Baz", "Client", "Server", "Handler", "ServiceDesc",
+	"Send", "Recv", "CloseAndRecv", "SendAndClose", "Header", "Trailer", "Context_", "_x", "X_", "x1", "File_fuzz_proto",
+}
+
+// nameTemplate has slots filled from trickyNames: two services with two
+// methods of every streaming kind, two messages with a oneof and an
+// enum.
+const nameTemplate = `syntax = "proto3";
+package p;
+option go_package = "example.com/p";
+message {{M1}} { oneof {{O}} { int32 {{F}} = 1; } }
+message {{M2}} { enum {{E}} { {{V}} = 0; } }
+service {{S1}} {
+  rpc {{A}}({{M1}}) returns ({{M2}});
+  rpc {{B}}(stream {{M2}}) returns (stream {{M1}});
+}
+service {{S2}} {
+  rpc {{C}}({{M1}}) returns (stream {{M1}});
+  rpc {{D}}(stream {{M2}}) returns ({{M2}});
+}
+`
+
+var collisionError = regexp.MustCompile(`^\S+\.proto:\d+:\d+: (service|method) "p\.[\w.]+" and \S+\.proto:\d+:\d+: (service|method|message|enum|enum value|oneof|field) "p\.[\w.]+" both map to Go identifier \w+$`)
+
+// TestTrickyNames fills the template with tricky names, many times over.
+// Whatever protocompile accepts must either generate code that
+// type-checks together with protoc-gen-go's, or be rejected with errors
+// that name both proto elements with their positions.
+func TestTrickyNames(t *testing.T) {
+	n := 400
+	if testing.Short() {
+		n = 60
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	slots := []string{"{{M1}}", "{{M2}}", "{{O}}", "{{F}}", "{{E}}", "{{V}}", "{{S1}}", "{{S2}}", "{{A}}", "{{B}}", "{{C}}", "{{D}}"}
+	compiled, rejected := 0, 0
+	for i := range n {
+		src := nameTemplate
+		for _, s := range slots {
+			src = strings.ReplaceAll(src, s, trickyNames[r.IntN(len(trickyNames))])
+		}
+		param := ""
+		if i%2 == 1 {
+			param = "use_generic_streams_experimental=false"
+		}
+		req, err := rpctest.Request(rpctest.Sources{"fuzz.proto": src}, []string{"fuzz.proto"}, param)
+		if err != nil {
+			continue // not valid proto (duplicate names)
+		}
+		compiled++
+		resp := rpc.Generate(req)
+		if resp.Error != nil {
+			rejected++
+			for _, line := range strings.Split(resp.GetError(), "\n") {
+				if !collisionError.MatchString(line) {
+					t.Errorf("unclear error line %q for\n%s", line, src)
+				}
+			}
+			continue
+		}
+		goResp, err := rpctest.ProtocGenGo(req)
+		if err != nil {
+			t.Fatalf("protoc-gen-go: %v", err)
+		}
+		if err := typeCheck(t, goResp, resp); err != nil {
+			t.Errorf("generated code does not type-check: %v\n%s", err, src)
+		}
+	}
+	t.Logf("%d of %d compiled, %d rejected as collisions", compiled, n, rejected)
+	if compiled < n/4 || rejected == 0 || rejected == compiled {
+		t.Errorf("template gives too few useful cases: %d compiled, %d rejected", compiled, rejected)
+	}
+}
+
+// TestCollisionNamesBothElements checks the collisions named in the
+// hardening checklist, with positions from source info.
+func TestCollisionNamesBothElements(t *testing.T) {
+	tests := []struct {
+		name, src, want string
+	}{
+		{
+			// GoCamelCase keeps an underscore before an upper-case letter:
+			// Foo_BarClient and FooBarClient are different identifiers.
+			name: "services Foo_Bar and FooBar",
+			src: header + `message M {}
+service Foo_Bar { rpc Get(M) returns (M); }
+service FooBar { rpc Get(M) returns (M); }
+`,
+		},
+		{
+			name: "services foo_bar and FooBar",
+			src: header + `message M {}
+service foo_bar { rpc Get(M) returns (M); }
+service FooBar { rpc Get(M) returns (M); }
+`,
+			want: `fuzz.proto:6:18: method "pkg.FooBar.Get" and fuzz.proto:5:19: method "pkg.foo_bar.Get" both map to Go identifier FooBar_Get_FullMethodName` + "\n" +
+				`fuzz.proto:6:1: service "pkg.FooBar" and fuzz.proto:5:1: service "pkg.foo_bar" both map to Go identifier FooBarClient`,
+		},
+		{
+			name: "methods that collide after CamelCase in a streaming service",
+			src: header + `message M {}
+service S {
+  rpc list_things(M) returns (stream M);
+  rpc ListThings(M) returns (stream M);
+}
+`,
+			want: `fuzz.proto:7:3: method "pkg.S.ListThings" and fuzz.proto:6:3: method "pkg.S.list_things" both map to Go identifier S_ListThings_FullMethodName`,
+		},
+		{
+			name: "enum value named like a method constant",
+			src: header + `message M {}
+enum S_Get { FullMethodName = 0; }
+service S { rpc Get(M) returns (M); }
+`,
+			want: `fuzz.proto:6:13: method "pkg.S.Get" and fuzz.proto:5:14: enum value "pkg.FullMethodName" both map to Go identifier S_Get_FullMethodName`,
+		},
+		{
+			name: "file descriptor variable",
+			src: header + `message M {}
+service File_fuzz_proto { rpc Get(M) returns (M); }
+service File_fuzz { rpc proto(M) returns (M); }
+`,
+			want: "",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := rpctest.Request(rpctest.Sources{"fuzz.proto": tt.src}, []string{"fuzz.proto"}, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp := rpc.Generate(req)
+			if got := resp.GetError(); got != tt.want {
+				t.Errorf("error\n got %q\nwant %q", got, tt.want)
+			}
+			if tt.want != "" {
+				return
+			}
+			goResp, err := rpctest.ProtocGenGo(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := typeCheck(t, goResp, resp); err != nil {
+				t.Error(fmt.Errorf("does not type-check: %w", err))
+			}
+		})
+	}
+}
