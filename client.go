@@ -240,25 +240,27 @@ func (c *ClientConn) streamClient(method string) *connect.Client[outMessage, out
 // closed with CloseSend, as generated clients do.
 func (c *ClientConn) NewStream(ctx context.Context, desc *grpc.StreamDesc, method string, opts ...grpc.CallOption) (grpc.ClientStream, error) {
 	client := c.streamClient(method)
-	ctx, info := connect.NewClientContext(ctx)
-	if md, ok := metadata.FromOutgoingContext(ctx); ok {
-		metadataToHeader(md, info.RequestHeader())
-	}
+	md, _ := metadata.FromOutgoingContext(ctx)
 	cs := &clientStream{
 		ctx:           ctx,
 		client:        client,
 		opts:          opts,
 		serverStreams: desc.ServerStreams,
+		md:            md,
 	}
 	var err error
 	switch {
 	case desc.ClientStreams && !desc.ServerStreams:
-		cs.conn, err = client.CallClientStream(ctx).Conn()
+		stream := client.CallClientStream(ctx)
+		metadataToHeader(md, stream.RequestHeader())
+		cs.conn, err = stream.Conn()
 	case desc.ServerStreams && !desc.ClientStreams:
 		cs.lazy = true // sent by CloseSend, with its one request
 		return cs, nil
 	default:
-		cs.conn, err = client.CallBidiStream(ctx).Conn()
+		stream := client.CallBidiStream(ctx)
+		metadataToHeader(md, stream.RequestHeader())
+		cs.conn, err = stream.Conn()
 	}
 	if err != nil {
 		return nil, toStatusError(err)
@@ -277,6 +279,7 @@ type clientStream struct {
 	conn          connect.StreamingClientConn
 	opts          []grpc.CallOption
 	serverStreams bool
+	md            metadata.MD // outgoing metadata
 
 	// lazy server-streaming calls start in CloseSend.
 	lazy     bool
@@ -294,7 +297,9 @@ func (s *clientStream) start() error {
 		s.startErr = status.Error(codes.Internal, "polyrpc: server-streaming call has no request message")
 		return s.startErr
 	}
-	stream, err := s.client.CallServerStream(s.ctx, connect.NewRequest(&outMessage{msg: s.request}))
+	req := connect.NewRequest(&outMessage{msg: s.request})
+	metadataToHeader(s.md, req.Header())
+	stream, err := s.client.CallServerStream(s.ctx, req)
 	if err == nil {
 		s.conn, err = stream.Conn()
 	}
