@@ -218,7 +218,8 @@ func TestHostileCommentsInert(t *testing.T) {
 
 // mdAnchors returns the anchors a Markdown document defines.
 var (
-	mdAnchorRe = regexp.MustCompile(`<a id="([^"]+)"></a>`)
+	// GitHub drops id attributes but keeps name, so anchors carry both.
+	mdAnchorRe = regexp.MustCompile(`<a id="([^"]+)" name="([^"]+)"></a>`)
 	mdLinkRe   = regexp.MustCompile(`\]\(([^)\s]+)\)`)
 )
 
@@ -232,6 +233,9 @@ func TestMarkdownStructure(t *testing.T) {
 			for name, src := range files {
 				anchors[name] = map[string]bool{}
 				for _, m := range mdAnchorRe.FindAllStringSubmatch(src, -1) {
+					if m[1] != m[2] {
+						t.Errorf("%s: anchor id %q and name %q differ", name, m[1], m[2])
+					}
 					if anchors[name][m[1]] {
 						t.Errorf("%s: anchor %q defined twice", name, m[1])
 					}
