@@ -39,17 +39,29 @@ func TestCorpus(t *testing.T) {
 	}
 	tmp := t.TempDir()
 	var total counts
+	type named struct {
+		name string
+		req  *pluginpb.CodeGeneratorRequest
+	}
+	var reqs []named
 	for _, s := range Sets {
 		req, err := s.Request()
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := count(req)
-		total.add(c)
-		t.Logf("%-16s %3d files, %3d with services, %3d services, %4d methods", s.Name, c.files, c.serviceFiles, c.services, c.methods)
-		goFiles, rpcFiles := generateGo(t, s.Name, req)
+		reqs = append(reqs, named{s.Name, req})
+	}
+	// Not published, but every syntax and edition in one request.
+	reqs = append(reqs, named{"editions", editionsRequest(t, "")})
+	for _, n := range reqs {
+		c := count(n.req)
+		if n.name != "editions" {
+			total.add(c)
+		}
+		t.Logf("%-16s %3d files, %3d with services, %3d services, %4d methods", n.name, c.files, c.serviceFiles, c.services, c.methods)
+		goFiles, rpcFiles := generateGo(t, n.name, n.req)
 		if rpcFiles != c.serviceFiles {
-			t.Errorf("%s: protoc-gen-rpc wrote %d files, want one per file with services (%d)", s.Name, rpcFiles, c.serviceFiles)
+			t.Errorf("%s: protoc-gen-rpc wrote %d files, want one per file with services (%d)", n.name, rpcFiles, c.serviceFiles)
 		}
 		for name, content := range goFiles {
 			p := filepath.Join(tmp, filepath.FromSlash(name))
@@ -60,9 +72,9 @@ func TestCorpus(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		checkDocs(t, s.Name, req)
+		checkDocs(t, n.name, n.req)
 	}
-	t.Logf("%-16s %3d files, %3d with services, %3d services, %4d methods", "total", total.files, total.serviceFiles, total.services, total.methods)
+	t.Logf("%-18s %3d files, %3d with services, %3d services, %4d methods", "total (published)", total.files, total.serviceFiles, total.services, total.methods)
 	writeGoMod(t, root, tmp)
 	cmd := exec.Command("go", "vet", "./...")
 	cmd.Dir = tmp
