@@ -19,15 +19,22 @@ var editionsFiles = []string{"p2.proto", "p3.proto", "e23.proto", "e24.proto"}
 
 func editionsRequest(t testing.TB, param string) *pluginpb.CodeGeneratorRequest {
 	t.Helper()
-	src, err := rpctest.DirSources("testdata/editions")
+	req, err := editionsSources()
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, err := rpctest.Request(src, editionsFiles, param)
-	if err != nil {
-		t.Fatal(err)
+	if param != "" {
+		req.Parameter = &param
 	}
 	return req
+}
+
+func editionsSources() (*pluginpb.CodeGeneratorRequest, error) {
+	src, err := rpctest.DirSources("testdata/editions")
+	if err != nil {
+		return nil, err
+	}
+	return rpctest.Request(src, editionsFiles, "")
 }
 
 // TestMixedEditionsDocs documents the mixed request and checks presence,
