@@ -3,6 +3,7 @@ package rpc
 import (
 	"errors"
 	"fmt"
+	"go/token"
 	"path"
 	"strings"
 
@@ -31,6 +32,13 @@ func checkCollisions(gen *protogen.Plugin, opts Options) error {
 		generated[pkg] = append(generated[pkg], f)
 	}
 	var errs []string
+	for _, pkg := range order {
+		f := generated[pkg][0]
+		if name := string(f.GoPackageName); !token.IsIdentifier(name) || name == "_" {
+			errs = append(errs, fmt.Sprintf("%s: Go package name %q (from go_package or an M option) is not a valid identifier",
+				f.Desc.Path(), name))
+		}
+	}
 	if opts.PackageSuffix != "" {
 		for _, pkg := range order {
 			parent := generated[pkg][0]

@@ -265,6 +265,25 @@ service EchoServerStream {}
 		param: "package_suffix=rpc",
 		want:  `foo.proto: Go import path "example.com/pkg/" is not clean, so package_suffix cannot name a package under it`,
 	},
+	{
+		// Without the check, protogen reports "unparsable Go source" and
+		// prints the whole generated file.
+		name:  "package name from an M option is not an identifier",
+		src:   rpctest.Sources{"a.proto": echo},
+		param: "Ma.proto=example.com/x;1bad",
+		want:  `a.proto: Go package name "1bad" (from go_package or an M option) is not a valid identifier`,
+	},
+	{
+		name: "package name from go_package is a keyword",
+		src:  rpctest.Sources{"a.proto": "syntax = \"proto3\";\npackage pkg;\noption go_package = \"example.com/func;func\";\nmessage M {}\nservice S { rpc Do(M) returns (M); }\n"},
+		want: `a.proto: Go package name "func" (from go_package or an M option) is not a valid identifier`,
+	},
+	{
+		name:  "blank package name",
+		src:   rpctest.Sources{"a.proto": echo},
+		param: "Ma.proto=example.com/x;_",
+		want:  `a.proto: Go package name "_" (from go_package or an M option) is not a valid identifier`,
+	},
 }
 
 func TestErrors(t *testing.T) {
