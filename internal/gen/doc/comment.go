@@ -121,7 +121,8 @@ func startsWithLetter(s string) bool {
 func sanitize(s string, resolve func(anchor string) string) string {
 	z := nethtml.NewTokenizer(strings.NewReader(s))
 	var b strings.Builder
-	skip := 0 // depth inside elements whose content is dropped
+	skip := 0        // depth inside elements whose content is dropped
+	var links []bool // open <a> elements: whether each kept its link
 	for {
 		tt := z.Next()
 		if tt == nethtml.ErrorToken {
@@ -153,18 +154,28 @@ func sanitize(s string, resolve func(anchor string) string) string {
 			if skip > 0 || !allowedTags[tok.DataAtom] {
 				continue
 			}
+			if tok.DataAtom == atom.A {
+				// A link whose target is unsafe or unknown becomes plain text.
+				href, ok := "", false
+				for _, a := range tok.Attr {
+					if a.Key == "href" && a.Namespace == "" {
+						href, ok = linkTarget(a.Val, resolve)
+					}
+				}
+				links = append(links, ok)
+				if !ok {
+					b.WriteString(`<span class="link-removed">`)
+					continue
+				}
+				b.WriteString(`<a href="` + html.EscapeString(href) + `" rel="nofollow noopener">`)
+				continue
+			}
 			b.WriteString("<" + tok.DataAtom.String())
 			for _, a := range tok.Attr {
 				if a.Namespace != "" {
 					continue
 				}
 				switch {
-				case a.Key == "href" && tok.DataAtom == atom.A:
-					if href, ok := linkTarget(a.Val, resolve); ok {
-						b.WriteString(` href="` + html.EscapeString(href) + `"`)
-					}
-				case a.Key == "title" && tok.DataAtom == atom.A:
-					b.WriteString(` title="` + html.EscapeString(a.Val) + `"`)
 				case a.Key == "class" && tok.DataAtom == atom.Code && strings.HasPrefix(a.Val, "language-"):
 					b.WriteString(` class="` + html.EscapeString(a.Val) + `"`)
 				case a.Key == "start" && tok.DataAtom == atom.Ol:
@@ -172,9 +183,6 @@ func sanitize(s string, resolve func(anchor string) string) string {
 				case a.Key == "align" && (tok.DataAtom == atom.Th || tok.DataAtom == atom.Td):
 					b.WriteString(` align="` + html.EscapeString(a.Val) + `"`)
 				}
-			}
-			if tok.DataAtom == atom.A {
-				b.WriteString(` rel="nofollow noopener"`)
 			}
 			b.WriteString(">")
 		case nethtml.EndTagToken:
@@ -185,9 +193,18 @@ func sanitize(s string, resolve func(anchor string) string) string {
 				}
 				continue
 			}
-			if skip == 0 && allowedTags[tok.DataAtom] && tok.DataAtom != atom.Br && tok.DataAtom != atom.Hr {
-				b.WriteString("</" + tok.DataAtom.String() + ">")
+			if skip > 0 || !allowedTags[tok.DataAtom] || tok.DataAtom == atom.Br || tok.DataAtom == atom.Hr {
+				continue
 			}
+			if tok.DataAtom == atom.A && len(links) > 0 {
+				ok := links[len(links)-1]
+				links = links[:len(links)-1]
+				if !ok {
+					b.WriteString("</span>")
+					continue
+				}
+			}
+			b.WriteString("</" + tok.DataAtom.String() + ">")
 		}
 	}
 }
@@ -236,7 +253,6 @@ func safeURL(u string) bool {
 	}
 	return false
 }
-
 
 // escapeRawHTML turns < outside code into &lt;, so that HTML written in a
 // comment shows as text instead of disappearing.

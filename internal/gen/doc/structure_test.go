@@ -140,6 +140,10 @@ func checkInert(t *testing.T, d *htmlDoc) {
 				break
 			}
 			t.Errorf("%s: unexpected <%s> element", d.name, n.Data)
+		case atom.A:
+			if _, ok := attr(n, "href"); !ok {
+				t.Errorf("%s: <a> without href", d.name)
+			}
 		case atom.Input:
 			if id, _ := attr(n, "id"); id != "rpcdoc-search" {
 				t.Errorf("%s: unexpected <input> %v", d.name, n.Attr)
