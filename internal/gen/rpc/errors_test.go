@@ -266,6 +266,24 @@ service EchoServerStream {}
 		want:  `foo.proto: Go import path "example.com/pkg/" is not clean, so package_suffix cannot name a package under it`,
 	},
 	{
+		name:  "malformed annotate_code",
+		src:   rpctest.Sources{"a.proto": echo},
+		param: "annotate_code=maybe",
+		want:  `bad value for parameter "annotate_code": want "true" or "false"`,
+	},
+	{
+		name:  "unknown default_api_level",
+		src:   rpctest.Sources{"a.proto": echo},
+		param: "default_api_level=API_CLOSED",
+		want:  `unknown API level "API_CLOSED" for parameter "default_api_level": want "API_OPEN", "API_HYBRID" or "API_OPAQUE"`,
+	},
+	{
+		name:  "empty paths",
+		src:   rpctest.Sources{"a.proto": echo},
+		param: "paths=",
+		want:  `unknown path type "": want "import" or "source_relative"`,
+	},
+	{
 		// Without the check, protogen reports "unparsable Go source" and
 		// prints the whole generated file.
 		name:  "package name from an M option is not an identifier",
