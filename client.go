@@ -132,7 +132,13 @@ func (c *ClientConn) Invoke(ctx context.Context, method string, args, reply any,
 		return status.Error(codes.Internal, err.Error())
 	}
 	uc := c.unaryClient(method, rep)
-	request := connect.NewRequest(&outMessage{msg: req})
+	// The request and the message it carries, in one allocation.
+	call := &struct {
+		req connect.Request[outMessage]
+		out outMessage
+	}{out: outMessage{msg: req}}
+	call.req.Msg = &call.out
+	request := &call.req
 	if md, ok := metadata.FromOutgoingContext(ctx); ok {
 		metadataToHeader(md, request.Header())
 	}
