@@ -842,8 +842,7 @@ const file_connectrpc_conformance_v1_client_compat_proto_rawDesc = "" +
 	"\x11connect_error_raw\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x0fconnectErrorRaw\x12S\n" +
 	"\x14actual_http_trailers\x18\x03 \x03(\v2!.connectrpc.conformance.v1.HeaderR\x12actualHttpTrailers\x12;\n" +
 	"\x17actual_grpcweb_trailers\x18\x04 \x01(\tH\x00R\x15actualGrpcwebTrailers\x88\x01\x01B\x1a\n" +
-	"\x18_actual_grpcweb_trailersB\x95\x02\n" +
-	"\x1dcom.connectrpc.conformance.v1B\x11ClientCompatProtoP\x01Z[github.com/polyrpc/polyrpc/internal/conformance/gen/connectrpc/conformance/v1;conformancev1\xa2\x02\x03CCX\xaa\x02\x19Connectrpc.Conformance.V1\xca\x02\x19Connectrpc\\Conformance\\V1\xe2\x02%Connectrpc\\Conformance\\V1\\GPBMetadata\xea\x02\x1bConnectrpc::Conformance::V1b\x06proto3"
+	"\x18_actual_grpcweb_trailersb\x06proto3"
 
 var (
 	file_connectrpc_conformance_v1_client_compat_proto_rawDescOnce sync.Once

@@ -906,8 +906,7 @@ const file_connectrpc_conformance_v1_config_proto_rawDesc = "" +
 	"\rCODE_INTERNAL\x10\r\x12\x14\n" +
 	"\x10CODE_UNAVAILABLE\x10\x0e\x12\x12\n" +
 	"\x0eCODE_DATA_LOSS\x10\x0f\x12\x18\n" +
-	"\x14CODE_UNAUTHENTICATED\x10\x10B\x8f\x02\n" +
-	"\x1dcom.connectrpc.conformance.v1B\vConfigProtoP\x01Z[github.com/polyrpc/polyrpc/internal/conformance/gen/connectrpc/conformance/v1;conformancev1\xa2\x02\x03CCX\xaa\x02\x19Connectrpc.Conformance.V1\xca\x02\x19Connectrpc\\Conformance\\V1\xe2\x02%Connectrpc\\Conformance\\V1\\GPBMetadata\xea\x02\x1bConnectrpc::Conformance::V1b\x06proto3"
+	"\x14CODE_UNAUTHENTICATED\x10\x10b\x06proto3"
 
 var (
 	file_connectrpc_conformance_v1_config_proto_rawDescOnce sync.Once

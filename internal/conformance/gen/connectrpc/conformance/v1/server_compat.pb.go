@@ -256,8 +256,7 @@ const file_connectrpc_conformance_v1_server_compat_proto_rawDesc = "" +
 	"\x14ServerCompatResponse\x12\x12\n" +
 	"\x04host\x18\x01 \x01(\tR\x04host\x12\x12\n" +
 	"\x04port\x18\x02 \x01(\rR\x04port\x12\x19\n" +
-	"\bpem_cert\x18\x03 \x01(\fR\apemCertB\x95\x02\n" +
-	"\x1dcom.connectrpc.conformance.v1B\x11ServerCompatProtoP\x01Z[github.com/polyrpc/polyrpc/internal/conformance/gen/connectrpc/conformance/v1;conformancev1\xa2\x02\x03CCX\xaa\x02\x19Connectrpc.Conformance.V1\xca\x02\x19Connectrpc\\Conformance\\V1\xe2\x02%Connectrpc\\Conformance\\V1\\GPBMetadata\xea\x02\x1bConnectrpc::Conformance::V1b\x06proto3"
+	"\bpem_cert\x18\x03 \x01(\fR\apemCertb\x06proto3"
 
 var (
 	file_connectrpc_conformance_v1_server_compat_proto_rawDescOnce sync.Once

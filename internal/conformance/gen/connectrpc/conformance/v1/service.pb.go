@@ -1816,8 +1816,7 @@ const file_connectrpc_conformance_v1_service_proto_rawDesc = "" +
 	"\n" +
 	"BidiStream\x12,.connectrpc.conformance.v1.BidiStreamRequest\x1a-.connectrpc.conformance.v1.BidiStreamResponse(\x010\x01\x12r\n" +
 	"\rUnimplemented\x12/.connectrpc.conformance.v1.UnimplementedRequest\x1a0.connectrpc.conformance.v1.UnimplementedResponse\x12}\n" +
-	"\x0fIdempotentUnary\x121.connectrpc.conformance.v1.IdempotentUnaryRequest\x1a2.connectrpc.conformance.v1.IdempotentUnaryResponse\"\x03\x90\x02\x01B\x90\x02\n" +
-	"\x1dcom.connectrpc.conformance.v1B\fServiceProtoP\x01Z[github.com/polyrpc/polyrpc/internal/conformance/gen/connectrpc/conformance/v1;conformancev1\xa2\x02\x03CCX\xaa\x02\x19Connectrpc.Conformance.V1\xca\x02\x19Connectrpc\\Conformance\\V1\xe2\x02%Connectrpc\\Conformance\\V1\\GPBMetadata\xea\x02\x1bConnectrpc::Conformance::V1b\x06proto3"
+	"\x0fIdempotentUnary\x121.connectrpc.conformance.v1.IdempotentUnaryRequest\x1a2.connectrpc.conformance.v1.IdempotentUnaryResponse\"\x03\x90\x02\x01b\x06proto3"
 
 var (
 	file_connectrpc_conformance_v1_service_proto_rawDescOnce sync.Once
