@@ -12,7 +12,8 @@
 // generated client on polyrpc.NewClientConn (impl=polyrpc).
 //
 // Compare with benchstat -col /impl (see run.sh): every row is one protocol
-// and kind, every column an implementation, connect-go first.
+// and kind, every column an implementation, connect-go first. Names are
+// Handler/proto=P/kind=K/impl=I.
 package runtime_test
 
 import (
@@ -342,38 +343,41 @@ var clientSetups = []setup{
 	}},
 }
 
-func runKinds(b *testing.B, c caller) {
-	for _, k := range kinds {
-		b.Run("kind="+k.name, func(b *testing.B) {
-			ctx := context.Background()
-			if err := k.run(ctx, c); err != nil { // warm up: connection, lazy state
-				b.Fatal(err)
-			}
-			b.ReportAllocs()
-			for b.Loop() {
-				if err := k.run(ctx, c); err != nil {
-					b.Fatal(err)
-				}
+// benchSetups runs every kind of call for every protocol and setup. The
+// implementations are the innermost level, so that the runs compared with
+// each other follow one another and meet the same load.
+func benchSetups(b *testing.B, setups []setup, withGRPCGo bool) {
+	for _, p := range protocols {
+		b.Run("proto="+p.name, func(b *testing.B) {
+			for _, k := range kinds {
+				b.Run("kind="+k.name, func(b *testing.B) {
+					for _, s := range setups {
+						b.Run("impl="+s.impl, func(b *testing.B) {
+							benchKind(b, k.run, s.start(b, p.opts))
+						})
+					}
+					if withGRPCGo && p.name == "grpc" {
+						// For reference: grpc-go's own client and server.
+						b.Run("impl=grpc-go", func(b *testing.B) {
+							benchKind(b, k.run, startGRPC(b))
+						})
+					}
+				})
 			}
 		})
 	}
 }
 
-func benchSetups(b *testing.B, setups []setup, withGRPCGo bool) {
-	for _, p := range protocols {
-		b.Run("proto="+p.name, func(b *testing.B) {
-			for _, s := range setups {
-				b.Run("impl="+s.impl, func(b *testing.B) {
-					runKinds(b, s.start(b, p.opts))
-				})
-			}
-			if withGRPCGo && p.name == "grpc" {
-				// For reference: grpc-go's own client and server.
-				b.Run("impl=grpc-go", func(b *testing.B) {
-					runKinds(b, startGRPC(b))
-				})
-			}
-		})
+func benchKind(b *testing.B, run func(context.Context, caller) error, c caller) {
+	ctx := context.Background()
+	if err := run(ctx, c); err != nil { // warm up: connection, lazy state
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := run(ctx, c); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 

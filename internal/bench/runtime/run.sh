@@ -27,7 +27,7 @@ cat "$out/env.txt"
 # -count runs every benchmark function count times; within one run the
 # implementations of a protocol and kind alternate, so load drifts hit them
 # alike.
-go test -run '^$' -bench "$bench" -benchmem -count="$count" -benchtime="$benchtime" \
+go test -run '^$' -timeout 0 -bench "$bench" -benchmem -count="$count" -benchtime="$benchtime" \
 	./internal/bench/runtime/ | tee "$out/bench.txt"
 
 benchstat() { go tool -modfile=tools/go.mod benchstat "$@"; }
