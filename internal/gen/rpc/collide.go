@@ -62,8 +62,14 @@ func checkCollisions(gen *protogen.Plugin, opts Options) error {
 		}
 		reported := map[[2]string]bool{}
 		for _, f := range generated[pkg] {
+			imported := messageImports(gen, f, opts)
 			for _, s := range f.Services {
 				for _, id := range packageLevel(s, opts) {
+					if msg, ok := imported[id.name]; ok {
+						errs = append(errs, fmt.Sprintf("%s and the Go package of %s (%q, imported as %s) both map to Go identifier %s",
+							describe(id.from), describe(msg.Desc), string(msg.GoIdent.GoImportPath), id.name, id.name))
+						continue
+					}
 					prev, ok := declared[id.name]
 					if !ok {
 						declared[id.name] = id.from
@@ -84,6 +90,33 @@ func checkCollisions(gen *protogen.Plugin, opts Options) error {
 		return errors.New(strings.Join(errs, "\n"))
 	}
 	return nil
+}
+
+// messageImports returns the names under which the file generated for f
+// imports the Go packages of its request and response messages, each with
+// a message from that package. A package-level identifier of the same name
+// would clash with the import. The names are protogen's, found by
+// qualifying the messages as the emitter does, in a file left out of the
+// output.
+func messageImports(gen *protogen.Plugin, f *protogen.File, opts Options) map[string]*protogen.Message {
+	filename, importPath := outputPath(f, opts)
+	g := gen.NewGeneratedFile(filename, importPath)
+	g.Skip()
+	names := map[string]*protogen.Message{}
+	for _, s := range f.Services {
+		for _, m := range s.Methods {
+			g.QualifiedGoIdent(contextPackage.Ident("Context"))
+			for _, msg := range []*protogen.Message{m.Input, m.Output} {
+				q := g.QualifiedGoIdent(msg.GoIdent)
+				if i := strings.LastIndexByte(q, '.'); i >= 0 {
+					if _, ok := names[q[:i]]; !ok {
+						names[q[:i]] = msg
+					}
+				}
+			}
+		}
+	}
+	return names
 }
 
 // protocGenGoIdents calls declare for the package-level identifiers

@@ -266,6 +266,33 @@ service EchoServerStream {}
 		want:  `foo.proto: Go import path "example.com/pkg/" is not clean, so package_suffix cannot name a package under it`,
 	},
 	{
+		// The generated file imports the message package under the last
+		// element of its import path; it must not be one of its own names.
+		name: "message package imported under the name of the client struct",
+		src: rpctest.Sources{
+			"m.proto": "syntax = \"proto3\";\npackage m;\noption go_package = \"example.com/fooClient\";\nmessage Req {}\n",
+			"a.proto": "syntax = \"proto3\";\npackage a;\noption go_package = \"example.com/a\";\nimport \"m.proto\";\nservice Foo {\n  rpc Get(m.Req) returns (m.Req);\n}\n",
+		},
+		want: `a.proto:5:1: service "a.Foo" and the Go package of m.proto:4:1: message "m.Req" ("example.com/fooClient", imported as fooClient) both map to Go identifier fooClient`,
+	},
+	{
+		name: "message package imported under the name of a method constant",
+		src: rpctest.Sources{
+			"m.proto": "syntax = \"proto3\";\npackage m;\noption go_package = \"example.com/Foo_Get_FullMethodName\";\nmessage Req {}\n",
+			"a.proto": "syntax = \"proto3\";\npackage a;\noption go_package = \"example.com/a\";\nimport \"m.proto\";\nservice Foo {\n  rpc Get(m.Req) returns (stream m.Req);\n}\n",
+		},
+		want: `a.proto:6:3: method "a.Foo.Get" and the Go package of m.proto:4:1: message "m.Req" ("example.com/Foo_Get_FullMethodName", imported as Foo_Get_FullMethodName) both map to Go identifier Foo_Get_FullMethodName`,
+	},
+	{
+		// protogen numbers the second import named context: no clash.
+		name: "message package named like an import of the generated code",
+		src: rpctest.Sources{
+			"m.proto": "syntax = \"proto3\";\npackage m;\noption go_package = \"a.example.com/context\";\nmessage Req {}\n",
+			"a.proto": "syntax = \"proto3\";\npackage a;\noption go_package = \"example.com/a\";\nimport \"m.proto\";\nservice Foo {\n  rpc Get(m.Req) returns (m.Req);\n}\n",
+		},
+		want: "",
+	},
+	{
 		name:  "malformed annotate_code",
 		src:   rpctest.Sources{"a.proto": echo},
 		param: "annotate_code=maybe",
