@@ -72,8 +72,16 @@ func New(req *pluginpb.CodeGeneratorRequest, set func(name, value string) error)
 			return nil, err
 		}
 	}
-	r := proto.Clone(req).(*pluginpb.CodeGeneratorRequest)
-	r.Parameter = proto.String(strings.Join(keep, ","))
+	// A shallow copy with protogen's parameters only: protogen reads the
+	// request and does not modify it, so a deep copy would only double the
+	// memory held for a large request.
+	r := &pluginpb.CodeGeneratorRequest{
+		FileToGenerate:        req.FileToGenerate,
+		Parameter:             proto.String(strings.Join(keep, ",")),
+		ProtoFile:             req.ProtoFile,
+		SourceFileDescriptors: req.SourceFileDescriptors,
+		CompilerVersion:       req.CompilerVersion,
+	}
 	gen, err := protogen.Options{}.New(r)
 	if err != nil {
 		return nil, err

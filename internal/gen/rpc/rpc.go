@@ -10,10 +10,16 @@ package rpc
 
 import (
 	"errors"
+	"fmt"
 	"path"
 	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
 
 	"google.golang.org/protobuf/compiler/protogen"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/pluginpb"
 
 	"github.com/polyrpc/polyrpc/internal/plugin"
@@ -26,14 +32,18 @@ const FileSuffix = "_rpc.pb.go"
 // options are reported in the response's error field.
 func Generate(req *pluginpb.CodeGeneratorRequest) *pluginpb.CodeGeneratorResponse {
 	opts := DefaultOptions()
-	gen, err := plugin.New(req, opts.Set)
+	params := plugin.ParseParams(req.GetParameter())
+	// From here on only the trimmed request is used, so that the rest of
+	// req can be freed while the files are generated.
+	gen, err := plugin.New(trimRequest(req), opts.Set)
 	if err != nil {
 		return plugin.ErrorResponse(err)
 	}
-	if err := Run(gen, opts); err != nil {
+	files, err := run(gen, opts)
+	if err != nil {
 		gen.Error(err)
 	}
-	resp := gen.Response()
+	resp := response(gen, files, params)
 	if resp.Error != nil {
 		// Some of protogen's errors (a file outside module=, unformattable
 		// output) come without the features; protoc needs them.
@@ -45,9 +55,21 @@ func Generate(req *pluginpb.CodeGeneratorRequest) *pluginpb.CodeGeneratorRespons
 // Run generates the files of gen with the given options. It generates
 // nothing when two proto elements map to the same Go identifier.
 func Run(gen *protogen.Plugin, opts Options) error {
+	_, err := run(gen, opts)
+	return err
+}
+
+// outFile is a file being generated and its name.
+type outFile struct {
+	name string
+	g    *protogen.GeneratedFile
+}
+
+func run(gen *protogen.Plugin, opts Options) ([]outFile, error) {
 	if err := checkCollisions(gen, opts); err != nil {
-		return err
+		return nil, err
 	}
+	var files []outFile
 	for _, f := range gen.Files {
 		if !f.Generate || len(f.Services) == 0 {
 			continue
@@ -59,8 +81,67 @@ func Run(gen *protogen.Plugin, opts Options) error {
 		}
 		e := &emitter{g: g, file: f, opts: opts}
 		e.emitFile()
+		files = append(files, outFile{filename, g})
 	}
-	return nil
+	return files, nil
+}
+
+// response is gen.Response() with the files formatted in parallel: gofmt
+// of the generated code is most of the work for a large request. With
+// annotate_code it is gen.Response() itself.
+func response(gen *protogen.Plugin, files []outFile, params []plugin.Param) *pluginpb.CodeGeneratorResponse {
+	module := ""
+	for _, p := range params {
+		switch p.Name {
+		case "annotate_code":
+			if p.Value != "false" {
+				return gen.Response()
+			}
+		case "module":
+			module = p.Value
+		}
+	}
+	contents := make([][]byte, len(files))
+	errs := make([]error, len(files))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(files)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(files); i = int(next.Add(1) - 1) {
+				contents[i], errs[i] = files[i].g.Content()
+			}
+		})
+	}
+	wg.Wait()
+	// The files are written below; protogen adds the features, or its
+	// own error.
+	for _, f := range files {
+		f.g.Skip()
+	}
+	resp := gen.Response()
+	if resp.Error != nil {
+		return resp
+	}
+	for i, f := range files {
+		if errs[i] != nil {
+			return &pluginpb.CodeGeneratorResponse{Error: proto.String(errs[i].Error())}
+		}
+		name := f.name
+		if module != "" {
+			trim := module + "/"
+			if !strings.HasPrefix(name, trim) {
+				return &pluginpb.CodeGeneratorResponse{
+					Error: proto.String(fmt.Sprintf("%v: generated file does not match prefix %q", name, module)),
+				}
+			}
+			name = strings.TrimPrefix(name, trim)
+		}
+		resp.File = append(resp.File, &pluginpb.CodeGeneratorResponse_File{
+			Name:    proto.String(name),
+			Content: proto.String(string(contents[i])),
+		})
+	}
+	return resp
 }
 
 // outputPath returns the name and Go import path of the file generated for f.
