@@ -60,15 +60,13 @@ func checkCollisions(gen *protogen.Plugin, opts Options) error {
 				protocGenGoIdents(f, declare)
 			}
 		}
+		ours := map[string]protoreflect.Descriptor{}
 		reported := map[[2]string]bool{}
 		for _, f := range generated[pkg] {
-			imported := messageImports(gen, f, opts)
 			for _, s := range f.Services {
 				for _, id := range packageLevel(s, opts) {
-					if msg, ok := imported[id.name]; ok {
-						errs = append(errs, fmt.Sprintf("%s and the Go package of %s (%q, imported as %s) both map to Go identifier %s",
-							describe(id.from), describe(msg.Desc), string(msg.GoIdent.GoImportPath), id.name, id.name))
-						continue
+					if _, ok := ours[id.name]; !ok {
+						ours[id.name] = id.from
 					}
 					prev, ok := declared[id.name]
 					if !ok {
@@ -85,6 +83,28 @@ func checkCollisions(gen *protogen.Plugin, opts Options) error {
 				}
 			}
 		}
+		// An import name may not be declared at package level, in any
+		// file of the package: the imports of the generated files against
+		// every identifier, protoc-gen-go's imports against ours.
+		for _, f := range generated[pkg] {
+			for _, imp := range goImports(gen, f, opts, true) {
+				if d, ok := declared[imp.name]; ok {
+					errs = append(errs, importClash(d, imp))
+				}
+			}
+		}
+		if opts.PackageSuffix == "" {
+			for _, f := range gen.Files {
+				if f.GoImportPath != pkg {
+					continue
+				}
+				for _, imp := range goImports(gen, f, opts, false) {
+					if d, ok := ours[imp.name]; ok {
+						errs = append(errs, importClash(d, imp))
+					}
+				}
+			}
+		}
 	}
 	if len(errs) > 0 {
 		return errors.New(strings.Join(errs, "\n"))
@@ -92,31 +112,81 @@ func checkCollisions(gen *protogen.Plugin, opts Options) error {
 	return nil
 }
 
-// messageImports returns the names under which the file generated for f
-// imports the Go packages of its request and response messages, each with
-// a message from that package. A package-level identifier of the same name
-// would clash with the import. The names are protogen's, found by
-// qualifying the messages as the emitter does, in a file left out of the
-// output.
-func messageImports(gen *protogen.Plugin, f *protogen.File, opts Options) map[string]*protogen.Message {
-	filename, importPath := outputPath(f, opts)
+// goImport is a Go package imported by a generated file: the name it is
+// imported under and the proto element that needs it.
+type goImport struct {
+	name string
+	path protogen.GoImportPath
+	from protoreflect.Descriptor
+}
+
+func importClash(d protoreflect.Descriptor, imp goImport) string {
+	return fmt.Sprintf("%s and the Go package of %s (%q, imported as %s) both map to Go identifier %s",
+		describe(d), describe(imp.from), string(imp.path), imp.name, imp.name)
+}
+
+// goImports returns the names under which a generated file imports the
+// Go packages of other proto files, in order: with rpc, the file this
+// plugin writes for f (request and response messages, qualified in the
+// emitter's order); without, protoc-gen-go's file for f (field, map and
+// extension types). The names are protogen's, found by qualifying the
+// types in a file left out of the output.
+func goImports(gen *protogen.Plugin, f *protogen.File, opts Options, rpc bool) []goImport {
+	filename, importPath := f.GeneratedFilenamePrefix+".pb.go", f.GoImportPath
+	if rpc {
+		filename, importPath = outputPath(f, opts)
+	}
 	g := gen.NewGeneratedFile(filename, importPath)
 	g.Skip()
-	names := map[string]*protogen.Message{}
-	for _, s := range f.Services {
-		for _, m := range s.Methods {
-			g.QualifiedGoIdent(contextPackage.Ident("Context"))
-			for _, msg := range []*protogen.Message{m.Input, m.Output} {
-				q := g.QualifiedGoIdent(msg.GoIdent)
-				if i := strings.LastIndexByte(q, '.'); i >= 0 {
-					if _, ok := names[q[:i]]; !ok {
-						names[q[:i]] = msg
-					}
-				}
-			}
+	var out []goImport
+	seen := map[string]bool{}
+	use := func(id protogen.GoIdent, from protoreflect.Descriptor) {
+		q := g.QualifiedGoIdent(id)
+		if i := strings.LastIndexByte(q, '.'); i >= 0 && !seen[q[:i]] {
+			seen[q[:i]] = true
+			out = append(out, goImport{name: q[:i], path: id.GoImportPath, from: from})
 		}
 	}
-	return names
+	if rpc {
+		for _, s := range f.Services {
+			for _, m := range s.Methods {
+				g.QualifiedGoIdent(contextPackage.Ident("Context"))
+				use(m.Input.GoIdent, m.Input.Desc)
+				use(m.Output.GoIdent, m.Output.Desc)
+			}
+		}
+		return out
+	}
+	field := func(x *protogen.Field) {
+		if x.Message != nil {
+			use(x.Message.GoIdent, x.Message.Desc)
+		}
+		if x.Enum != nil {
+			use(x.Enum.GoIdent, x.Enum.Desc)
+		}
+		if x.Extendee != nil {
+			use(x.Extendee.GoIdent, x.Extendee.Desc)
+		}
+	}
+	var message func(m *protogen.Message)
+	message = func(m *protogen.Message) {
+		for _, x := range m.Fields {
+			field(x)
+		}
+		for _, x := range m.Extensions {
+			field(x)
+		}
+		for _, n := range m.Messages {
+			message(n)
+		}
+	}
+	for _, m := range f.Messages {
+		message(m)
+	}
+	for _, x := range f.Extensions {
+		field(x)
+	}
+	return out
 }
 
 // protocGenGoIdents calls declare for the package-level identifiers

@@ -284,6 +284,26 @@ service EchoServerStream {}
 		want: `a.proto:6:3: method "a.Foo.Get" and the Go package of m.proto:4:1: message "m.Req" ("example.com/Foo_Get_FullMethodName", imported as Foo_Get_FullMethodName) both map to Go identifier Foo_Get_FullMethodName`,
 	},
 	{
+		// protoc-gen-go's file imports the package of a field type under
+		// the name of this plugin's client struct.
+		name: "field type package imported under the name of the client struct",
+		src: rpctest.Sources{
+			"m.proto": "syntax = \"proto3\";\npackage m;\noption go_package = \"example.com/fooClient\";\nmessage Req {}\n",
+			"a.proto": "syntax = \"proto3\";\npackage a;\noption go_package = \"example.com/a\";\nimport \"m.proto\";\nmessage Holder { m.Req r = 1; }\nservice Foo {\n  rpc Get(Holder) returns (Holder);\n}\n",
+		},
+		want: `a.proto:6:1: service "a.Foo" and the Go package of m.proto:4:1: message "m.Req" ("example.com/fooClient", imported as fooClient) both map to Go identifier fooClient`,
+	},
+	{
+		// The import of the generated file against protoc-gen-go's
+		// identifiers.
+		name: "message package imported under the name of a message",
+		src: rpctest.Sources{
+			"m.proto": "syntax = \"proto3\";\npackage m;\noption go_package = \"example.com/Holder\";\nmessage Req {}\n",
+			"a.proto": "syntax = \"proto3\";\npackage a;\noption go_package = \"example.com/a\";\nimport \"m.proto\";\nmessage Holder {}\nservice Foo {\n  rpc Get(m.Req) returns (Holder);\n}\n",
+		},
+		want: `a.proto:5:1: message "a.Holder" and the Go package of m.proto:4:1: message "m.Req" ("example.com/Holder", imported as Holder) both map to Go identifier Holder`,
+	},
+	{
 		// protogen numbers the second import named context: no clash.
 		name: "message package named like an import of the generated code",
 		src: rpctest.Sources{
