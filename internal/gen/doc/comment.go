@@ -302,7 +302,7 @@ func escapeRawHTML(src string) string {
 
 var (
 	fenceLine     = regexp.MustCompile("^ {0,3}(```+|~~~+)")
-	refDefinition = regexp.MustCompile(`(?i)^( {0,3}\[[^\]]+\]:\s*)(<?|&lt;)([a-z][a-z0-9+.\-]*:)`)
+	refDefinition = regexp.MustCompile(`^ {0,3}\[[^\]]*\]:`)
 	inlineLink    = regexp.MustCompile(`\]\(\s*(?:<|&lt;)?([^)\s>]*)`)
 )
 
@@ -373,7 +373,7 @@ func mdInline(l string, cell bool, resolve func(string) string) string {
 			if end >= 0 {
 				code := l[i : end+n]
 				if cell {
-					code = strings.ReplaceAll(code, "|", `\|`)
+					code = escapePipes(code)
 				}
 				b.WriteString(code)
 				i = end + n
@@ -397,31 +397,79 @@ func mdInline(l string, cell bool, resolve func(string) string) string {
 			b.WriteString(l[i : i+2])
 			i += 2
 			continue
+		case c == '\\' && cell:
+			b.WriteString(`\\`) // a backslash at the end must not escape the cell's closing pipe
 		default:
 			b.WriteByte(c)
 		}
 		i++
 	}
 	out := b.String()
-	out = inlineLink.ReplaceAllStringFunc(out, func(m string) string {
-		dest := inlineLink.FindStringSubmatch(m)[1]
-		if strings.HasPrefix(dest, "#") {
-			if resolve != nil {
-				if h := resolve(dest[1:]); h != "" {
-					return "](" + mdURL(h)
-				}
-			}
-		} else if absoluteSafeURL(dest) {
-			return m
+	out = fixLinkTargets(out, resolve)
+	if loc := refDefinition.FindStringIndex(out); loc != nil {
+		// A link reference definition: keep it only for safe absolute URLs.
+		dest := ""
+		if f := strings.Fields(out[loc[1]:]); len(f) > 0 {
+			dest = strings.TrimPrefix(strings.TrimPrefix(f[0], "<"), "&lt;")
 		}
-		return "] (" + m[2:] // no longer a link: the target stays as text
-	})
-	if sm := refDefinition.FindStringSubmatch(out); sm != nil {
-		if !absoluteSafeURL(sm[3]) {
-			out = `\` + strings.TrimLeft(out, " ") // no longer a link definition
+		if !absoluteSafeURL(dest) {
+			out = `\` + strings.TrimLeft(out, " ") // no longer a definition
 		}
 	}
 	return out
+}
+
+// fixLinkTargets looks at every "](" of a line: a link to a documented
+// element is pointed at it, a link to an http, https or mailto URL stays,
+// and any other stops being a link (a space after the bracket), its target
+// left as text.
+func fixLinkTargets(l string, resolve func(string) string) string {
+	var b strings.Builder
+	for {
+		j := strings.Index(l, "](")
+		if j < 0 {
+			b.WriteString(l)
+			return b.String()
+		}
+		b.WriteString(l[:j+1])
+		rest := l[j+2:]
+		m := inlineLink.FindStringSubmatch("](" + rest)
+		dest := m[1]
+		switch {
+		case strings.HasPrefix(dest, "#") && resolve != nil && resolve(dest[1:]) != "":
+			b.WriteString("(" + mdURL(resolve(dest[1:])))
+			rest = rest[len(m[0])-2:]
+		case dest != "" && !strings.HasPrefix(dest, "#") && absoluteSafeURL(dest):
+			b.WriteString("(")
+		default:
+			b.WriteString(" (")
+		}
+		l = rest
+	}
+}
+
+// escapePipes makes every | of s escaped for a GitHub table: preceded by
+// an odd number of backslashes, which both GitHub's row splitter (which
+// skips backslash pairs) and simpler ones read as an escaped pipe.
+func escapePipes(s string) string {
+	if !strings.Contains(s, "|") {
+		return s
+	}
+	var b strings.Builder
+	run := 0 // backslashes just written
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '|' && run%2 == 0 {
+			b.WriteByte('\\')
+		}
+		if c == '\\' {
+			run++
+		} else {
+			run = 0
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
 }
 
 func runLen(s string, i int, c byte) int {
@@ -453,7 +501,7 @@ func findRun(s string, i, n int) int {
 // inside code spans too.
 func mdCode(s string, cell bool) string {
 	if cell {
-		s = strings.ReplaceAll(s, "|", `\|`)
+		s = escapePipes(s)
 	}
 	s = strings.ReplaceAll(s, "\n", " ")
 	fence := "`"
