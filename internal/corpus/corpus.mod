@@ -9,6 +9,7 @@ require (
 	github.com/containerd/containerd/api v1.9.0
 	github.com/grpc-ecosystem/grpc-gateway v1.16.0
 	github.com/grpc-ecosystem/grpc-gateway/v2 v2.32.0
+	google.golang.org/genproto v0.0.0-20210917145530-b395a37504d4
 	google.golang.org/grpc v1.85.0
 	k8s.io/cri-api v0.34.1
 )

@@ -42,12 +42,12 @@ var docParams = []string{
 	"format=html,markdown,json,layout=file",
 }
 
-// digest generates the largest set and the mixed editions with both
+// digest generates the containerd set and the mixed editions with both
 // plugins (the rpc plugin with and without package_suffix, the doc plugin
 // in every layout) and returns one line per output file: plugin run, file
 // name and SHA-256 of the content.
 func digest() (string, error) {
-	large, err := Request(Largest)
+	large, err := Request("containerd")
 	if err != nil {
 		return "", err
 	}
