@@ -43,6 +43,7 @@ func TestCorpus(t *testing.T) {
 		name     string
 		req      *pluginpb.CodeGeneratorRequest
 		compiled bool
+		rpcParam string
 	}
 	var reqs []named
 	for _, s := range Sets {
@@ -50,17 +51,21 @@ func TestCorpus(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		reqs = append(reqs, named{s.Name, req, s.Compiled})
+		reqs = append(reqs, named{s.Name, req, s.Compiled, ""})
+		if s.Name == "containerd" {
+			// The services in sub-packages that import the messages.
+			reqs = append(reqs, named{s.Name + "-suffix", req, false, "package_suffix=rpc,use_generic_streams_experimental=false,require_unimplemented_servers=false"})
+		}
 	}
 	// Not published, but every syntax and edition in one request.
-	reqs = append(reqs, named{"editions", editionsRequest(t, ""), false})
+	reqs = append(reqs, named{"editions", editionsRequest(t, ""), false, ""})
 	for _, n := range reqs {
 		c := count(n.req)
-		if n.name != "editions" {
+		if n.name != "editions" && n.rpcParam == "" {
 			total.add(c)
 		}
-		t.Logf("%-16s %3d files, %3d with services, %3d services, %4d methods", n.name, c.files, c.serviceFiles, c.services, c.methods)
-		goFiles, rpcFiles := generateGo(t, n.name, n.req)
+		t.Logf("%-18s %4d files, %3d with services, %3d services, %4d methods", n.name, c.files, c.serviceFiles, c.services, c.methods)
+		goFiles, rpcFiles := generateGo(t, n.name, n.req, n.rpcParam)
 		if rpcFiles != c.serviceFiles {
 			t.Errorf("%s: protoc-gen-rpc wrote %d files, want one per file with services (%d)", n.name, rpcFiles, c.serviceFiles)
 		}
@@ -77,9 +82,11 @@ func TestCorpus(t *testing.T) {
 		if n.compiled {
 			params = params[:1] // the other layouts take long on a large set
 		}
-		checkDocs(t, n.name, n.req, params)
+		if n.rpcParam == "" {
+			checkDocs(t, n.name, n.req, params)
+		}
 	}
-	t.Logf("%-18s %3d files, %3d with services, %3d services, %4d methods", "total (published)", total.files, total.serviceFiles, total.services, total.methods)
+	t.Logf("%-18s %4d files, %3d with services, %3d services, %4d methods", "total (published)", total.files, total.serviceFiles, total.services, total.methods)
 	writeGoMod(t, root, tmp)
 	cmd := exec.Command("go", "vet", "./...")
 	cmd.Dir = tmp
@@ -143,8 +150,9 @@ func goParam(set string, req *pluginpb.CodeGeneratorRequest) string {
 
 // generateGo runs protoc-gen-go on every file of the request (dependencies
 // included, as they are mapped into the temporary module) and
-// protoc-gen-rpc on the files to generate.
-func generateGo(t *testing.T, set string, req *pluginpb.CodeGeneratorRequest) (files map[string]string, rpcFiles int) {
+// protoc-gen-rpc on the files to generate, with rpcParam added to its
+// parameter.
+func generateGo(t *testing.T, set string, req *pluginpb.CodeGeneratorRequest, rpcParam string) (files map[string]string, rpcFiles int) {
 	t.Helper()
 	param := goParam(set, req)
 	all := proto.Clone(req).(*pluginpb.CodeGeneratorRequest)
@@ -161,6 +169,9 @@ func generateGo(t *testing.T, set string, req *pluginpb.CodeGeneratorRequest) (f
 	}
 	r := proto.Clone(req).(*pluginpb.CodeGeneratorRequest)
 	r.Parameter = proto.String(param)
+	if rpcParam != "" {
+		r.Parameter = proto.String(param + "," + rpcParam)
+	}
 	rpcResp := rpc.Generate(r)
 	if rpcResp.Error != nil {
 		t.Fatalf("%s: protoc-gen-rpc: %s", set, rpcResp.GetError())
