@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/pluginpb"
 
@@ -132,8 +133,8 @@ const (
 // oneofs, keeping names, options, nested messages and enums, extensions and
 // extension ranges. In a complete file, the fields of a message with a
 // real oneof or a field with a default value are kept too: protoc-gen-go
-// declares identifiers for those, named after the fields. Map entries are
-// kept whole. The paths of messages that lose their fields go into bare.
+// declares identifiers for those, named after the fields; so are the
+// message and enum fields of other messages. Map entries are kept whole. The paths of messages that lose their fields go into bare.
 func trimMessages(msgs []*descriptorpb.DescriptorProto, complete bool, path []int32, bare map[string]bool) []*descriptorpb.DescriptorProto {
 	if len(msgs) == 0 {
 		return nil
@@ -156,8 +157,29 @@ func trimMessages(msgs []*descriptorpb.DescriptorProto, complete bool, path []in
 		}
 		if complete {
 			t.Extension = m.Extension
+			t.Field = typedFields(m.Field)
 		}
 		out[i] = t
+	}
+	return out
+}
+
+// typedFields returns the message and enum fields of fields, outside any
+// oneof: protoc-gen-go imports the Go packages of their types, and those
+// import names are checked for collisions. (Messages with real oneofs are
+// kept whole; the synthetic oneofs of proto3 optional fields are dropped.)
+func typedFields(fields []*descriptorpb.FieldDescriptorProto) []*descriptorpb.FieldDescriptorProto {
+	var out []*descriptorpb.FieldDescriptorProto
+	for _, f := range fields {
+		switch f.GetType() {
+		case descriptorpb.FieldDescriptorProto_TYPE_MESSAGE, descriptorpb.FieldDescriptorProto_TYPE_GROUP, descriptorpb.FieldDescriptorProto_TYPE_ENUM:
+			if f.OneofIndex != nil {
+				c := proto.Clone(f).(*descriptorpb.FieldDescriptorProto)
+				c.OneofIndex, c.Proto3Optional = nil, nil
+				f = c
+			}
+			out = append(out, f)
+		}
 	}
 	return out
 }
