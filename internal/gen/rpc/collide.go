@@ -6,6 +6,7 @@ import (
 	"go/token"
 	"path"
 	"strings"
+	"unicode"
 
 	"google.golang.org/protobuf/compiler/protogen"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -42,8 +43,8 @@ func checkCollisions(gen *protogen.Plugin, opts Options) error {
 	if opts.PackageSuffix != "" {
 		for _, pkg := range order {
 			parent := generated[pkg][0]
-			if p := string(parent.GoImportPath); path.Clean(p) != p || strings.HasPrefix(p, "/") {
-				errs = append(errs, fmt.Sprintf("%s: Go import path %q is not clean, so package_suffix cannot name a package under it",
+			if p := string(parent.GoImportPath); !validImportPath(p) {
+				errs = append(errs, fmt.Sprintf("%s: Go import path %q is not valid, so package_suffix cannot name a package under it",
 					parent.Desc.Path(), p))
 			}
 		}
@@ -91,6 +92,10 @@ func checkCollisions(gen *protogen.Plugin, opts Options) error {
 				if d, ok := declared[imp.name]; ok {
 					errs = append(errs, importClash(d, imp))
 				}
+				if !validImportPath(string(imp.path)) {
+					errs = append(errs, fmt.Sprintf("%s: Go import path %q of %s is not valid, so the generated file cannot import it",
+						f.Desc.Path(), string(imp.path), describe(imp.from)))
+				}
 			}
 		}
 		if opts.PackageSuffix == "" {
@@ -110,6 +115,21 @@ func checkCollisions(gen *protogen.Plugin, opts Options) error {
 		return errors.New(strings.Join(errs, "\n"))
 	}
 	return nil
+}
+
+// validImportPath reports whether p can be imported: a clean, relative
+// slash-separated path without the characters go/types and the compiler
+// reject.
+func validImportPath(p string) bool {
+	if p == "" || path.Clean(p) != p || strings.HasPrefix(p, "/") {
+		return false
+	}
+	for _, r := range p {
+		if !unicode.IsGraphic(r) || unicode.IsSpace(r) || strings.ContainsRune("!\"#$%&'()*,:;<=>?[\\]^{|}`\uFFFD", r) {
+			return false
+		}
+	}
+	return true
 }
 
 // goImport is a Go package imported by a generated file: the name it is

@@ -263,7 +263,7 @@ service EchoServerStream {}
 		name:  "package suffix under an import path with a trailing slash",
 		src:   rpctest.Sources{"foo.proto": "syntax = \"proto3\";\npackage pkg;\noption go_package = \"example.com/pkg/;pkg\";\nservice Foo {}\n"},
 		param: "package_suffix=rpc",
-		want:  `foo.proto: Go import path "example.com/pkg/" is not clean, so package_suffix cannot name a package under it`,
+		want:  `foo.proto: Go import path "example.com/pkg/" is not valid, so package_suffix cannot name a package under it`,
 	},
 	{
 		// The generated file imports the message package under the last
@@ -329,6 +329,21 @@ service EchoServerStream {}
 		src:   rpctest.Sources{"a.proto": echo},
 		param: "paths=",
 		want:  `unknown path type "": want "import" or "source_relative"`,
+	},
+	{
+		// Found by FuzzProtoSource: the sub-package imported ". ".
+		name:  "package suffix under an import path with a space",
+		src:   rpctest.Sources{"foo.proto": "syntax = \"proto3\";\npackage pkg;\noption go_package = \"example.com/my pkg;pkg\";\nservice Foo {}\n"},
+		param: "package_suffix=rpc",
+		want:  `foo.proto: Go import path "example.com/my pkg" is not valid, so package_suffix cannot name a package under it`,
+	},
+	{
+		name: "message package with an import path that cannot be imported",
+		src: rpctest.Sources{
+			"m.proto": "syntax = \"proto3\";\npackage m;\noption go_package = \"example.com/m m;m\";\nmessage Req {}\n",
+			"a.proto": "syntax = \"proto3\";\npackage a;\noption go_package = \"example.com/a\";\nimport \"m.proto\";\nservice Foo {\n  rpc Get(m.Req) returns (m.Req);\n}\n",
+		},
+		want: `a.proto: Go import path "example.com/m m" of m.proto:4:1: message "m.Req" is not valid, so the generated file cannot import it`,
 	},
 	{
 		// Without the check, protogen reports "unparsable Go source" and
