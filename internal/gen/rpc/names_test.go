@@ -31,7 +31,7 @@ var trickyNames = []string{
 // path ends in a tricky name.
 const nameTemplate = `syntax = "proto3";
 package p;
-option go_package = "example.com/p";
+option go_package = "example.com/p;p";
 import "m.proto";
 message {{M1}} { oneof {{O}} { int32 {{F}} = 1; } }
 message {{M2}} { enum {{E}} { {{V}} = 0; } }
@@ -54,59 +54,95 @@ message Req {}
 var collisionError = regexp.MustCompile(`^\S+\.proto:\d+:\d+: (service|method) "p\.[\w.]+" and \S+\.proto:\d+:\d+: (service|method|message|enum|enum value|oneof|field) "p\.[\w.]+" both map to Go identifier \w+$` +
 	`|^\S+\.proto(:\d+:\d+)?: (service|method|message|enum|enum value|oneof|field|file) "[\w.]+" and the Go package of \S+\.proto:\d+:\d+: message "m\.Req" \("a\.example\.com/\w+", imported as \w+\) both map to Go identifier \w+$`)
 
+// nameSlots are the slots of nameTemplate.
+var nameSlots = []string{"{{M1}}", "{{M2}}", "{{O}}", "{{F}}", "{{E}}", "{{V}}", "{{S1}}", "{{S2}}", "{{A}}", "{{B}}", "{{C}}", "{{D}}"}
+
+// nameParams are the option sets the name checks pick from.
+var nameParams = []string{"", "use_generic_streams_experimental=false", "require_unimplemented_servers=false", "package_suffix=rpc"}
+
+// nameOutcome is what checkNames saw.
+type nameOutcome int
+
+const (
+	notProto  nameOutcome = iota // protocompile rejects the source
+	rejected                     // the generator reports collisions
+	goBroken                     // protoc-gen-go's own output does not compile: not ours to fix
+	generated                    // generated code type-checks
+)
+
+// checkNames fills the templates with names chosen by pick (an index into
+// trickyNames for each slot, then one for the message package, then one
+// for nameParams) and checks the outcome: generated code that type-checks
+// together with protoc-gen-go's, or errors that name both proto elements
+// with their positions.
+func checkNames(t *testing.T, pick func(n int) int) nameOutcome {
+	t.Helper()
+	src := nameTemplate
+	for _, s := range nameSlots {
+		src = strings.ReplaceAll(src, s, trickyNames[pick(len(trickyNames))])
+	}
+	msg := strings.ReplaceAll(msgTemplate, "{{P}}", trickyNames[pick(len(trickyNames))])
+	param := nameParams[pick(len(nameParams))]
+	req, err := rpctest.Request(rpctest.Sources{"fuzz.proto": src, "m.proto": msg}, []string{"fuzz.proto", "m.proto"}, param)
+	if err != nil {
+		return notProto // duplicate names
+	}
+	resp := rpc.Generate(req)
+	if resp.Error != nil {
+		for _, line := range strings.Split(resp.GetError(), "\n") {
+			if !collisionError.MatchString(line) {
+				t.Errorf("unclear error line %q for %s\n%s\n%s", line, param, src, msg)
+			}
+		}
+		return rejected
+	}
+	goResp, err := rpctest.ProtocGenGo(req)
+	if err != nil {
+		t.Fatalf("protoc-gen-go: %v", err)
+	}
+	if err := typeCheck(t, goResp); err != nil {
+		return goBroken
+	}
+	if err := typeCheck(t, goResp, resp); err != nil {
+		t.Errorf("generated code does not type-check with %s: %v\n%s\n%s", param, err, src, msg)
+	}
+	return generated
+}
+
 // TestTrickyNames fills the template with tricky names, many times over.
-// Whatever protocompile accepts must either generate code that
-// type-checks together with protoc-gen-go's, or be rejected with errors
-// that name both proto elements with their positions.
 func TestTrickyNames(t *testing.T) {
 	n := 400
 	if testing.Short() {
 		n = 60
 	}
 	r := rand.New(rand.NewPCG(1, 2))
-	slots := []string{"{{M1}}", "{{M2}}", "{{O}}", "{{F}}", "{{E}}", "{{V}}", "{{S1}}", "{{S2}}", "{{A}}", "{{B}}", "{{C}}", "{{D}}"}
-	compiled, rejected, goBroken := 0, 0, 0
-	for i := range n {
-		src := nameTemplate
-		for _, s := range slots {
-			src = strings.ReplaceAll(src, s, trickyNames[r.IntN(len(trickyNames))])
-		}
-		param := ""
-		if i%2 == 1 {
-			param = "use_generic_streams_experimental=false"
-		}
-		msg := strings.ReplaceAll(msgTemplate, "{{P}}", trickyNames[r.IntN(len(trickyNames))])
-		req, err := rpctest.Request(rpctest.Sources{"fuzz.proto": src, "m.proto": msg}, []string{"fuzz.proto", "m.proto"}, param)
-		if err != nil {
-			continue // not valid proto (duplicate names)
-		}
-		compiled++
-		resp := rpc.Generate(req)
-		if resp.Error != nil {
-			rejected++
-			for _, line := range strings.Split(resp.GetError(), "\n") {
-				if !collisionError.MatchString(line) {
-					t.Errorf("unclear error line %q for\n%s", line, src)
-				}
+	counts := map[nameOutcome]int{}
+	for range n {
+		counts[checkNames(t, r.IntN)]++
+	}
+	t.Logf("%d of %d compiled, %d rejected as collisions, %d where protoc-gen-go's output alone does not compile",
+		n-counts[notProto], n, counts[rejected], counts[goBroken])
+	if counts[generated] < n/4 || counts[rejected] == 0 {
+		t.Errorf("template gives too few useful cases: %v", counts)
+	}
+}
+
+// FuzzNames lets the fuzzer choose the names of TestTrickyNames.
+func FuzzNames(f *testing.F) {
+	f.Add([]byte{})
+	f.Add([]byte{23, 24, 0, 1, 2, 3, 23, 25, 41, 42, 43, 44, 27, 3})
+	f.Add([]byte{41, 42, 9, 9, 9, 9, 41, 43, 45, 46, 47, 48, 29, 1})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		i := 0
+		checkNames(t, func(n int) int {
+			if i >= len(b) {
+				i++
+				return i % n
 			}
-			continue
-		}
-		goResp, err := rpctest.ProtocGenGo(req)
-		if err != nil {
-			t.Fatalf("protoc-gen-go: %v", err)
-		}
-		if err := typeCheck(t, goResp); err != nil {
-			goBroken++ // protoc-gen-go's own output does not compile: not ours to fix
-			continue
-		}
-		if err := typeCheck(t, goResp, resp); err != nil {
-			t.Errorf("generated code does not type-check: %v\n%s", err, src)
-		}
-	}
-	t.Logf("%d of %d compiled, %d rejected as collisions, %d where protoc-gen-go's output alone does not compile", compiled, n, rejected, goBroken)
-	if compiled < n/4 || rejected == 0 || rejected == compiled {
-		t.Errorf("template gives too few useful cases: %d compiled, %d rejected", compiled, rejected)
-	}
+			i++
+			return int(b[i-1]) % n
+		})
+	})
 }
 
 // TestCollisionNamesBothElements checks the collisions named in the
