@@ -30,7 +30,7 @@ const deprecationComment = "// Deprecated: Do not use."
 
 // emitter writes one generated file.
 type emitter struct {
-	g    *protogen.GeneratedFile
+	g    goFile
 	file *protogen.File
 	opts Options
 	v    locals
@@ -63,7 +63,7 @@ func newLocals(taken map[string]bool) locals {
 // importedNames qualifies the message types of every method, in the order
 // protoc-gen-go-grpc first refers to them (so that import names match its
 // output), and returns the package names used for them.
-func importedNames(g *protogen.GeneratedFile, file *protogen.File) map[string]bool {
+func importedNames(g goFile, file *protogen.File) map[string]bool {
 	taken := map[string]bool{}
 	for _, s := range file.Services {
 		for _, m := range s.Methods {
@@ -566,7 +566,7 @@ func (e *emitter) clientStreamType(m *protogen.Method) string {
 	return genericClientStreamType(e.g, m)
 }
 
-func genericClientStreamType(g *protogen.GeneratedFile, m *protogen.Method) string {
+func genericClientStreamType(g goFile, m *protogen.Method) string {
 	in, out := g.QualifiedGoIdent(m.Input.GoIdent), g.QualifiedGoIdent(m.Output.GoIdent)
 	switch {
 	case m.Desc.IsStreamingClient() && m.Desc.IsStreamingServer():
@@ -603,7 +603,7 @@ func (e *emitter) serverStreamType(m *protogen.Method) string {
 	return genericServerStreamType(e.g, m)
 }
 
-func genericServerStreamType(g *protogen.GeneratedFile, m *protogen.Method) string {
+func genericServerStreamType(g goFile, m *protogen.Method) string {
 	in, out := g.QualifiedGoIdent(m.Input.GoIdent), g.QualifiedGoIdent(m.Output.GoIdent)
 	switch {
 	case m.Desc.IsStreamingClient() && m.Desc.IsStreamingServer():
@@ -617,7 +617,7 @@ func genericServerStreamType(g *protogen.GeneratedFile, m *protogen.Method) stri
 
 // serviceComments copies the service's leading comments below the generated
 // doc comment of the client and server interfaces.
-func serviceComments(g *protogen.GeneratedFile, s *protogen.Service) {
+func serviceComments(g goFile, s *protogen.Service) {
 	if s.Comments.Leading != "" {
 		g.P("//")
 		g.P(strings.TrimSpace(goComment(string(s.Comments.Leading))))
@@ -626,7 +626,7 @@ func serviceComments(g *protogen.GeneratedFile, s *protogen.Service) {
 
 // leadingComments copies the comments attached to a file-level element
 // (syntax, package) as free-standing comments.
-func leadingComments(g *protogen.GeneratedFile, loc protoreflect.SourceLocation) {
+func leadingComments(g goFile, loc protoreflect.SourceLocation) {
 	for _, s := range loc.LeadingDetachedComments {
 		g.P(strings.TrimSuffix(goComment(s), "\n"))
 		g.P()

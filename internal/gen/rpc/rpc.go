@@ -39,11 +39,25 @@ func Generate(req *pluginpb.CodeGeneratorRequest) *pluginpb.CodeGeneratorRespons
 	if err != nil {
 		return plugin.ErrorResponse(err)
 	}
-	files, err := run(gen, opts)
+	annotate := false
+	for _, p := range params {
+		if p.Name == "annotate_code" {
+			annotate = p.Value != "false"
+		}
+	}
+	// Annotations need protogen's own printing of the files.
+	files, err := run(gen, opts, !annotate)
 	if err != nil {
 		gen.Error(err)
 	}
-	resp := response(gen, files, params)
+	if annotate {
+		return withFeatures(gen.Response())
+	}
+	return withFeatures(response(gen, files, params))
+}
+
+// withFeatures makes sure an error response declares the features.
+func withFeatures(resp *pluginpb.CodeGeneratorResponse) *pluginpb.CodeGeneratorResponse {
 	if resp.Error != nil {
 		// Some of protogen's errors (a file outside module=, unformattable
 		// output) come without the features; protoc needs them.
@@ -55,7 +69,7 @@ func Generate(req *pluginpb.CodeGeneratorRequest) *pluginpb.CodeGeneratorRespons
 // Run generates the files of gen with the given options. It generates
 // nothing when two proto elements map to the same Go identifier.
 func Run(gen *protogen.Plugin, opts Options) error {
-	_, err := run(gen, opts)
+	_, err := run(gen, opts, false)
 	return err
 }
 
@@ -63,9 +77,20 @@ func Run(gen *protogen.Plugin, opts Options) error {
 type outFile struct {
 	name string
 	g    *protogen.GeneratedFile
+	fast *fastFile // nil when written to g
 }
 
-func run(gen *protogen.Plugin, opts Options) ([]outFile, error) {
+// content returns the formatted file.
+func (f outFile) content() ([]byte, error) {
+	if f.fast != nil {
+		return f.fast.Content(), nil
+	}
+	return f.g.Content()
+}
+
+// run emits the files. With fast, they are laid out by fastFile rather
+// than by protogen, and left out of gen.Response().
+func run(gen *protogen.Plugin, opts Options, fast bool) ([]outFile, error) {
 	if err := checkCollisions(gen, opts); err != nil {
 		return nil, err
 	}
@@ -75,29 +100,27 @@ func run(gen *protogen.Plugin, opts Options) ([]outFile, error) {
 			continue
 		}
 		filename, importPath := outputPath(f, opts)
-		g := gen.NewGeneratedFile(filename, importPath)
-		if opts.PackageSuffix != "" {
-			g.Import(f.GoImportPath)
+		out := outFile{name: filename, g: gen.NewGeneratedFile(filename, importPath)}
+		var w goFile = out.g
+		if fast {
+			out.fast = newFastFile(out.g, importPath)
+			w = out.fast
 		}
-		e := &emitter{g: g, file: f, opts: opts}
+		if opts.PackageSuffix != "" {
+			w.Import(f.GoImportPath)
+		}
+		e := &emitter{g: w, file: f, opts: opts}
 		e.emitFile()
-		files = append(files, outFile{filename, g})
+		files = append(files, out)
 	}
 	return files, nil
 }
 
-// response is gen.Response() with the files formatted in parallel: gofmt
-// of the generated code is most of the work for a large request. With
-// annotate_code it is gen.Response() itself.
+// response is gen.Response() for files, formatted in parallel.
 func response(gen *protogen.Plugin, files []outFile, params []plugin.Param) *pluginpb.CodeGeneratorResponse {
 	module := ""
 	for _, p := range params {
-		switch p.Name {
-		case "annotate_code":
-			if p.Value != "false" {
-				return gen.Response()
-			}
-		case "module":
+		if p.Name == "module" {
 			module = p.Value
 		}
 	}
@@ -108,7 +131,7 @@ func response(gen *protogen.Plugin, files []outFile, params []plugin.Param) *plu
 	for range min(runtime.GOMAXPROCS(0), len(files)) {
 		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < len(files); i = int(next.Add(1) - 1) {
-				contents[i], errs[i] = files[i].g.Content()
+				contents[i], errs[i] = files[i].content()
 			}
 		})
 	}
