@@ -229,6 +229,13 @@ func checkDocs(t *testing.T, set string, req *pluginpb.CodeGeneratorRequest, par
 		for _, err := range checkHTML(files) {
 			t.Errorf("%s (%s): %v", set, param, err)
 		}
+		for name, src := range files {
+			if strings.HasSuffix(name, ".md") {
+				for _, err := range checkMarkdownTables(name, src) {
+					t.Errorf("%s (%s): %v", set, param, err)
+				}
+			}
+		}
 	}
 }
 
@@ -352,6 +359,65 @@ func TestCheckHTML(t *testing.T) {
 	} {
 		if errs := checkHTML(map[string]string{"x/a.html": bad}); len(errs) == 0 {
 			t.Errorf("no error for %s", bad)
+		}
+	}
+}
+
+// checkMarkdownTables checks that every row of every table in a Markdown
+// document has as many cells as the table's header: cell text must escape
+// | and hold no line breaks.
+func checkMarkdownTables(name, src string) []error {
+	var errs []error
+	cols := 0
+	inFence := false
+	for i, line := range strings.Split(src, "\n") {
+		if strings.HasPrefix(line, "```") {
+			inFence = !inFence
+			continue
+		}
+		if inFence || !strings.HasPrefix(line, "|") {
+			cols = 0
+			continue
+		}
+		n := cells(line)
+		if cols == 0 {
+			cols = n
+			continue
+		}
+		if n != cols {
+			errs = append(errs, fmt.Errorf("%s:%d: table row with %d cells, header has %d: %s", name, i+1, n, cols, line))
+		}
+	}
+	return errs
+}
+
+// cells counts the cells of a table row: the unescaped | separators, less
+// one.
+func cells(line string) int {
+	n := 0
+	for i := 0; i < len(line); i++ {
+		switch line[i] {
+		case '\\':
+			i++
+		case '|':
+			n++
+		}
+	}
+	return n - 1
+}
+
+func TestCheckMarkdownTables(t *testing.T) {
+	good := "# T\n\n| a | b |\n|---|---|\n| `x\\|y` | z |\n\n```\n| not | a | table |\n```\n| c |\n|---|\n| d |\n"
+	if errs := checkMarkdownTables("good.md", good); len(errs) != 0 {
+		t.Errorf("good table: %v", errs)
+	}
+	for _, bad := range []string{
+		"| a | b |\n|---|---|\n| x | y | z |\n",
+		"| a | b |\n|---|---|\n| `x|y` | z |\n",
+		"| a | b |\n|---|---|\n| x\n| y |\n",
+	} {
+		if errs := checkMarkdownTables("bad.md", bad); len(errs) == 0 {
+			t.Errorf("no error for %q", bad)
 		}
 	}
 }
