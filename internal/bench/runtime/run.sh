@@ -24,14 +24,20 @@ bench=${BENCH:-.}
 } >"$out/env.txt"
 cat "$out/env.txt"
 
-# -count runs every benchmark function count times; within one run the
-# implementations of a protocol and kind alternate, so load drifts hit them
-# alike.
-go test -run '^$' -timeout 0 -bench "$bench" -benchmem -count="$count" -benchtime="$benchtime" \
-	./internal/bench/runtime/ | tee "$out/bench.txt"
+# go test -count=N would repeat each benchmark N times in a row; instead the
+# whole set runs N times, so that every round of connect-go is followed at
+# once by the same round of the others, and load drifts hit them alike.
+: >"$out/bench.txt"
+for i in $(seq "$count"); do
+	echo "# round $i of $count" >&2
+	go test -run '^$' -timeout 0 -bench "$bench" -benchmem -count=1 -benchtime="$benchtime" \
+		./internal/bench/runtime/ | tee -a "$out/bench.txt"
+done
 
 benchstat() { go tool -modfile=tools/go.mod benchstat "$@"; }
 # One row per protocol and kind, one column per implementation; connect-go is
 # the baseline of every ratio.
 benchstat -col /impl -filter '.name:Handler' "$out/bench.txt" | tee "$out/handler.txt"
 benchstat -col /impl -filter '.name:Client' "$out/bench.txt" | tee "$out/client.txt"
+# The median of the paired ratios, round by round.
+go run ./internal/bench/runtime/paired "$out/bench.txt" | tee "$out/paired.txt"
