@@ -3,7 +3,6 @@ package rpc
 import (
 	"fmt"
 	"go/doc/comment"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -121,7 +120,7 @@ func (f *fastFile) Content() []byte {
 		}
 		closers, net := braces(line)
 		// An empty composite literal written over two lines is one line.
-		if net == 1 && strings.HasSuffix(line, "{") && literalKey.MatchString(line) && i+1 < len(lines) {
+		if net == 1 && strings.HasSuffix(line, "{") && literalKey(line) && i+1 < len(lines) {
 			if next := lines[i+1]; next == "}," || next == "}" {
 				line += next
 				i++
@@ -187,45 +186,89 @@ const maxOneLineFunc = 99
 
 func indent(depth int) string { return strings.Repeat("\t", depth) }
 
-var (
-	// keyValue is a one-line element of a composite literal: Key: value,
-	keyValue = regexp.MustCompile(`^(\t*)([A-Za-z_][A-Za-z0-9_]*:) (.*,)$`)
-	// constSpec is a one-line spec of a const block: Name = value
-	constSpec = regexp.MustCompile(`^(\t+)([A-Za-z_][A-Za-z0-9_]*) = (.*)$`)
-	// oneLineFunc is a function declaration with an empty body on one line.
-	oneLineFunc = regexp.MustCompile(`^()(func .*\)) (\{\})$`)
-	// literalKey starts an element of a composite literal: Key: value
-	literalKey = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*: `)
+// A column kind of alignColumns.
+type column int
+
+const (
+	keyValue    column = iota // a one-line element of a composite literal: Key: value,
+	constSpec                 // a one-line spec of a const block: Name = value
+	oneLineFunc               // a function declaration with an empty body: func ...) {}
 )
+
+// cells splits line into its indentation, the cell aligned on and the rest,
+// if it is a line of kind k.
+func cells(line string, k column) (indentation, cell, rest string, ok bool) {
+	i := 0
+	for i < len(line) && line[i] == '\t' {
+		i++
+	}
+	indentation, line = line[:i], line[i:]
+	switch k {
+	case keyValue:
+		n := identLen(line)
+		if n == 0 || !strings.HasPrefix(line[n:], ": ") || !strings.HasSuffix(line, ",") {
+			return "", "", "", false
+		}
+		return indentation, line[:n+1], line[n+2:], true
+	case constSpec:
+		n := identLen(line)
+		if n == 0 || indentation == "" || !strings.HasPrefix(line[n:], " = ") {
+			return "", "", "", false
+		}
+		return indentation, line[:n], line[n+3:], true
+	default:
+		if indentation != "" || !strings.HasPrefix(line, "func ") || !strings.HasSuffix(line, ") {}") {
+			return "", "", "", false
+		}
+		return "", line[:len(line)-3], "{}", true
+	}
+}
+
+// identLen is the length of the Go identifier line starts with.
+func identLen(line string) int {
+	for i, r := range line {
+		if !(r == '_' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || i > 0 && '0' <= r && r <= '9') {
+			return i
+		}
+	}
+	return len(line)
+}
+
+// literalKey reports whether line starts an element of a composite
+// literal: Key: value.
+func literalKey(line string) bool {
+	n := identLen(line)
+	return n > 0 && strings.HasPrefix(line[n:], ": ")
+}
 
 // alignColumns aligns the values of consecutive one-line key-value elements
 // and const specs at the same depth, and the bodies of consecutive one-line
 // functions, as gofmt's tabwriter does.
 func alignColumns(lines []string) {
-	for _, re := range []*regexp.Regexp{keyValue, constSpec, oneLineFunc} {
+	for _, k := range []column{keyValue, constSpec, oneLineFunc} {
+		sep := " "
+		if k == constSpec {
+			sep = " = "
+		}
 		for i := 0; i < len(lines); {
-			m := re.FindStringSubmatch(lines[i])
-			if m == nil {
+			ind, _, _, ok := cells(lines[i], k)
+			if !ok {
 				i++
 				continue
 			}
 			j, width := i, 0
-			var ms [][]string
-			for j < len(lines) {
-				n := re.FindStringSubmatch(lines[j])
-				if n == nil || n[1] != m[1] {
+			for ; j < len(lines); j++ {
+				ind2, cell, _, ok := cells(lines[j], k)
+				if !ok || ind2 != ind {
 					break
 				}
-				ms = append(ms, n)
-				width = max(width, len(n[2]))
-				j++
+				width = max(width, len(cell))
 			}
-			sep := " "
-			if re == constSpec {
-				sep = " = "
-			}
-			for k, n := range ms {
-				lines[i+k] = n[1] + n[2] + strings.Repeat(" ", width-len(n[2])) + sep + n[3]
+			if j-i > 1 {
+				for k2 := i; k2 < j; k2++ {
+					ind, cell, rest, _ := cells(lines[k2], k)
+					lines[k2] = ind + cell + strings.Repeat(" ", width-len(cell)) + sep + rest
+				}
 			}
 			i = j
 		}
