@@ -49,3 +49,32 @@ func TestHandlerContext(t *testing.T) {
 		t.Error("parent cancelled by its child")
 	}
 }
+
+// TestMetadataToHeaderKeys checks that metadata keys become canonical header
+// keys, cached or not, and that values are copied, not shared.
+func TestMetadataToHeaderKeys(t *testing.T) {
+	vs := []string{"a", "b"}
+	for i := range 3 {
+		h := http.Header{}
+		metadataToHeader(metadata.MD{"x-multi-word-key": vs, "X-Upper": {"u"}, "x-data-bin": {"\x00\x01"}}, h)
+		if got := h.Values("X-Multi-Word-Key"); len(got) != 2 || got[0] != "a" || got[1] != "b" {
+			t.Errorf("round %d: X-Multi-Word-Key = %q", i, got)
+		}
+		if got := h.Get("X-Upper"); got != "u" {
+			t.Errorf("round %d: X-Upper = %q", i, got)
+		}
+		if got := h.Get("X-Data-Bin"); got != "AAE" {
+			t.Errorf("round %d: X-Data-Bin = %q", i, got)
+		}
+		h["X-Multi-Word-Key"][0] = "changed"
+		if vs[0] != "a" {
+			t.Fatal("header shares the metadata's value slice")
+		}
+	}
+	if got := canonicalKey("x-multi-word-key"); got != "X-Multi-Word-Key" {
+		t.Errorf("cached canonicalKey = %q", got)
+	}
+	if got := canonicalKey("bad key"); got != "bad key" {
+		t.Errorf("canonicalKey of an invalid key = %q, want it unchanged as http.Header.Add does", got)
+	}
+}

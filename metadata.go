@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"connectrpc.com/connect"
 	"google.golang.org/grpc/credentials"
@@ -93,16 +95,39 @@ func metadataToHeader(md metadata.MD, h http.Header) {
 			key == "content-type" || key == "user-agent" {
 			continue
 		}
+		ck := canonicalKey(key)
 		if strings.HasSuffix(key, "-bin") {
 			for _, v := range vs {
-				h.Add(key, connect.EncodeBinaryHeader([]byte(v)))
+				h[ck] = append(h[ck], connect.EncodeBinaryHeader([]byte(v)))
 			}
 			continue
 		}
-		for _, v := range vs {
-			h.Add(key, v)
+		h[ck] = append(h[ck], vs...)
+	}
+}
+
+// canonicalKeys caches the canonical HTTP form of metadata keys: metadata
+// keys are lower case, and canonicalising one costs an allocation per call.
+// Keys come from the application, not from requests; the cache stops
+// growing at maxCanonicalKeys all the same.
+var (
+	canonicalKeys     sync.Map // lower-case key → canonical key
+	canonicalKeyCount atomic.Int32
+)
+
+const maxCanonicalKeys = 512
+
+func canonicalKey(key string) string {
+	if ck, ok := canonicalKeys.Load(key); ok {
+		return ck.(string)
+	}
+	ck := http.CanonicalHeaderKey(key)
+	if canonicalKeyCount.Load() < maxCanonicalKeys {
+		if _, loaded := canonicalKeys.LoadOrStore(key, ck); !loaded {
+			canonicalKeyCount.Add(1)
 		}
 	}
+	return ck
 }
 
 // incomingMetadata builds the metadata a grpc-go server would show a handler:
