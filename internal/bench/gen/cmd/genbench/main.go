@@ -45,7 +45,8 @@ type input struct {
 
 type sample struct {
 	wall time.Duration
-	rss  int64 // KiB
+	cpu  time.Duration // user + system
+	rss  int64         // KiB
 }
 
 func main() {
@@ -152,11 +153,11 @@ func run(cache, bin string, runs int, scales, real, only string) error {
 				samples[t.name] = append(samples[t.name], s)
 			}
 		}
-		fmt.Println("| plugin | output | median wall | median peak RSS | wall vs peer | RSS vs peer |")
-		fmt.Println("|---|---|---:|---:|---|---|")
+		fmt.Println("| plugin | output | median wall | median CPU | median peak RSS | wall vs peer | CPU vs peer | RSS vs peer |")
+		fmt.Println("|---|---|---:|---:|---:|---|---|---|")
 		for _, t := range tools {
 			w, m := medians(samples[t.name])
-			var rw, rm []string
+			var rw, rc, rm []string
 			for _, p := range tools {
 				if p.group != t.group || p.name == t.name || strings.HasPrefix(p.name, "protoc-gen-rpc") {
 					continue
@@ -166,17 +167,19 @@ func run(cache, bin string, runs int, scales, real, only string) error {
 				}
 				pw, pm := medians(samples[p.name])
 				rw = append(rw, fmt.Sprintf("%.2f× %s", w.Seconds()/pw.Seconds(), p.name))
+				rc = append(rc, fmt.Sprintf("%.2f× %s", medianCPU(samples[t.name]).Seconds()/medianCPU(samples[p.name]).Seconds(), p.name))
 				rm = append(rm, fmt.Sprintf("%.2f× %s", float64(m)/float64(pm), p.name))
 			}
-			fmt.Printf("| %s | %s | %.2f s | %.0f MB | %s | %s |\n", t.name, out[t.name], w.Seconds(), float64(m)/1024,
-				strings.Join(rw, ", "), strings.Join(rm, ", "))
+			fmt.Printf("| %s | %s | %.2f s | %.2f s | %.0f MB | %s | %s | %s |\n", t.name, out[t.name], w.Seconds(),
+				medianCPU(samples[t.name]).Seconds(), float64(m)/1024,
+				strings.Join(rw, ", "), strings.Join(rc, ", "), strings.Join(rm, ", "))
 		}
 		fmt.Println()
-		fmt.Print("raw (wall s / RSS MB):")
+		fmt.Print("raw (wall s / CPU s / RSS MB):")
 		for _, t := range tools {
 			fmt.Printf(" %s", t.name)
 			for _, s := range samples[t.name] {
-				fmt.Printf(" %.2f/%.0f", s.wall.Seconds(), float64(s.rss)/1024)
+				fmt.Printf(" %.2f/%.2f/%.0f", s.wall.Seconds(), s.cpu.Seconds(), float64(s.rss)/1024)
 			}
 			fmt.Print(";")
 		}
@@ -271,6 +274,8 @@ func check(t tool, file string) (files, size int, err error) {
 var (
 	wallRE = regexp.MustCompile(`Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)`)
 	rssRE  = regexp.MustCompile(`Maximum resident set size \(kbytes\): (\d+)`)
+	userRE = regexp.MustCompile(`User time \(seconds\): ([\d.]+)`)
+	sysRE  = regexp.MustCompile(`System time \(seconds\): ([\d.]+)`)
 )
 
 // measure runs `/usr/bin/time -v plugin < file > /dev/null`. The wall time
@@ -300,7 +305,26 @@ func measure(timeBin string, t tool, file string) (sample, error) {
 		return sample{}, fmt.Errorf("no figures in the output of %s -v: %s", timeBin, stderr.String())
 	}
 	rss, _ := strconv.ParseInt(m[1], 10, 64)
-	return sample{wall: wall, rss: rss}, nil
+	var cpu float64
+	for _, re := range []*regexp.Regexp{userRE, sysRE} {
+		if m := re.FindStringSubmatch(stderr.String()); m != nil {
+			f, _ := strconv.ParseFloat(m[1], 64)
+			cpu += f
+		}
+	}
+	return sample{wall: wall, cpu: time.Duration(cpu * float64(time.Second)), rss: rss}, nil
+}
+
+func medianCPU(s []sample) time.Duration {
+	c := make([]time.Duration, len(s))
+	for i, x := range s {
+		c[i] = x.cpu
+	}
+	slices.Sort(c)
+	if len(c)%2 == 1 {
+		return c[len(c)/2]
+	}
+	return (c[len(c)/2-1] + c[len(c)/2]) / 2
 }
 
 func medians(s []sample) (time.Duration, int64) {
