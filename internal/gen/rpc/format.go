@@ -66,7 +66,7 @@ func (f *fastFile) AnnotateSymbol(string, protogen.Annotation) {}
 func (f *fastFile) Import(p protogen.GoImportPath) { f.manual[p] = true }
 
 // Content returns the file laid out as gofmt would.
-func (f *fastFile) Content() []byte {
+func (f *fastFile) Content() string {
 	type imp struct{ name, path string }
 	var imps []imp
 	for p, name := range f.imports {
@@ -81,14 +81,14 @@ func (f *fastFile) Content() []byte {
 	slices.SortFunc(imps, sortImports)
 
 	lines := strings.Split(f.buf.String(), "\n")
-	var out []string
-	blank := func() bool { return len(out) > 0 && out[len(out)-1] == "" }
+	var out []outLine
+	blank := func() bool { return len(out) > 0 && out[len(out)-1].text == "" }
 	depth := 0
 	for i := 0; i < len(lines); i++ {
 		line := lines[i]
 		if strings.TrimSpace(line) == "" {
 			if len(out) > 0 && !blank() {
-				out = append(out, "")
+				out = append(out, outLine{})
 			}
 			continue
 		}
@@ -105,17 +105,17 @@ func (f *fastFile) Content() []byte {
 				group = formatDocComment(group)
 			}
 			for _, c := range group {
-				out = append(out, indent(depth)+strings.TrimRightFunc(c, unicode.IsSpace))
+				out = append(out, outLine{depth, strings.TrimRightFunc(c, unicode.IsSpace)})
 			}
 			i = j - 1
 			continue
 		}
 		if strings.HasPrefix(line, "package ") && len(imps) > 0 && depth == 0 {
-			out = append(out, line, "", "import (")
+			out = append(out, outLine{0, line}, outLine{}, outLine{0, "import ("})
 			for _, im := range imps {
-				out = append(out, "\t"+im.name+" "+strconv.Quote(im.path))
+				out = append(out, outLine{1, im.name + " " + strconv.Quote(im.path)})
 			}
-			out = append(out, ")")
+			out = append(out, outLine{0, ")"})
 			continue
 		}
 		closers, net := braces(line)
@@ -130,18 +130,37 @@ func (f *fastFile) Content() []byte {
 		d := depth - closers
 		if depth == 0 && strings.HasPrefix(line, "func ") && strings.HasSuffix(line, ") {}") && len(line)-len(" {}") > maxOneLineFunc {
 			// gofmt keeps an empty body on the line of a short header only.
-			out = append(out, strings.TrimSuffix(line, "}"), "}")
+			out = append(out, outLine{0, strings.TrimSuffix(line, "}")}, outLine{0, "}"})
 			depth += net
 			continue
 		}
-		out = append(out, indent(d)+line)
+		out = append(out, outLine{d, line})
 		depth += net
 	}
 	for blank() {
 		out = out[:len(out)-1]
 	}
 	alignColumns(out)
-	return []byte(strings.Join(out, "\n") + "\n")
+	size := 0
+	for _, l := range out {
+		size += l.depth + len(l.text) + 1
+	}
+	var b strings.Builder
+	b.Grow(size)
+	for _, l := range out {
+		for range l.depth {
+			b.WriteByte('\t')
+		}
+		b.WriteString(l.text)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// outLine is a line of output: its indentation and its text.
+type outLine struct {
+	depth int
+	text  string
 }
 
 // braces returns the number of closing brackets a line starts with and its
@@ -184,8 +203,6 @@ func braces(line string) (closers, net int) {
 // to the body must stay within 100).
 const maxOneLineFunc = 99
 
-func indent(depth int) string { return strings.Repeat("\t", depth) }
-
 // A column kind of alignColumns.
 type column int
 
@@ -195,32 +212,28 @@ const (
 	oneLineFunc               // a function declaration with an empty body: func ...) {}
 )
 
-// cells splits line into its indentation, the cell aligned on and the rest,
-// if it is a line of kind k.
-func cells(line string, k column) (indentation, cell, rest string, ok bool) {
-	i := 0
-	for i < len(line) && line[i] == '\t' {
-		i++
-	}
-	indentation, line = line[:i], line[i:]
+// cells splits the text of l into the cell aligned on and the rest, if l
+// is a line of kind k.
+func cells(l outLine, k column) (cell, rest string, ok bool) {
+	line := l.text
 	switch k {
 	case keyValue:
 		n := identLen(line)
 		if n == 0 || !strings.HasPrefix(line[n:], ": ") || !strings.HasSuffix(line, ",") {
-			return "", "", "", false
+			return "", "", false
 		}
-		return indentation, line[:n+1], line[n+2:], true
+		return line[:n+1], line[n+2:], true
 	case constSpec:
 		n := identLen(line)
-		if n == 0 || indentation == "" || !strings.HasPrefix(line[n:], " = ") {
-			return "", "", "", false
+		if n == 0 || l.depth == 0 || !strings.HasPrefix(line[n:], " = ") {
+			return "", "", false
 		}
-		return indentation, line[:n], line[n+3:], true
+		return line[:n], line[n+3:], true
 	default:
-		if indentation != "" || !strings.HasPrefix(line, "func ") || !strings.HasSuffix(line, ") {}") {
-			return "", "", "", false
+		if l.depth != 0 || !strings.HasPrefix(line, "func ") || !strings.HasSuffix(line, ") {}") {
+			return "", "", false
 		}
-		return "", line[:len(line)-3], "{}", true
+		return line[:len(line)-3], "{}", true
 	}
 }
 
@@ -244,30 +257,29 @@ func literalKey(line string) bool {
 // alignColumns aligns the values of consecutive one-line key-value elements
 // and const specs at the same depth, and the bodies of consecutive one-line
 // functions, as gofmt's tabwriter does.
-func alignColumns(lines []string) {
+func alignColumns(lines []outLine) {
 	for _, k := range []column{keyValue, constSpec, oneLineFunc} {
 		sep := " "
 		if k == constSpec {
 			sep = " = "
 		}
 		for i := 0; i < len(lines); {
-			ind, _, _, ok := cells(lines[i], k)
-			if !ok {
+			if _, _, ok := cells(lines[i], k); !ok {
 				i++
 				continue
 			}
 			j, width := i, 0
 			for ; j < len(lines); j++ {
-				ind2, cell, _, ok := cells(lines[j], k)
-				if !ok || ind2 != ind {
+				cell, _, ok := cells(lines[j], k)
+				if !ok || lines[j].depth != lines[i].depth {
 					break
 				}
 				width = max(width, len(cell))
 			}
 			if j-i > 1 {
-				for k2 := i; k2 < j; k2++ {
-					ind, cell, rest, _ := cells(lines[k2], k)
-					lines[k2] = ind + cell + strings.Repeat(" ", width-len(cell)) + sep + rest
+				for n := i; n < j; n++ {
+					cell, rest, _ := cells(lines[n], k)
+					lines[n].text = cell + strings.Repeat(" ", width-len(cell)) + sep + rest
 				}
 			}
 			i = j

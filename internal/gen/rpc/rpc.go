@@ -81,11 +81,12 @@ type outFile struct {
 }
 
 // content returns the formatted file.
-func (f outFile) content() ([]byte, error) {
+func (f outFile) content() (string, error) {
 	if f.fast != nil {
 		return f.fast.Content(), nil
 	}
-	return f.g.Content()
+	b, err := f.g.Content()
+	return string(b), err
 }
 
 // run emits the files. With fast, they are laid out by fastFile rather
@@ -124,7 +125,7 @@ func response(gen *protogen.Plugin, files []outFile, params []plugin.Param) *plu
 			module = p.Value
 		}
 	}
-	contents := make([][]byte, len(files))
+	contents := make([]string, len(files))
 	errs := make([]error, len(files))
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -161,7 +162,7 @@ func response(gen *protogen.Plugin, files []outFile, params []plugin.Param) *plu
 		}
 		resp.File = append(resp.File, &pluginpb.CodeGeneratorResponse_File{
 			Name:    proto.String(name),
-			Content: proto.String(string(contents[i])),
+			Content: proto.String(contents[i]),
 		})
 	}
 	return resp
