@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"connectrpc.com/connect"
 	"google.golang.org/grpc"
@@ -148,7 +149,8 @@ func (c *ClientConn) Invoke(ctx context.Context, method string, args, reply any,
 	}
 	res, err := uc.client.CallUnary(ctx, request)
 	if info != nil {
-		applyCallOptions(opts, info.ResponseHeader(), info.ResponseTrailer(), info.Peer())
+		header, trailer, _ := responseMetadata(ctx, info)
+		applyCallOptions(opts, header, trailer, info.Peer())
 	}
 	if err != nil {
 		return toStatusError(err)
@@ -271,6 +273,7 @@ func (c *ClientConn) NewStream(ctx context.Context, desc *grpc.StreamDesc, metho
 	if err != nil {
 		return nil, toStatusError(err)
 	}
+	cs.watch()
 	// Send the request headers now, as grpc-go does.
 	if err := cs.conn.Send(nil); err != nil && !errors.Is(err, io.EOF) {
 		return nil, toStatusError(err)
@@ -293,6 +296,28 @@ type clientStream struct {
 	startErr error
 
 	finished bool
+	// ready is set once a message or the end of the response arrived, so
+	// connect-go is known to have the response headers.
+	ready atomic.Bool
+	// stopWatch stops the context watch set up by watch.
+	stopWatch func() bool
+}
+
+// watch ends the request side of the call when its context ends, as grpc-go
+// does: connect-go leaves the HTTP request open until the request body is
+// closed, even after cancellation.
+func (s *clientStream) watch() {
+	conn := s.conn
+	s.stopWatch = context.AfterFunc(s.ctx, func() { _ = conn.CloseRequest() })
+}
+
+// responseMetadata is the stream's response header and trailer; ok is false
+// when they are not known to be complete.
+func (s *clientStream) responseMetadata() (header, trailer http.Header, ok bool) {
+	if s.ready.Load() {
+		return s.conn.ResponseHeader(), s.conn.ResponseTrailer(), true
+	}
+	return responseMetadata(s.ctx, s.conn)
 }
 
 func (s *clientStream) start() error {
@@ -309,6 +334,9 @@ func (s *clientStream) start() error {
 	if err == nil {
 		s.conn, err = stream.Conn()
 	}
+	if err == nil {
+		s.watch()
+	}
 	if err != nil {
 		s.startErr = toStatusError(err)
 		s.finish()
@@ -324,14 +352,19 @@ func (s *clientStream) Header() (metadata.MD, error) {
 			return nil, err
 		}
 	}
-	return headerToMetadata(s.conn.ResponseHeader(), nil), nil
+	header, _, ok := s.responseMetadata()
+	if !ok {
+		return nil, status.FromContextError(s.ctx.Err()).Err()
+	}
+	return headerToMetadata(header, nil), nil
 }
 
 func (s *clientStream) Trailer() metadata.MD {
 	if s.conn == nil {
 		return nil
 	}
-	return headerToMetadata(s.conn.ResponseTrailer(), nil)
+	_, trailer, _ := s.responseMetadata()
+	return headerToMetadata(trailer, nil)
 }
 
 func (s *clientStream) SendMsg(m any) error {
@@ -377,7 +410,11 @@ func (s *clientStream) RecvMsg(m any) error {
 	if err != nil {
 		return status.Error(codes.Internal, err.Error())
 	}
-	if err := s.conn.Receive(msg); err != nil {
+	err = s.conn.Receive(msg)
+	if err == nil || errors.Is(err, io.EOF) {
+		s.ready.Store(true)
+	}
+	if err != nil {
 		if !s.serverStreams && errors.Is(err, io.EOF) {
 			// As connect-go and the gRPC spec have it: a cardinality
 			// violation is Unimplemented.
@@ -418,6 +455,32 @@ func (s *clientStream) finish() {
 		applyCallOptions(s.opts, nil, nil, connect.Peer{})
 		return
 	}
+	if s.stopWatch != nil {
+		s.stopWatch()
+	}
+	_ = s.conn.CloseRequest()
 	_ = s.conn.CloseResponse()
-	applyCallOptions(s.opts, s.conn.ResponseHeader(), s.conn.ResponseTrailer(), s.conn.Peer())
+	header, trailer, _ := s.responseMetadata()
+	applyCallOptions(s.opts, header, trailer, s.conn.Peer())
+}
+
+// responseMetadata returns the response header and trailer of a call once
+// connect-go has the response. When ctx ends first, connect-go's accessors
+// stop waiting and return maps that its request goroutine may still be
+// filling, so they are not read: the call then reports no metadata, as a
+// grpc-go call cancelled before its headers arrive does.
+func responseMetadata(ctx context.Context, src interface {
+	ResponseHeader() http.Header
+	ResponseTrailer() http.Header
+}) (header, trailer http.Header, ok bool) {
+	if ctx.Err() != nil {
+		return nil, nil, false
+	}
+	header = src.ResponseHeader() // waits for the response, or for ctx
+	if ctx.Err() != nil {
+		// Err is set before Done is closed: a nil Err here means the wait
+		// ended because the response was ready.
+		return nil, nil, false
+	}
+	return header, src.ResponseTrailer(), true
 }
