@@ -231,7 +231,16 @@ func linkTarget(u string, resolve func(string) string) (string, bool) {
 // to files next to the page, which may not exist.
 func absoluteSafeURL(u string) bool {
 	s := strings.ToLower(strings.TrimSpace(u))
-	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "mailto:")
+	switch {
+	case strings.HasPrefix(s, "mailto:"):
+		_, err := url.Parse(u)
+		return err == nil
+	case strings.HasPrefix(s, "http://"), strings.HasPrefix(s, "https://"):
+		// A link must also be a URL a browser can follow.
+		parsed, err := url.Parse(strings.TrimSpace(u))
+		return err == nil && parsed.Host != ""
+	}
+	return false
 }
 
 // safeURL allows relative URLs and the http, https and mailto schemes.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html"
 	htmltemplate "html/template"
+	"net/url"
 	"path"
 	"runtime"
 	"sort"
@@ -83,7 +84,7 @@ func (v *view) DocHref(p string) string {
 func relPath(from, to string) string {
 	fromDir := path.Dir(from)
 	if fromDir == "." {
-		return "./" + to
+		return "./" + escapePath(to)
 	}
 	// Share the common directory prefix.
 	fp := strings.Split(fromDir, "/")
@@ -92,11 +93,24 @@ func relPath(from, to string) string {
 	for i < len(fp) && i < len(tp)-1 && fp[i] == tp[i] {
 		i++
 	}
-	rel := strings.Repeat("../", len(fp)-i) + strings.Join(tp[i:], "/")
+	segs := make([]string, 0, len(tp)-i)
+	for _, seg := range tp[i:] {
+		segs = append(segs, url.PathEscape(seg)) // file names may hold '#', '?', '%' or spaces
+	}
+	rel := strings.Repeat("../", len(fp)-i) + strings.Join(segs, "/")
 	if !strings.HasPrefix(rel, "../") {
 		rel = "./" + rel
 	}
 	return rel
+}
+
+// escapePath percent-escapes each segment of a slash-separated path.
+func escapePath(p string) string {
+	segs := strings.Split(p, "/")
+	for i, seg := range segs {
+		segs[i] = url.PathEscape(seg)
+	}
+	return strings.Join(segs, "/")
 }
 
 var funcs = map[string]any{
