@@ -238,6 +238,10 @@ func (r *renderer) renderFile(w *bytes.Buffer, v *view, f *File) error {
 	return r.html.ExecuteTemplate(w, "file", fv)
 }
 
+// sectionBufs are the scratch buffers of renderSections, kept across the
+// documents of a run.
+var sectionBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 // renderSections renders the file sections of a document, in parallel.
 func (r *renderer) renderSections(v *view) ([][]byte, error) {
 	out := make([][]byte, len(v.Files))
@@ -249,10 +253,14 @@ func (r *renderer) renderSections(v *view) ([][]byte, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// A reused buffer: each section is copied out at its exact
+			// size instead of growing a fresh buffer by doubling.
+			buf := sectionBufs.Get().(*bytes.Buffer)
+			defer sectionBufs.Put(buf)
 			for i := range next {
-				var buf bytes.Buffer
-				errs[i] = r.renderFile(&buf, v, v.Files[i])
-				out[i] = buf.Bytes()
+				buf.Reset()
+				errs[i] = r.renderFile(buf, v, v.Files[i])
+				out[i] = bytes.Clone(buf.Bytes())
 			}
 		}()
 	}
@@ -277,11 +285,15 @@ func (r *renderer) renderBuiltin(v *view, exec func(w *bytes.Buffer, name string
 	if err != nil {
 		return nil, err
 	}
-	var h, t bytes.Buffer
-	if err := exec(&h, head); err != nil {
+	h, t := sectionBufs.Get().(*bytes.Buffer), sectionBufs.Get().(*bytes.Buffer)
+	defer sectionBufs.Put(h)
+	defer sectionBufs.Put(t)
+	h.Reset()
+	t.Reset()
+	if err := exec(h, head); err != nil {
 		return nil, err
 	}
-	if err := exec(&t, tail); err != nil {
+	if err := exec(t, tail); err != nil {
 		return nil, err
 	}
 	n := h.Len() + t.Len()
