@@ -1,10 +1,12 @@
 package doc
 
 import (
+	"bytes"
 	"html"
 	htmltemplate "html/template"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // The rows of field and enum value tables are the bulk of a large page, so
@@ -15,7 +17,9 @@ import (
 // FieldRows are the rows of a message's field table, oneof members grouped
 // under a row for their oneof.
 func (v *view) FieldRows(m *Message) htmltemplate.HTML {
-	var b strings.Builder
+	b := rowBufs.Get().(*bytes.Buffer)
+	defer rowBufs.Put(b)
+	b.Reset()
 	defaults := m.HasDefaults()
 	for _, g := range m.FieldGroups() {
 		if o := g.Oneof; o != nil {
@@ -23,33 +27,39 @@ func (v *view) FieldRows(m *Message) htmltemplate.HTML {
 			if defaults {
 				span = "7"
 			}
-			b.WriteString("\n<tr class=\"oneof\" id=\"" + html.EscapeString(o.Anchor) + "\" data-kind=\"oneof\"><td colspan=\"" + span + "\">")
-			b.WriteString("<span class=\"kind\">oneof</span> <code>" + html.EscapeString(o.Name) + "</code> <small>at most one of these fields is set</small><div class=\"doc\">")
+			writeStrings(b, "\n<tr class=\"oneof\" id=\"", html.EscapeString(o.Anchor), "\" data-kind=\"oneof\"><td colspan=\"", span, "\">")
+			writeStrings(b, "<span class=\"kind\">oneof</span> <code>", html.EscapeString(o.Name), "</code> <small>at most one of these fields is set</small><div class=\"doc\">")
 			b.WriteString(string(v.Comment(o.Description)))
 			b.WriteString("</div>")
-			writeRules(&b, o.Rules)
-			writeOptions(&b, o.Options)
+			writeRules(b, o.Rules)
+			writeOptions(b, o.Options)
 			b.WriteString("</td></tr>")
 		}
 		for _, f := range g.Fields {
 			b.WriteString("\n")
-			v.fieldRow(&b, g, f, defaults)
+			v.fieldRow(b, g, f, defaults)
 		}
 	}
 	return htmltemplate.HTML(b.String())
 }
 
+// rowBufs are scratch buffers for FieldRows and ValueRows: the rows are
+// written into one and copied out at their exact size.
+var rowBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 // ValueRows are the rows of an enum's value table.
 func (v *view) ValueRows(e *Enum) htmltemplate.HTML {
-	var b strings.Builder
+	b := rowBufs.Get().(*bytes.Buffer)
+	defer rowBufs.Put(b)
+	b.Reset()
 	for _, val := range e.Values {
 		b.WriteString("\n")
-		v.valueRow(&b, val)
+		v.valueRow(b, val)
 	}
 	return htmltemplate.HTML(b.String())
 }
 
-func (v *view) fieldRow(b *strings.Builder, g FieldGroup, f *Field, defaults bool) {
+func (v *view) fieldRow(b *bytes.Buffer, g FieldGroup, f *Field, defaults bool) {
 	b.WriteString(`<tr id="`)
 	b.WriteString(html.EscapeString(f.Anchor))
 	b.WriteString(`"`)
@@ -79,7 +89,7 @@ func (v *view) fieldRow(b *strings.Builder, g FieldGroup, f *Field, defaults boo
 	if defaults {
 		b.WriteString("<td>")
 		if f.Default != "" {
-			b.WriteString("<code>" + html.EscapeString(f.Default) + "</code>")
+			writeStrings(b, "<code>", html.EscapeString(f.Default), "</code>")
 		}
 		b.WriteString("</td>")
 	}
@@ -91,7 +101,7 @@ func (v *view) fieldRow(b *strings.Builder, g FieldGroup, f *Field, defaults boo
 	b.WriteString("</td></tr>")
 }
 
-func (v *view) valueRow(b *strings.Builder, e *EnumValue) {
+func (v *view) valueRow(b *bytes.Buffer, e *EnumValue) {
 	b.WriteString(`<tr id="`)
 	b.WriteString(html.EscapeString(e.Anchor))
 	b.WriteString(`"><td>`)
@@ -103,7 +113,7 @@ func (v *view) valueRow(b *strings.Builder, e *EnumValue) {
 		b.WriteString(` <span class="badge deprecated">deprecated</span>`)
 	}
 	if e.AliasOf != "" {
-		b.WriteString(` <small>alias of <code>` + html.EscapeString(e.AliasOf) + `</code></small>`)
+		writeStrings(b, ` <small>alias of <code>`, html.EscapeString(e.AliasOf), `</code></small>`)
 	}
 	b.WriteString(`</td><td><div class="doc">`)
 	b.WriteString(string(v.Comment(e.Description)))
@@ -112,42 +122,42 @@ func (v *view) valueRow(b *strings.Builder, e *EnumValue) {
 	b.WriteString("</td></tr>")
 }
 
-func (v *view) writeType(b *strings.Builder, r refView) {
+func (v *view) writeType(b *bytes.Buffer, r refView) {
 	if r.Href != "" {
-		b.WriteString(`<a class="type ` + r.Kind + `" href="` + hrefAttr(r.Href) + `" title="` + html.EscapeString(r.FQN) + `"><code>`)
+		writeStrings(b, `<a class="type `, r.Kind, `" href="`, hrefAttr(r.Href), `" title="`, html.EscapeString(r.FQN), `"><code>`)
 		b.WriteString(html.EscapeString(r.Name))
 		b.WriteString("</code></a>")
 		return
 	}
 	if r.Kind == "scalar" {
-		b.WriteString("<code>" + html.EscapeString(r.Name) + "</code>")
+		writeStrings(b, "<code>", html.EscapeString(r.Name), "</code>")
 		return
 	}
-	b.WriteString(`<code class="type ` + r.Kind + `"`)
+	writeStrings(b, `<code class="type `, r.Kind, `"`)
 	if r.FQN != "" {
-		b.WriteString(` title="` + html.EscapeString(r.FQN) + `"`)
+		writeStrings(b, ` title="`, html.EscapeString(r.FQN), `"`)
 	}
-	b.WriteString(">" + html.EscapeString(r.Name) + "</code>")
+	writeStrings(b, ">", html.EscapeString(r.Name), "</code>")
 }
 
-func writeRules(b *strings.Builder, rules []string) {
+func writeRules(b *bytes.Buffer, rules []string) {
 	if len(rules) == 0 {
 		return
 	}
 	b.WriteString(`<ul class="rules" aria-label="Validation rules">`)
 	for _, r := range rules {
-		b.WriteString("<li>" + html.EscapeString(r) + "</li>")
+		writeStrings(b, "<li>", html.EscapeString(r), "</li>")
 	}
 	b.WriteString("</ul>")
 }
 
-func writeOptions(b *strings.Builder, opts []Option) {
+func writeOptions(b *bytes.Buffer, opts []Option) {
 	if len(opts) == 0 {
 		return
 	}
 	b.WriteString(`<dl class="options" aria-label="Options"><dt class="cap">Options</dt><dd class="cap"></dd>`)
 	for _, o := range opts {
-		b.WriteString("<dt><code>" + html.EscapeString(o.Name) + "</code></dt><dd><code>" + html.EscapeString(o.Value) + "</code></dd>")
+		writeStrings(b, "<dt><code>", html.EscapeString(o.Name), "</code></dt><dd><code>", html.EscapeString(o.Value), "</code></dd>")
 	}
 	b.WriteString("</dl>")
 }
@@ -170,4 +180,11 @@ func hrefAttr(u string) string {
 		}
 	}
 	return html.EscapeString(b.String())
+}
+
+// writeStrings writes parts in order, without joining them first.
+func writeStrings(b *bytes.Buffer, parts ...string) {
+	for _, p := range parts {
+		b.WriteString(p)
+	}
 }
