@@ -118,9 +118,12 @@ func startsWithLetter(s string) bool {
 }
 
 // sanitize re-serialises HTML keeping only allowed tags and attributes.
+// It reads tokens through the tokenizer's byte accessors, so that text and
+// attributes that are dropped are never copied.
 func sanitize(s string, resolve func(anchor string) string) string {
 	z := nethtml.NewTokenizer(strings.NewReader(s))
 	var b strings.Builder
+	b.Grow(len(s))
 	skip := 0        // depth inside elements whose content is dropped
 	var links []bool // open <a> elements: whether each kept its link
 	for {
@@ -128,38 +131,41 @@ func sanitize(s string, resolve func(anchor string) string) string {
 		if tt == nethtml.ErrorToken {
 			return b.String()
 		}
-		tok := z.Token()
 		switch tt {
 		case nethtml.TextToken:
 			if skip == 0 {
-				b.WriteString(html.EscapeString(tok.Data))
+				escapeText(&b, z.Text())
 			}
 		case nethtml.StartTagToken, nethtml.SelfClosingTagToken:
-			switch tok.DataAtom {
+			name, moreAttr := z.TagName()
+			tag := atom.Lookup(name)
+			switch tag {
 			case atom.Script, atom.Style, atom.Iframe, atom.Object, atom.Embed, atom.Template, atom.Svg, atom.Math, atom.Noscript, atom.Textarea, atom.Title:
 				if tt == nethtml.StartTagToken {
 					skip++
 				}
 				continue
 			case atom.Img:
-				if skip == 0 {
-					for _, a := range tok.Attr {
-						if a.Key == "alt" {
-							b.WriteString(html.EscapeString(a.Val))
-						}
+				for skip == 0 && moreAttr {
+					var key, val []byte
+					key, val, moreAttr = z.TagAttr()
+					if string(key) == "alt" {
+						escapeText(&b, val)
 					}
 				}
 				continue
 			}
-			if skip > 0 || !allowedTags[tok.DataAtom] {
+			if skip > 0 || !allowedTags[tag] {
 				continue
 			}
-			if tok.DataAtom == atom.A {
+			if tag == atom.A {
 				// A link whose target is unsafe or unknown becomes plain text.
 				href, ok := "", false
-				for _, a := range tok.Attr {
-					if a.Key == "href" && a.Namespace == "" {
-						href, ok = linkTarget(a.Val, resolve)
+				for moreAttr {
+					var key, val []byte
+					key, val, moreAttr = z.TagAttr()
+					if string(key) == "href" {
+						href, ok = linkTarget(string(val), resolve)
 					}
 				}
 				links = append(links, ok)
@@ -167,36 +173,48 @@ func sanitize(s string, resolve func(anchor string) string) string {
 					b.WriteString(`<span class="link-removed">`)
 					continue
 				}
-				b.WriteString(`<a href="` + html.EscapeString(href) + `" rel="nofollow noopener">`)
+				b.WriteString(`<a href="`)
+				b.WriteString(html.EscapeString(href))
+				b.WriteString(`" rel="nofollow noopener">`)
 				continue
 			}
-			b.WriteString("<" + tok.DataAtom.String())
-			for _, a := range tok.Attr {
-				if a.Namespace != "" {
+			b.WriteString("<")
+			b.WriteString(tag.String())
+			for moreAttr {
+				var key, val []byte
+				key, val, moreAttr = z.TagAttr()
+				var attr string
+				switch {
+				case string(key) == "class" && tag == atom.Code && bytes.HasPrefix(val, []byte("language-")):
+					attr = "class"
+				case string(key) == "start" && tag == atom.Ol:
+					attr = "start"
+				case string(key) == "align" && (tag == atom.Th || tag == atom.Td):
+					attr = "align"
+				default:
 					continue
 				}
-				switch {
-				case a.Key == "class" && tok.DataAtom == atom.Code && strings.HasPrefix(a.Val, "language-"):
-					b.WriteString(` class="` + html.EscapeString(a.Val) + `"`)
-				case a.Key == "start" && tok.DataAtom == atom.Ol:
-					b.WriteString(` start="` + html.EscapeString(a.Val) + `"`)
-				case a.Key == "align" && (tok.DataAtom == atom.Th || tok.DataAtom == atom.Td):
-					b.WriteString(` align="` + html.EscapeString(a.Val) + `"`)
-				}
+				b.WriteString(" ")
+				b.WriteString(attr)
+				b.WriteString(`="`)
+				escapeText(&b, val)
+				b.WriteString(`"`)
 			}
 			b.WriteString(">")
 		case nethtml.EndTagToken:
-			switch tok.DataAtom {
+			name, _ := z.TagName()
+			tag := atom.Lookup(name)
+			switch tag {
 			case atom.Script, atom.Style, atom.Iframe, atom.Object, atom.Embed, atom.Template, atom.Svg, atom.Math, atom.Noscript, atom.Textarea, atom.Title:
 				if skip > 0 {
 					skip--
 				}
 				continue
 			}
-			if skip > 0 || !allowedTags[tok.DataAtom] || tok.DataAtom == atom.Br || tok.DataAtom == atom.Hr {
+			if skip > 0 || !allowedTags[tag] || tag == atom.Br || tag == atom.Hr {
 				continue
 			}
-			if tok.DataAtom == atom.A && len(links) > 0 {
+			if tag == atom.A && len(links) > 0 {
 				ok := links[len(links)-1]
 				links = links[:len(links)-1]
 				if !ok {
@@ -204,9 +222,37 @@ func sanitize(s string, resolve func(anchor string) string) string {
 					continue
 				}
 			}
-			b.WriteString("</" + tok.DataAtom.String() + ">")
+			b.WriteString("</")
+			b.WriteString(tag.String())
+			b.WriteString(">")
 		}
 	}
+}
+
+// escapeText writes text escaped as html.EscapeString escapes it.
+func escapeText(b *strings.Builder, s []byte) {
+	last := 0
+	for i, c := range s {
+		var esc string
+		switch c {
+		case '<':
+			esc = "&lt;"
+		case '>':
+			esc = "&gt;"
+		case '&':
+			esc = "&amp;"
+		case '\'':
+			esc = "&#39;"
+		case '"':
+			esc = "&#34;"
+		default:
+			continue
+		}
+		b.Write(s[last:i])
+		b.WriteString(esc)
+		last = i + 1
+	}
+	b.Write(s[last:])
 }
 
 // linkTarget checks a link from a comment: fragments must name a
