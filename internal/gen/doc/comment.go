@@ -74,14 +74,21 @@ func plainParagraphs(src string) (string, bool) {
 		return "", false
 	}
 	var b strings.Builder
-	for _, para := range strings.Split(src, "\n\n") {
+	for rest, more := src, true; more; {
+		var para string
+		para, rest, more = strings.Cut(rest, "\n\n")
 		if para == "" {
 			return "", false
 		}
-		for _, line := range strings.Split(para, "\n") {
+		for lines, lmore := para, true; lmore; {
+			var line string
+			line, lines, lmore = strings.Cut(lines, "\n")
 			if line == "" || !startsWithLetter(line) {
 				return "", false
 			}
+		}
+		if b.Cap() == 0 {
+			b.Grow(len(src) + 16)
 		}
 		b.WriteString("<p>")
 		b.WriteString(html.EscapeString(para))
