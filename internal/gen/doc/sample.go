@@ -44,7 +44,8 @@ func (v *jsonValue) write(b *strings.Builder, indent string, pretty bool) {
 			open, close = "[", "]"
 		}
 		if len(v.vals) == 0 {
-			b.WriteString(open + close)
+			b.WriteString(open)
+			b.WriteString(close)
 			return
 		}
 		b.WriteString(open)
@@ -54,7 +55,8 @@ func (v *jsonValue) write(b *strings.Builder, indent string, pretty bool) {
 				b.WriteString(",")
 			}
 			if pretty {
-				b.WriteString("\n" + inner)
+				b.WriteString("\n")
+				b.WriteString(inner)
 			}
 			if v.obj {
 				b.WriteString(jsonString(v.keys[i]))
@@ -66,7 +68,8 @@ func (v *jsonValue) write(b *strings.Builder, indent string, pretty bool) {
 			item.write(b, inner, pretty)
 		}
 		if pretty {
-			b.WriteString("\n" + indent)
+			b.WriteString("\n")
+			b.WriteString(indent)
 		}
 		b.WriteString(close)
 	default:
@@ -75,8 +78,23 @@ func (v *jsonValue) write(b *strings.Builder, indent string, pretty bool) {
 }
 
 func jsonString(s string) string {
+	if plainJSONString(s) {
+		return `"` + s + `"`
+	}
 	out, _ := json.Marshal(s)
 	return string(out)
+}
+
+// plainJSONString reports whether s holds only bytes that json.Marshal
+// writes unchanged inside a string: letters, digits, '_', '.' and '-'.
+func plainJSONString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // sampler builds deterministic sample values from message schemas.
