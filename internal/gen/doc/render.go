@@ -231,11 +231,10 @@ func newRenderer(opts *Options) (*renderer, error) {
 
 // renderFile writes the section of one file.
 func (r *renderer) renderFile(w *bytes.Buffer, v *view, f *File) error {
-	fv := &fileView{view: v, File: f}
 	if v.format == FormatMarkdown {
-		return r.md.ExecuteTemplate(w, "md-file", fv)
+		return writeMDFile(w, v, f)
 	}
-	return r.html.ExecuteTemplate(w, "file", fv)
+	return writeHTMLFile(w, v, f)
 }
 
 // sectionBufs are the scratch buffers of renderSections, kept across the
@@ -280,7 +279,7 @@ func (r *renderer) renderSections(v *view) ([][]byte, error) {
 // renderBuiltin renders a document with a built-in template: its head,
 // its file sections (in parallel) and its tail, joined into one buffer of
 // the exact size. It gives the same bytes as executing the page template.
-func (r *renderer) renderBuiltin(v *view, exec func(w *bytes.Buffer, name string) error, head, tail string) ([]byte, error) {
+func (r *renderer) renderBuiltin(v *view, head, tail func(w *bytes.Buffer, v *view) error) ([]byte, error) {
 	sections, err := r.renderSections(v)
 	if err != nil {
 		return nil, err
@@ -290,10 +289,10 @@ func (r *renderer) renderBuiltin(v *view, exec func(w *bytes.Buffer, name string
 	defer sectionBufs.Put(t)
 	h.Reset()
 	t.Reset()
-	if err := exec(h, head); err != nil {
+	if err := head(h, v); err != nil {
 		return nil, err
 	}
-	if err := exec(t, tail); err != nil {
+	if err := tail(t, v); err != nil {
 		return nil, err
 	}
 	n := h.Len() + t.Len()
@@ -316,9 +315,9 @@ func (r *renderer) render(f Format, v *view) ([]byte, error) {
 	var out []byte
 	switch {
 	case f == FormatHTML && r.htmlEntry == htmlEntry:
-		out, err = r.renderBuiltin(v, func(w *bytes.Buffer, name string) error { return r.html.ExecuteTemplate(w, name, v) }, "page-head", "page-tail")
+		out, err = r.renderBuiltin(v, writeHTMLHead, writeHTMLTail)
 	case f == FormatMarkdown && r.mdEntry == mdEntry:
-		out, err = r.renderBuiltin(v, func(w *bytes.Buffer, name string) error { return r.md.ExecuteTemplate(w, name, v) }, "md-head", "md-tail")
+		out, err = r.renderBuiltin(v, writeMDHead, writeMDTail)
 	}
 	if out != nil || err != nil {
 		if err != nil {
