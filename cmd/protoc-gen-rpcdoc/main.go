@@ -36,5 +36,5 @@ import (
 const version = "v0.1.0"
 
 func main() {
-	os.Exit(plugin.Main("protoc-gen-rpcdoc", version, doc.Usage, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, doc.Generate))
+	os.Exit(plugin.MainStream("protoc-gen-rpcdoc", version, doc.Usage, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, doc.Run))
 }

@@ -8,11 +8,14 @@
 package plugin
 
 import (
+	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 
 	"google.golang.org/protobuf/compiler/protogen"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/pluginpb"
@@ -111,18 +114,8 @@ type Generator func(*pluginpb.CodeGeneratorRequest) *pluginpb.CodeGeneratorRespo
 // Main runs a plugin process: flags --version and --help, the request from
 // stdin, the response to stdout. It returns the exit status.
 func Main(name, version, usage string, args []string, stdin io.Reader, stdout, stderr io.Writer, gen Generator) int {
-	if len(args) > 0 {
-		switch args[0] {
-		case "--version", "-version":
-			fmt.Fprintf(stdout, "%s %s\n", name, version)
-			return 0
-		case "--help", "-help", "-h":
-			fmt.Fprint(stdout, usage)
-			return 0
-		default:
-			fmt.Fprintf(stderr, "%s: unknown argument %q (this program is run by protoc or buf; see --help)\n", name, args[0])
-			return 2
-		}
+	if code, done := flags(name, version, usage, args, stdout, stderr); done {
+		return code
 	}
 	in, err := io.ReadAll(stdin)
 	if err != nil {
@@ -131,7 +124,7 @@ func Main(name, version, usage string, args []string, stdin io.Reader, stdout, s
 	}
 	req := &pluginpb.CodeGeneratorRequest{}
 	if err := proto.Unmarshal(in, req); err != nil {
-		fmt.Fprintf(stderr, "%s: stdin is not a CodeGeneratorRequest (this program is run by protoc or buf): %v\n", name, err)
+		fmt.Fprintf(stderr, "%s: %v: %v\n", name, ErrNotRequest, err)
 		return 1
 	}
 	resp := safeGenerate(gen, req)
@@ -145,6 +138,146 @@ func Main(name, version, usage string, args []string, stdin io.Reader, stdout, s
 		return 1
 	}
 	return 0
+}
+
+// flags handles the command line; done is false when the process is to
+// read a request.
+func flags(name, version, usage string, args []string, stdout, stderr io.Writer) (code int, done bool) {
+	if len(args) == 0 {
+		return 0, false
+	}
+	switch args[0] {
+	case "--version", "-version":
+		fmt.Fprintf(stdout, "%s %s\n", name, version)
+		return 0, true
+	case "--help", "-help", "-h":
+		fmt.Fprint(stdout, usage)
+		return 0, true
+	}
+	fmt.Fprintf(stderr, "%s: unknown argument %q (this program is run by protoc or buf; see --help)\n", name, args[0])
+	return 2, true
+}
+
+// ErrNotRequest is wrapped by a StreamGenerator's error when its input is
+// not an encoded CodeGeneratorRequest.
+var ErrNotRequest = errors.New("stdin is not a CodeGeneratorRequest (this program is run by protoc or buf)")
+
+// A StreamGenerator reads an encoded CodeGeneratorRequest and passes the
+// output files to emit as they are ready. emit may keep content. Problems
+// with the input are returned as the error, which ends the response. emit
+// fails only when the response cannot be written; the generator then stops
+// and returns that error.
+type StreamGenerator func(in []byte, emit func(name string, content []byte) error) error
+
+// MainStream runs a plugin process like Main, but writes each file of the
+// response as soon as the generator emits it, so that a large response is
+// never held in memory whole. protoc and buf read the fields of a response
+// in any order, and fail the run when its error is set, even after files.
+func MainStream(name, version, usage string, args []string, stdin io.Reader, stdout, stderr io.Writer, gen StreamGenerator) int {
+	if code, done := flags(name, version, usage, args, stdout, stderr); done {
+		return code
+	}
+	in, err := io.ReadAll(stdin)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: reading request: %v\n", name, err)
+		return 1
+	}
+	w := &responseWriter{w: bufio.NewWriterSize(stdout, 64<<10)}
+	w.header()
+	genErr := safeStream(gen, in, w.file)
+	switch {
+	case w.err != nil:
+		fmt.Fprintf(stderr, "%s: writing response: %v\n", name, w.err)
+		return 1
+	case genErr != nil && errors.Is(genErr, ErrNotRequest) && w.files == 0:
+		fmt.Fprintf(stderr, "%s: %v\n", name, genErr)
+		return 1
+	case genErr != nil:
+		w.error(genErr)
+	}
+	if err := w.w.Flush(); err != nil || w.err != nil {
+		fmt.Fprintf(stderr, "%s: writing response: %v\n", name, errors.Join(w.err, err))
+		return 1
+	}
+	return 0
+}
+
+// safeStream runs a StreamGenerator, turning a panic into an error.
+func safeStream(gen StreamGenerator, in []byte, emit func(string, []byte) error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error (please report it): %v", r)
+		}
+	}()
+	return gen(in, emit)
+}
+
+// responseWriter encodes a CodeGeneratorResponse field by field.
+type responseWriter struct {
+	w     *bufio.Writer
+	err   error // first write error
+	files int
+	buf   []byte
+}
+
+// Field numbers of CodeGeneratorResponse and its File.
+const (
+	respError             = 1
+	respSupportedFeatures = 2
+	respMinimumEdition    = 3
+	respMaximumEdition    = 4
+	respFile              = 15
+	fileName              = 1
+	fileContent           = 15
+)
+
+// header writes the features and editions the plugin supports.
+func (w *responseWriter) header() {
+	b := w.buf[:0]
+	b = protowire.AppendTag(b, respSupportedFeatures, protowire.VarintType)
+	b = protowire.AppendVarint(b, Features)
+	b = protowire.AppendTag(b, respMinimumEdition, protowire.VarintType)
+	b = protowire.AppendVarint(b, uint64(MinimumEdition))
+	b = protowire.AppendTag(b, respMaximumEdition, protowire.VarintType)
+	b = protowire.AppendVarint(b, uint64(MaximumEdition))
+	w.write(b)
+	w.buf = b
+}
+
+// file writes one File of the response; content is written as it is.
+func (w *responseWriter) file(name string, content []byte) error {
+	if w.err != nil {
+		return w.err
+	}
+	n := protowire.SizeTag(fileName) + protowire.SizeBytes(len(name)) +
+		protowire.SizeTag(fileContent) + protowire.SizeBytes(len(content))
+	b := w.buf[:0]
+	b = protowire.AppendTag(b, respFile, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(n))
+	b = protowire.AppendTag(b, fileName, protowire.BytesType)
+	b = protowire.AppendString(b, name)
+	b = protowire.AppendTag(b, fileContent, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(len(content)))
+	w.buf = b
+	w.write(b)
+	w.write(content)
+	w.files++
+	return w.err
+}
+
+// error writes the response's error.
+func (w *responseWriter) error(err error) {
+	b := w.buf[:0]
+	b = protowire.AppendTag(b, respError, protowire.BytesType)
+	b = protowire.AppendString(b, strings.ToValidUTF8(err.Error(), "\uFFFD"))
+	w.buf = b
+	w.write(b)
+}
+
+func (w *responseWriter) write(b []byte) {
+	if w.err == nil {
+		_, w.err = w.w.Write(b)
+	}
 }
 
 // safeGenerate turns a panic in the generator into an error response, so a

@@ -37,29 +37,6 @@ func (l *location) comments() commentSet {
 	return commentSet{LeadingDetached: l.detached, Leading: l.leading, Trailing: l.trailing}
 }
 
-func (s sources) add(fp *descriptorpb.FileDescriptorProto) {
-	idx := map[string]*location{}
-	for _, loc := range fp.GetSourceCodeInfo().GetLocation() {
-		p := loc.GetPath()
-		// Elements have paths of (field, index) pairs; odd lengths are
-		// parts of an element (its name, type, ...), except the file's own
-		// statements (syntax, package, edition).
-		if len(p)%2 == 1 && len(p) != 1 {
-			continue
-		}
-		k := pathKey(p)
-		if _, dup := idx[k]; dup {
-			continue
-		}
-		l := &location{leading: loc.GetLeadingComments(), trailing: loc.GetTrailingComments(), detached: loc.GetLeadingDetachedComments()}
-		if span := loc.GetSpan(); len(span) >= 2 {
-			l.line, l.col = span[0], span[1]
-		}
-		idx[k] = l
-	}
-	s[fp.GetName()] = idx
-}
-
 func pathKey(p []int32) string {
 	var buf [32]byte
 	b := buf[:0]

@@ -21,7 +21,7 @@ type optionReader struct {
 	types *protoregistry.Types
 }
 
-func newOptionReader(files []*pFile) *optionReader {
+func newOptionReader(files []protoreflect.FileDescriptor) *optionReader {
 	types := new(protoregistry.Types)
 	var addExts func(xs protoreflect.ExtensionDescriptors)
 	var addMsgs func(ms protoreflect.MessageDescriptors)
@@ -38,8 +38,8 @@ func newOptionReader(files []*pFile) *optionReader {
 		}
 	}
 	for _, f := range files {
-		addExts(f.Desc.Extensions())
-		addMsgs(f.Desc.Messages())
+		addExts(f.Extensions())
+		addMsgs(f.Messages())
 	}
 	return &optionReader{types: types}
 }

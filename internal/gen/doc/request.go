@@ -1,0 +1,496 @@
+package doc
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protodesc"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/descriptorpb"
+
+	"github.com/polyrpc/polyrpc/internal/plugin"
+)
+
+// A large request is mostly source code info: positions and comments of
+// every element of every file, dependencies included. The documents need
+// the comments of the documented files only, so the request is read at the
+// wire level: the source info of the documented files goes straight into
+// the comment index, that of the other files is skipped, and each file is
+// decoded and turned into a descriptor in parallel, as soon as the files
+// it imports are ready.
+
+// request is a decoded CodeGeneratorRequest.
+type request struct {
+	parameter  string
+	toGenerate []string
+	files      []rawFile // in request order
+	byName     map[string]int
+}
+
+// rawFile is one proto_file of the request, not yet decoded.
+type rawFile struct {
+	name string
+	deps []string
+	b    []byte
+}
+
+// Field numbers of CodeGeneratorRequest and FileDescriptorProto.
+const (
+	reqFileToGenerate = 1
+	reqParameter      = 2
+	reqProtoFile      = 15
+	fileName          = 1
+	fileDependency    = 3
+	fileSourceInfo    = 9
+)
+
+// readRequest splits an encoded CodeGeneratorRequest into its parts
+// without decoding the files.
+func readRequest(in []byte) (*request, error) {
+	req := &request{byName: map[string]int{}}
+	err := forEachField(in, func(num protowire.Number, typ protowire.Type, v []byte) error {
+		switch num {
+		case reqFileToGenerate:
+			if typ != protowire.BytesType {
+				return errWireType("file_to_generate")
+			}
+			req.toGenerate = append(req.toGenerate, string(v))
+		case reqParameter:
+			if typ != protowire.BytesType {
+				return errWireType("parameter")
+			}
+			req.parameter = string(v)
+		case reqProtoFile:
+			if typ != protowire.BytesType {
+				return errWireType("proto_file")
+			}
+			f := rawFile{b: v}
+			err := forEachField(v, func(num protowire.Number, typ protowire.Type, v []byte) error {
+				switch {
+				case num == fileName && typ == protowire.BytesType:
+					f.name = string(v)
+				case num == fileDependency && typ == protowire.BytesType:
+					f.deps = append(f.deps, string(v))
+				}
+				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("proto_file %d: %v", len(req.files), err)
+			}
+			if _, dup := req.byName[f.name]; dup {
+				return fmt.Errorf("file %q appears more than once", f.name)
+			}
+			req.byName[f.name] = len(req.files)
+			req.files = append(req.files, f)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", plugin.ErrNotRequest, err)
+	}
+	return req, nil
+}
+
+func errWireType(field string) error {
+	return fmt.Errorf("field %s has the wrong wire type", field)
+}
+
+// forEachField calls fn with the number, type and value of each field of
+// an encoded message: the contents for length-delimited fields, the
+// encoded value for the others.
+func forEachField(b []byte, fn func(num protowire.Number, typ protowire.Type, v []byte) error) error {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return protowire.ParseError(n)
+		}
+		b = b[n:]
+		var v []byte
+		if typ == protowire.BytesType {
+			var m int
+			v, m = protowire.ConsumeBytes(b)
+			if m < 0 {
+				return protowire.ParseError(m)
+			}
+			n = m
+		} else {
+			n = protowire.ConsumeFieldValue(num, typ, b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			v = b[:n]
+		}
+		if err := fn(num, typ, v); err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+// loaded is a file of the request turned into a descriptor.
+type loaded struct {
+	desc    protoreflect.FileDescriptor
+	edition descriptorpb.Edition
+	// pf is the element tree of a documented file (nil for the others).
+	pf *pFile
+}
+
+// loadFiles decodes every file of the request and builds its descriptor,
+// in parallel. Files for which document(name) is true get their comments
+// indexed in src and their element tree built.
+func loadFiles(req *request, document func(name string) bool) ([]loaded, sources, error) {
+	order, err := topoOrder(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	n := len(req.files)
+	out := make([]loaded, n)
+	errs := make([]error, n)
+	done := make([]chan struct{}, n)
+	for i := range done {
+		done[i] = make(chan struct{})
+	}
+	srcs := make([]map[string]*location, n)
+	reg := newRegistry(req)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := min(runtime.GOMAXPROCS(0), n); w > 0; w-- {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				k := int(next.Add(1)) - 1
+				if k >= n {
+					return
+				}
+				i := order[k]
+				errs[i] = func() error {
+					defer close(done[i])
+					f := &req.files[i]
+					doc := document(f.name)
+					fp, src, err := decodeFile(f.b, doc)
+					if err != nil {
+						return fmt.Errorf("file %q: %v", f.name, err)
+					}
+					// Files come in dependency order, so every import has
+					// been taken by a worker and will be done.
+					for _, dep := range f.deps {
+						j := req.byName[dep]
+						<-done[j]
+						if errs[j] != nil {
+							return errDepFailed
+						}
+					}
+					fd, err := protodesc.NewFile(fp, reg)
+					if err != nil {
+						return fmt.Errorf("invalid descriptors in the request: %v", err)
+					}
+					if err := reg.add(fd); err != nil {
+						return fmt.Errorf("invalid descriptors in the request: %v", err)
+					}
+					out[i] = loaded{desc: fd, edition: fp.GetEdition()}
+					if doc {
+						srcs[i] = src
+						out[i].pf = newFile(sources{f.name: src}, fd, fp.GetEdition())
+					}
+					return nil
+				}()
+			}
+		}()
+	}
+	wg.Wait()
+	// Report the first failure in request order, whatever order the
+	// workers met it in.
+	for _, err := range errs {
+		if err != nil && err != errDepFailed {
+			return nil, nil, err
+		}
+	}
+	src := sources{}
+	for i, s := range srcs {
+		if s != nil {
+			src[req.files[i].name] = s
+		}
+	}
+	return out, src, nil
+}
+
+// errDepFailed marks a file not built because an import failed; the
+// import's own error is the one reported.
+var errDepFailed = errors.New("an import failed")
+
+// topoOrder orders the files so that each comes after the files it
+// imports, keeping request order where imports allow.
+func topoOrder(req *request) ([]int, error) {
+	const (
+		unseen = iota
+		visiting
+		visited
+	)
+	state := make([]uint8, len(req.files))
+	order := make([]int, 0, len(req.files))
+	var visit func(i int) error
+	visit = func(i int) error {
+		switch state[i] {
+		case visiting:
+			return fmt.Errorf("invalid descriptors in the request: import cycle in file %q", req.files[i].name)
+		case visited:
+			return nil
+		}
+		state[i] = visiting
+		for _, dep := range req.files[i].deps {
+			j, ok := req.byName[dep]
+			if !ok {
+				return fmt.Errorf("invalid descriptors in the request: file %q imports %q, which is not in the request", req.files[i].name, dep)
+			}
+			if err := visit(j); err != nil {
+				return err
+			}
+		}
+		state[i] = visited
+		order = append(order, i)
+		return nil
+	}
+	for i := range req.files {
+		if err := visit(i); err != nil {
+			return nil, err
+		}
+	}
+	return order, nil
+}
+
+// decodeFile decodes one FileDescriptorProto without its source info.
+// With comments set, the source info goes into a comment index instead.
+func decodeFile(b []byte, comments bool) (*descriptorpb.FileDescriptorProto, map[string]*location, error) {
+	fp := new(descriptorpb.FileDescriptorProto)
+	var src map[string]*location
+	if comments {
+		src = map[string]*location{}
+	}
+	// Decode the runs of fields between source infos: merging runs one
+	// after the other is the same as decoding them as one message.
+	opts := proto.UnmarshalOptions{Merge: true}
+	start, pos := 0, 0
+	flush := func(end int) error {
+		if end > start {
+			if err := opts.Unmarshal(b[start:end], fp); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for pos < len(b) {
+		num, typ, n := protowire.ConsumeTag(b[pos:])
+		if n < 0 {
+			return nil, nil, protowire.ParseError(n)
+		}
+		m := protowire.ConsumeFieldValue(num, typ, b[pos+n:])
+		if m < 0 {
+			return nil, nil, protowire.ParseError(m)
+		}
+		if num == fileSourceInfo && typ == protowire.BytesType {
+			if err := flush(pos); err != nil {
+				return nil, nil, err
+			}
+			if comments {
+				v, _ := protowire.ConsumeBytes(b[pos+n:])
+				if err := indexSourceInfo(v, src); err != nil {
+					return nil, nil, fmt.Errorf("source_code_info: %v", err)
+				}
+			}
+			start = pos + n + m
+		}
+		pos += n + m
+	}
+	if err := flush(pos); err != nil {
+		return nil, nil, err
+	}
+	return fp, src, nil
+}
+
+// Field numbers of SourceCodeInfo and SourceCodeInfo.Location.
+const (
+	sciLocation        = 1
+	locPath            = 1
+	locSpan            = 2
+	locLeading         = 3
+	locTrailing        = 4
+	locLeadingDetached = 6
+)
+
+// indexSourceInfo adds the locations of an encoded SourceCodeInfo to idx,
+// keyed by pathKey of their path, keeping the first of duplicates.
+// Locations that are parts of elements (names, types, numbers) are
+// skipped; see sources.add.
+func indexSourceInfo(b []byte, idx map[string]*location) error {
+	var key []byte
+	return forEachField(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
+		if num != sciLocation || typ != protowire.BytesType {
+			return nil
+		}
+		key = key[:0]
+		var l location
+		var span [2]int32
+		spans := 0
+		err := forEachField(v, func(num protowire.Number, typ protowire.Type, v []byte) error {
+			switch num {
+			case locPath:
+				// The key is the path's varints: a packed path is
+				// already that.
+				if typ == protowire.BytesType || typ == protowire.VarintType {
+					key = append(key, v...)
+				}
+			case locSpan:
+				// Packed (as protoc writes it) or one varint per field.
+				for len(v) > 0 && spans < 2 && (typ == protowire.BytesType || typ == protowire.VarintType) {
+					x, n := protowire.ConsumeVarint(v)
+					if n < 0 {
+						return protowire.ParseError(n)
+					}
+					span[spans] = int32(x)
+					spans++
+					v = v[n:]
+				}
+			case locLeading:
+				l.leading = string(v)
+			case locTrailing:
+				l.trailing = string(v)
+			case locLeadingDetached:
+				l.detached = append(l.detached, string(v))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if spans == 2 {
+			l.line, l.col = span[0], span[1]
+		}
+		// Count the path's elements: varints end on bytes below 0x80.
+		elems := 0
+		for _, c := range key {
+			if c < 0x80 {
+				elems++
+			}
+		}
+		if elems%2 == 1 && elems != 1 {
+			return nil
+		}
+		if _, dup := idx[string(key)]; dup {
+			return nil
+		}
+		idx[string(key)] = &l
+		return nil
+	})
+}
+
+// registry resolves the names and imports of the files being built. It is
+// safe for concurrent use: files are added as they are built.
+type registry struct {
+	req   *request
+	mu    sync.RWMutex
+	files map[string]protoreflect.FileDescriptor
+	names map[protoreflect.FullName]protoreflect.Descriptor
+}
+
+func newRegistry(req *request) *registry {
+	return &registry{
+		req:   req,
+		files: make(map[string]protoreflect.FileDescriptor, len(req.files)),
+		names: map[protoreflect.FullName]protoreflect.Descriptor{},
+	}
+}
+
+func (r *registry) FindFileByPath(p string) (protoreflect.FileDescriptor, error) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if fd, ok := r.files[p]; ok {
+		return fd, nil
+	}
+	return nil, protoregistry.NotFound
+}
+
+// FindDescriptorByName finds declarations as protoregistry.Files does:
+// messages, enums, enum values (in their enum's scope), extensions and
+// services by name, and fields, oneofs and methods through their parent.
+func (r *registry) FindDescriptorByName(name protoreflect.FullName) (protoreflect.Descriptor, error) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if d, ok := r.names[name]; ok {
+		return d, nil
+	}
+	parent, ok := r.names[name.Parent()]
+	if !ok {
+		return nil, protoregistry.NotFound
+	}
+	s := name.Name()
+	switch p := parent.(type) {
+	case protoreflect.MessageDescriptor:
+		if d := p.Fields().ByName(s); d != nil {
+			return d, nil
+		}
+		if d := p.Oneofs().ByName(s); d != nil {
+			return d, nil
+		}
+	case protoreflect.ServiceDescriptor:
+		if d := p.Methods().ByName(s); d != nil {
+			return d, nil
+		}
+	}
+	return nil, protoregistry.NotFound
+}
+
+// add registers a built file and its declarations.
+func (r *registry) add(fd protoreflect.FileDescriptor) error {
+	var decls []protoreflect.Descriptor
+	var enums func(es protoreflect.EnumDescriptors)
+	enums = func(es protoreflect.EnumDescriptors) {
+		for i := 0; i < es.Len(); i++ {
+			e := es.Get(i)
+			decls = append(decls, e)
+			for j := 0; j < e.Values().Len(); j++ {
+				decls = append(decls, e.Values().Get(j))
+			}
+		}
+	}
+	exts := func(xs protoreflect.ExtensionDescriptors) {
+		for i := 0; i < xs.Len(); i++ {
+			decls = append(decls, xs.Get(i))
+		}
+	}
+	var msgs func(ms protoreflect.MessageDescriptors)
+	msgs = func(ms protoreflect.MessageDescriptors) {
+		for i := 0; i < ms.Len(); i++ {
+			m := ms.Get(i)
+			decls = append(decls, m)
+			enums(m.Enums())
+			exts(m.Extensions())
+			msgs(m.Messages())
+		}
+	}
+	msgs(fd.Messages())
+	enums(fd.Enums())
+	exts(fd.Extensions())
+	for i := 0; i < fd.Services().Len(); i++ {
+		decls = append(decls, fd.Services().Get(i))
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, d := range decls {
+		if prev, dup := r.names[d.FullName()]; dup {
+			return fmt.Errorf("%q is declared in both %q and %q", d.FullName(), prev.ParentFile().Path(), fd.Path())
+		}
+	}
+	for _, d := range decls {
+		r.names[d.FullName()] = d
+	}
+	r.files[fd.Path()] = fd
+	return nil
+}

@@ -1,0 +1,207 @@
+package doc
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/descriptorpb"
+	"google.golang.org/protobuf/types/pluginpb"
+
+	"github.com/polyrpc/polyrpc/internal/plugin"
+)
+
+// indexFromProto is the comment index made from a decoded SourceCodeInfo:
+// the meaning that indexSourceInfo implements on the wire format.
+func indexFromProto(info *descriptorpb.SourceCodeInfo) map[string]location {
+	idx := map[string]location{}
+	for _, loc := range info.GetLocation() {
+		p := loc.GetPath()
+		if len(p)%2 == 1 && len(p) != 1 {
+			continue
+		}
+		k := pathKey(p)
+		if _, dup := idx[k]; dup {
+			continue
+		}
+		l := location{leading: loc.GetLeadingComments(), trailing: loc.GetTrailingComments(), detached: loc.GetLeadingDetachedComments()}
+		if span := loc.GetSpan(); len(span) >= 2 {
+			l.line, l.col = span[0], span[1]
+		}
+		idx[k] = l
+	}
+	return idx
+}
+
+func derefIndex(idx map[string]*location) map[string]location {
+	out := map[string]location{}
+	for k, l := range idx {
+		out[k] = *l
+	}
+	return out
+}
+
+func TestIndexSourceInfo(t *testing.T) {
+	check := func(t *testing.T, name string, info *descriptorpb.SourceCodeInfo) {
+		t.Helper()
+		b, err := proto.Marshal(info)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]*location{}
+		if err := indexSourceInfo(b, got); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if diff := cmp.Diff(indexFromProto(info), derefIndex(got), cmp.AllowUnexported(location{})); diff != "" {
+			t.Errorf("%s: index differs (-proto +wire):\n%s", name, diff)
+		}
+	}
+	req := compileRequest(t, "", goldenFiles...)
+	n := 0
+	for _, fp := range req.GetProtoFile() {
+		if len(fp.GetSourceCodeInfo().GetLocation()) > 0 {
+			check(t, fp.GetName(), fp.GetSourceCodeInfo())
+			n++
+		}
+	}
+	if n < len(goldenFiles) {
+		t.Fatalf("only %d files with source info", n)
+	}
+	// Encodings protoc does not use but the format allows: unpacked paths
+	// and spans, a short span, duplicates (the first wins), path elements
+	// above 127, and unknown fields.
+	loc := func(path, span []int32, leading string) *descriptorpb.SourceCodeInfo_Location {
+		return &descriptorpb.SourceCodeInfo_Location{Path: path, Span: span, LeadingComments: proto.String(leading)}
+	}
+	odd := &descriptorpb.SourceCodeInfo{Location: []*descriptorpb.SourceCodeInfo_Location{
+		loc([]int32{4, 300}, []int32{1, 2, 3}, "big index"),
+		loc([]int32{4, 0}, []int32{7}, "short span"),
+		loc([]int32{4, 0}, []int32{8, 9, 10}, "duplicate"),
+		loc([]int32{4, 0, 2}, []int32{1, 1, 1}, "part of an element"),
+		loc([]int32{12}, []int32{0, 0, 9}, "syntax"),
+		loc(nil, []int32{0, 0, 9}, "file"),
+	}}
+	check(t, "odd", odd)
+	b, _ := proto.Marshal(odd)
+	b = protowire.AppendTag(b, 99, protowire.VarintType)
+	b = protowire.AppendVarint(b, 1)
+	// Unpacked path and span for one more location.
+	var l []byte
+	for _, v := range []int32{6, 1} {
+		l = protowire.AppendTag(l, locPath, protowire.VarintType)
+		l = protowire.AppendVarint(l, uint64(v))
+	}
+	for _, v := range []int32{5, 6, 7} {
+		l = protowire.AppendTag(l, locSpan, protowire.VarintType)
+		l = protowire.AppendVarint(l, uint64(v))
+	}
+	l = protowire.AppendTag(l, locTrailing, protowire.BytesType)
+	l = protowire.AppendString(l, "unpacked")
+	b = protowire.AppendTag(b, sciLocation, protowire.BytesType)
+	b = protowire.AppendBytes(b, l)
+	got := map[string]*location{}
+	if err := indexSourceInfo(b, got); err != nil {
+		t.Fatal(err)
+	}
+	if l := got[pathKey([]int32{6, 1})]; l == nil || l.trailing != "unpacked" || l.line != 5 || l.col != 6 {
+		t.Errorf("unpacked location: %+v", l)
+	}
+	if err := indexSourceInfo([]byte{0x0a, 0x05, 0x0a}, map[string]*location{}); err == nil {
+		t.Error("truncated source info: no error")
+	}
+}
+
+// requestBytes encodes a request whose files are given as descriptors.
+func requestBytes(t *testing.T, toGenerate []string, files ...*descriptorpb.FileDescriptorProto) []byte {
+	t.Helper()
+	b, err := proto.Marshal(&pluginpb.CodeGeneratorRequest{FileToGenerate: toGenerate, ProtoFile: files})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func fileProto(name string, deps []string, msgs ...string) *descriptorpb.FileDescriptorProto {
+	fp := &descriptorpb.FileDescriptorProto{Name: proto.String(name), Package: proto.String("p"), Syntax: proto.String("proto3"), Dependency: deps}
+	for _, m := range msgs {
+		fp.MessageType = append(fp.MessageType, &descriptorpb.DescriptorProto{Name: proto.String(m)})
+	}
+	return fp
+}
+
+func TestRunErrors(t *testing.T) {
+	noEmit := func(name string, _ []byte) error { return fmt.Errorf("emitted %s", name) }
+	for _, tc := range []struct {
+		name string
+		in   []byte
+		want string
+	}{
+		{"garbage", []byte("not a request"), plugin.ErrNotRequest.Error()},
+		{"truncated", requestBytes(t, []string{"a.proto"}, fileProto("a.proto", nil, "A"))[:20], plugin.ErrNotRequest.Error()},
+		{"missing file", requestBytes(t, []string{"b.proto"}, fileProto("a.proto", nil, "A")), `file_to_generate "b.proto" is not among the request's files`},
+		{"missing import", requestBytes(t, []string{"a.proto"}, fileProto("a.proto", []string{"z.proto"}, "A")), `file "a.proto" imports "z.proto", which is not in the request`},
+		{"cycle", requestBytes(t, []string{"a.proto"}, fileProto("a.proto", []string{"b.proto"}, "A"), fileProto("b.proto", []string{"a.proto"}, "B")), `import cycle in file "a.proto"`},
+		{"twice", requestBytes(t, []string{"a.proto"}, fileProto("a.proto", nil, "A"), fileProto("a.proto", nil, "B")), `file "a.proto" appears more than once`},
+		{"same name in two files", requestBytes(t, []string{"b.proto"}, fileProto("a.proto", nil, "A"), fileProto("b.proto", []string{"a.proto"}, "A")), `"p.A" is declared in both "a.proto" and "b.proto"`},
+		{"bad type", requestBytes(t, []string{"a.proto"}, &descriptorpb.FileDescriptorProto{
+			Name: proto.String("a.proto"), Syntax: proto.String("proto3"),
+			MessageType: []*descriptorpb.DescriptorProto{{Name: proto.String("A"), Field: []*descriptorpb.FieldDescriptorProto{{
+				Name: proto.String("f"), Number: proto.Int32(1), Label: descriptorpb.FieldDescriptorProto_LABEL_OPTIONAL.Enum(),
+				Type: descriptorpb.FieldDescriptorProto_TYPE_MESSAGE.Enum(), TypeName: proto.String(".nowhere.B"),
+			}}}},
+		}), `invalid descriptors in the request`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := Run(tc.in, noEmit)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got error %v, want one containing %q", err, tc.want)
+			}
+			if strings.HasPrefix(tc.name, "garbage") || tc.name == "truncated" {
+				if !errors.Is(err, plugin.ErrNotRequest) {
+					t.Errorf("%v does not wrap ErrNotRequest", err)
+				}
+			}
+		})
+	}
+	// An error of emit stops the run and is returned as it is.
+	stop := errors.New("disk full")
+	n := 0
+	in, _ := proto.Marshal(compileRequest(t, "format=html,markdown,json,layout=file", goldenFiles...))
+	if err := Run(in, func(string, []byte) error { n++; return stop }); err != stop || n != 1 {
+		t.Errorf("emit error: got %v after %d files, want %v after 1", err, n, stop)
+	}
+}
+
+// TestWorkersDeterministic checks that the number of workers that decode,
+// build and render changes nothing in the output, its order included.
+func TestWorkersDeterministic(t *testing.T) {
+	in, err := proto.Marshal(compileRequest(t, "format=html,markdown,json,layout=file", goldenFiles...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(procs int) []string {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		var out []string
+		if err := Run(in, func(name string, b []byte) error {
+			out = append(out, name, string(b))
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	one := run(1)
+	if len(one) != 2*3*len(goldenFiles) {
+		t.Fatalf("%d files, want %d", len(one)/2, 3*len(goldenFiles))
+	}
+	for _, procs := range []int{2, 3, 8} {
+		if diff := cmp.Diff(one, run(procs)); diff != "" {
+			t.Errorf("GOMAXPROCS=%d differs from 1 (-1 +%d):\n%s", procs, procs, diff)
+		}
+	}
+}
