@@ -1,18 +1,566 @@
 package doc
 
-import "bytes"
+import (
+	"bytes"
+	htmltemplate "html/template"
+	"strconv"
+	"strings"
+	"sync"
 
-// The built-in HTML page: its head (up to the first file section), one
-// section per file, and its tail.
+	"github.com/polyrpc/polyrpc/templates"
+)
 
-func writeHTMLHead(w *bytes.Buffer, v *view) error {
-	return v.r.html.ExecuteTemplate(w, "page-head", v)
+// The built-in HTML page, written in Go: its head (up to the first file
+// section), one section per file, and its tail. Values are escaped as
+// html/template escapes them in the same place (see html_escape.go):
+// escText for text and attribute values, escFragment after a '#' in an
+// href, escURL for whole links. Comments are HTML already (Comment).
+
+// PageHead is the built-in HTML of the page up to the first file section,
+// for custom templates ("page-head").
+func (v *view) PageHead() (htmltemplate.HTML, error) {
+	var b bytes.Buffer
+	err := writeHTMLHead(&b, v)
+	return htmltemplate.HTML(b.String()), err
 }
 
-func writeHTMLFile(w *bytes.Buffer, v *view, f *File) error {
-	return v.r.html.ExecuteTemplate(w, "file", &fileView{view: v, File: f})
+// PageTail is the built-in HTML of the page after the last file section,
+// for custom templates ("page-tail").
+func (v *view) PageTail() (htmltemplate.HTML, error) {
+	var b bytes.Buffer
+	err := writeHTMLTail(&b, v)
+	return htmltemplate.HTML(b.String()), err
 }
 
-func writeHTMLTail(w *bytes.Buffer, v *view) error {
-	return v.r.html.ExecuteTemplate(w, "page-tail", v)
+// assets are the style sheet and script of the page, as html/template
+// writes the "style" and "script" templates inside <style> and <script>
+// (it drops their comments).
+var assets = sync.OnceValues(func() (style, script string) {
+	t := htmltemplate.Must(htmltemplate.New("").ParseFS(templates.FS, "html/style.css.tmpl", "html/script.js.tmpl"))
+	htmltemplate.Must(t.New("assets").Parse(`<style>{{template "style"}}</style><script>{{template "script"}}</script>`))
+	var b strings.Builder
+	if err := t.ExecuteTemplate(&b, "assets", nil); err != nil {
+		panic(err)
+	}
+	style, script, _ = strings.Cut(strings.TrimSuffix(strings.TrimPrefix(b.String(), "<style>"), "</script>"), "</style><script>")
+	return style, script
+})
+
+func writeHTMLHead(b *bytes.Buffer, v *view) error {
+	style, _ := assets()
+	b.WriteString("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n" +
+		"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n" +
+		"<meta name=\"color-scheme\" content=\"light dark\">\n" +
+		"<meta name=\"generator\" content=\"protoc-gen-rpcdoc\">\n<title>")
+	escText(b, v.Title)
+	if v.Title != v.SiteTitle {
+		b.WriteString(" · ")
+		escText(b, v.SiteTitle)
+	}
+	b.WriteString("</title>\n<style>")
+	b.WriteString(style)
+	b.WriteString("</style>\n</head>\n<body>\n" +
+		"<a class=\"skip\" href=\"#rpcdoc-main\">Skip to content</a>\n<header id=\"rpcdoc-header\">\n" +
+		"<button id=\"rpcdoc-menu\" type=\"button\" aria-controls=\"rpcdoc-nav\" aria-expanded=\"false\" aria-label=\"Table of contents\">&#9776;</button>\n" +
+		"<a class=\"brand\" href=\"#rpcdoc-top\">")
+	escText(b, v.SiteTitle)
+	b.WriteString("</a>\n" +
+		"<input id=\"rpcdoc-search\" type=\"search\" placeholder=\"Search names and comments  ( / )\" aria-label=\"Search names and comments\" autocomplete=\"off\" spellcheck=\"false\">\n" +
+		"</header>\n<div id=\"rpcdoc-layout\">\n<nav id=\"rpcdoc-nav\" aria-label=\"Table of contents\">\n" +
+		"<ol id=\"rpcdoc-results\" hidden></ol>\n<div id=\"rpcdoc-toc\">")
+	if len(v.Documents) > 1 {
+		b.WriteString("\n<h2>Documents</h2>\n<ul class=\"docs\">")
+		for _, d := range v.Documents {
+			b.WriteString("\n<li><a href=\"")
+			escURL(b, v.DocHref(d.Path))
+			b.WriteString(`"`)
+			if d.Path == v.Path {
+				b.WriteString(` aria-current="page"`)
+			}
+			b.WriteString(">")
+			escText(b, d.Title)
+			b.WriteString("</a></li>")
+		}
+		b.WriteString("\n</ul>")
+	}
+	for _, f := range v.Files {
+		writeTOCFile(b, f)
+	}
+	b.WriteString("\n</div>\n</nav>\n<main id=\"rpcdoc-main\">\n<h1 id=\"rpcdoc-top\">")
+	escText(b, v.Title)
+	b.WriteString("</h1>")
+	if len(v.Files) == 0 {
+		b.WriteString("\n<p class=\"empty\">No files are documented here.</p>")
+	}
+	return nil
+}
+
+// writeTOCFile writes the table of contents entry of one file.
+func writeTOCFile(b *bytes.Buffer, f *File) {
+	b.WriteString("\n<h2><a href=\"#")
+	escFragment(b, f.Anchor)
+	b.WriteString(`">`)
+	escText(b, f.Name)
+	b.WriteString("</a></h2>\n<ul>")
+	for _, s := range f.Services {
+		tocEntry(b, "\n<li class=\"k-service\">", s.Anchor, "S", s.Name)
+		if len(s.Methods) > 0 {
+			b.WriteString("<ul>")
+			for _, m := range s.Methods {
+				tocEntry(b, `<li class="k-method">`, m.Anchor, "M", m.Name)
+				b.WriteString("</li>")
+			}
+			b.WriteString("\n</ul>")
+		}
+		b.WriteString("</li>")
+	}
+	for _, m := range f.Messages {
+		tocEntry(b, "\n<li class=\"k-message\">", m.Anchor, "m", m.Name)
+		b.WriteString("</li>")
+	}
+	for _, e := range f.Enums {
+		tocEntry(b, "\n<li class=\"k-enum\">", e.Anchor, "E", e.Name)
+		b.WriteString("</li>")
+	}
+	if len(f.Extensions) > 0 {
+		b.WriteString("\n<li class=\"k-ext\"><a href=\"#")
+		escFragment(b, f.Anchor)
+		b.WriteString(".extensions\"><span class=\"k\">X</span>Extensions</a></li>")
+	}
+	b.WriteString("\n</ul>")
+}
+
+// tocEntry writes open, then a link to anchor labelled with kind and name.
+func tocEntry(b *bytes.Buffer, open, anchor, kind, name string) {
+	b.WriteString(open)
+	b.WriteString(`<a href="#`)
+	escFragment(b, anchor)
+	writeStrings(b, `"><span class="k">`, kind, "</span>")
+	escText(b, name)
+	b.WriteString("</a>")
+}
+
+func writeHTMLTail(b *bytes.Buffer, v *view) error {
+	_, script := assets()
+	b.WriteString("\n<footer><p>Generated by protoc-gen-rpcdoc.</p></footer>\n</main>\n</div>\n<script>")
+	b.WriteString(script)
+	b.WriteString("</script>\n</body>\n</html>\n")
+	return nil
+}
+
+const deprecatedBadge = ` <span class="badge deprecated">deprecated</span>`
+
+func writeHTMLFile(b *bytes.Buffer, v *view, f *File) error {
+	b.WriteString("\n<section class=\"file\" id=\"")
+	escText(b, f.Anchor)
+	b.WriteString("\" data-kind=\"file\">\n<h2><span class=\"kind\">file</span> ")
+	escText(b, f.Name)
+	if f.Deprecated {
+		b.WriteString(deprecatedBadge)
+	}
+	b.WriteString("</h2>\n<dl class=\"meta\">")
+	if f.Package != "" {
+		b.WriteString("<dt>Package</dt><dd><code>")
+		escText(b, f.Package)
+		b.WriteString("</code></dd>")
+	}
+	b.WriteString("\n<dt>Syntax</dt><dd><code>")
+	if f.Edition != "" {
+		b.WriteString("edition ")
+		escText(b, f.Edition)
+	} else {
+		escText(b, f.Syntax)
+	}
+	b.WriteString("</code></dd>")
+	if len(f.Features) > 0 {
+		b.WriteString(`<dt>Features</dt><dd><ul class="inline">`)
+		for _, o := range f.Features {
+			b.WriteString("<li><code>")
+			escText(b, o.Name)
+			b.WriteString(" = ")
+			escText(b, o.Value)
+			b.WriteString("</code></li>")
+		}
+		b.WriteString("</ul></dd>")
+	}
+	if len(f.Imports) > 0 {
+		b.WriteString(`<dt>Imports</dt><dd><ul class="inline">`)
+		for _, imp := range f.Imports {
+			b.WriteString("<li>")
+			if h := v.Href("file:" + imp); h != "" {
+				b.WriteString(`<a href="`)
+				escURL(b, h)
+				b.WriteString(`"><code>`)
+				escText(b, imp)
+				b.WriteString("</code></a>")
+			} else {
+				b.WriteString("<code>")
+				escText(b, imp)
+				b.WriteString("</code>")
+			}
+			b.WriteString("</li>")
+		}
+		b.WriteString("</ul></dd>")
+	}
+	b.WriteString("\n</dl>")
+	v.writeDoc(b, f.Description)
+	for _, c := range f.DetachedComments {
+		v.writeDoc(b, c)
+	}
+	writeOptions(b, f.Options, escText)
+	for _, s := range f.Services {
+		v.writeService(b, s)
+	}
+	for _, m := range f.Messages {
+		v.writeMessage(b, m)
+	}
+	for _, e := range f.Enums {
+		v.writeEnum(b, e)
+	}
+	if len(f.Extensions) > 0 {
+		b.WriteString("\n<section class=\"element extensions\" id=\"")
+		escText(b, f.Anchor)
+		b.WriteString(".extensions\">\n<h3><span class=\"kind\">extensions</span> declared in ")
+		escText(b, f.Name)
+		b.WriteString("</h3>")
+		v.writeExtTable(b, f.Extensions)
+		b.WriteString("\n</section>")
+	}
+	b.WriteString("\n</section>")
+	return nil
+}
+
+// writeDoc writes a comment as a doc block, or nothing for no comment.
+func (v *view) writeDoc(b *bytes.Buffer, src string) {
+	if h := v.Comment(src); h != "" {
+		writeStrings(b, `<div class="doc">`, string(h), "</div>")
+	}
+}
+
+// writeHeading writes the heading line of an element up to its badges:
+// "<hN><span class="kind">KIND</span> NAME".
+func writeHeading(b *bytes.Buffer, open, kind, name string) {
+	writeStrings(b, open, `<span class="kind">`, kind, "</span> ")
+	escText(b, name)
+}
+
+// writeAnchorLink writes the " #" link of an element heading and closes it.
+func writeAnchorLink(b *bytes.Buffer, anchor, fullName, end string) {
+	b.WriteString(` <a class="anchor" href="#`)
+	escFragment(b, anchor)
+	b.WriteString(`" aria-label="Link to `)
+	escText(b, fullName)
+	writeStrings(b, `">#</a>`, end)
+}
+
+// writeSectionOpen writes the opening tag of an element's section.
+func writeSectionOpen(b *bytes.Buffer, class, anchor, kind string) {
+	writeStrings(b, "\n<section class=\"element ", class, "\" id=\"")
+	escText(b, anchor)
+	writeStrings(b, `" data-kind="`, kind, "\">\n")
+}
+
+func (v *view) writeService(b *bytes.Buffer, s *Service) {
+	writeSectionOpen(b, "service", s.Anchor, "service")
+	writeHeading(b, "<h3>", "service", s.Name)
+	if s.Deprecated {
+		b.WriteString(deprecatedBadge)
+	}
+	writeAnchorLink(b, s.Anchor, s.FullName, "</h3>")
+	b.WriteString("\n<p class=\"fqn\"><code>")
+	escText(b, s.FullName)
+	b.WriteString("</code></p>")
+	v.writeDoc(b, s.Description)
+	writeOptions(b, s.Options, escText)
+	for _, m := range s.Methods {
+		v.writeMethod(b, m)
+	}
+	b.WriteString("\n</section>")
+}
+
+func (v *view) writeMethod(b *bytes.Buffer, m *Method) {
+	writeSectionOpen(b, "method", m.Anchor, "method")
+	writeHeading(b, "<h4>", "rpc", m.Name)
+	b.WriteString(` <span class="badge stream `)
+	escText(b, m.Streaming)
+	b.WriteString(`">`)
+	escText(b, streamingLabel(m.Streaming))
+	b.WriteString("</span>")
+	if m.Deprecated {
+		b.WriteString(deprecatedBadge)
+	}
+	if l := m.IdempotencyLabel(); l != "" {
+		b.WriteString(` <span class="badge idem">`)
+		escText(b, l)
+		b.WriteString("</span>")
+	}
+	writeAnchorLink(b, m.Anchor, m.FullName, "</h4>")
+	b.WriteString("\n<p class=\"sig\"><code>")
+	escText(b, m.Name)
+	b.WriteString("(</code>")
+	if m.ClientStreams() {
+		b.WriteString("<code>stream </code>")
+	}
+	v.writeTypeRef(b, m.Request)
+	b.WriteString("<code>) returns (</code>")
+	if m.ServerStreams() {
+		b.WriteString("<code>stream </code>")
+	}
+	v.writeTypeRef(b, m.Response)
+	b.WriteString("<code>)</code></p>")
+	v.writeDoc(b, m.Description)
+	b.WriteString("\n<dl class=\"call\">\n<dt>Procedure</dt><dd><code>")
+	escText(b, m.Procedure)
+	b.WriteString("</code></dd>\n<dt>Protocols</dt><dd><ul class=\"inline protocols\">")
+	for _, p := range m.Protocols {
+		b.WriteString("<li>")
+		escText(b, p.Name)
+		b.WriteString(" <small>(")
+		for i, h := range p.HTTP {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			escText(b, h)
+		}
+		b.WriteString(")</small></li>")
+	}
+	b.WriteString("</ul></dd>")
+	if m.ConnectGet != "" {
+		b.WriteString("\n<dt>Connect GET</dt><dd><code class=\"url\">GET ")
+		escText(b, m.ConnectGet)
+		b.WriteString("</code></dd>")
+	}
+	if len(m.HTTPRules) > 0 {
+		b.WriteString("\n<dt>HTTP</dt><dd><ul class=\"plain\">")
+		for _, r := range m.HTTPRules {
+			b.WriteString("<li><code>")
+			escText(b, r.Method)
+			b.WriteString(" ")
+			escText(b, r.Path)
+			b.WriteString("</code>")
+			if r.Body != "" {
+				b.WriteString(" <small>body: <code>")
+				escText(b, r.Body)
+				b.WriteString("</code></small>")
+			}
+			if r.ResponseBody != "" {
+				b.WriteString(" <small>response body: <code>")
+				escText(b, r.ResponseBody)
+				b.WriteString("</code></small>")
+			}
+			b.WriteString("</li>")
+		}
+		b.WriteString("</ul></dd>")
+	}
+	b.WriteString("\n</dl>\n<div class=\"example\"><div class=\"example-head\"><span>Example</span><button class=\"copy\" type=\"button\" data-target=\"ex:")
+	escText(b, m.Anchor)
+	b.WriteString(`">Copy</button></div><pre id="ex:`)
+	escText(b, m.Anchor)
+	b.WriteString(`"><code>`)
+	escText(b, m.Example)
+	b.WriteString("</code></pre></div>")
+	writeOptions(b, m.Options, escText)
+	b.WriteString("\n</section>")
+}
+
+// writeParent writes " · nested in PARENT", linked when the parent is
+// documented.
+func (v *view) writeParent(b *bytes.Buffer, parent string) {
+	if parent == "" {
+		return
+	}
+	b.WriteString(" · nested in ")
+	h := v.Href(parent)
+	if h != "" {
+		b.WriteString(`<a href="`)
+		escURL(b, h)
+		b.WriteString(`">`)
+	}
+	b.WriteString("<code>")
+	escText(b, parent)
+	b.WriteString("</code>")
+	if h != "" {
+		b.WriteString("</a>")
+	}
+}
+
+func (v *view) writeMessage(b *bytes.Buffer, m *Message) {
+	writeSectionOpen(b, "message", m.Anchor, "message")
+	writeHeading(b, "<h3>", "message", m.Name)
+	if m.Deprecated {
+		b.WriteString(deprecatedBadge)
+	}
+	writeAnchorLink(b, m.Anchor, m.FullName, "</h3>")
+	b.WriteString("\n<p class=\"fqn\"><code>")
+	escText(b, m.FullName)
+	b.WriteString("</code>")
+	v.writeParent(b, m.Parent)
+	b.WriteString("</p>")
+	v.writeDoc(b, m.Description)
+	writeRules(b, m.Rules, escText)
+	if len(m.Fields) > 0 {
+		defaults := m.HasDefaults()
+		b.WriteString("\n<div class=\"table-wrap\"><table class=\"fields\">\n" +
+			"<thead><tr><th class=\"num\">#</th><th>Field</th><th>JSON</th><th>Type</th><th>Label</th>")
+		if defaults {
+			b.WriteString("<th>Default</th>")
+		}
+		b.WriteString("<th>Description</th></tr></thead>\n<tbody>\n")
+		v.writeFieldRows(b, m, defaults)
+		b.WriteString("\n</tbody>\n</table></div>")
+	} else {
+		b.WriteString("\n<p class=\"empty\">No fields.</p>")
+	}
+	if len(m.NestedMessages) > 0 || len(m.NestedEnums) > 0 {
+		b.WriteString("\n<p class=\"nested\">Nested types: ")
+		for i, t := range m.NestedMessages {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			v.writeTypeRef(b, t)
+		}
+		if len(m.NestedMessages) > 0 && len(m.NestedEnums) > 0 {
+			b.WriteString(", ")
+		}
+		for i, t := range m.NestedEnums {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			v.writeTypeRef(b, t)
+		}
+		b.WriteString("</p>")
+	}
+	writeReserved(b, m.ReservedRanges, m.ReservedNames)
+	if len(m.ExtensionRanges) > 0 {
+		b.WriteString("\n<p class=\"reserved\">Extension ranges: ")
+		writeCodeList(b, m.ExtensionRanges, "<code>", "</code>")
+		b.WriteString("</p>")
+	}
+	if len(m.Extensions) > 0 {
+		b.WriteString("\n<h4 class=\"sub\">Extensions declared in ")
+		escText(b, m.Name)
+		b.WriteString("</h4>")
+		v.writeExtTable(b, m.Extensions)
+	}
+	writeOptions(b, m.Options, escText)
+	b.WriteString("\n</section>")
+}
+
+func (v *view) writeEnum(b *bytes.Buffer, e *Enum) {
+	writeSectionOpen(b, "enum", e.Anchor, "enum")
+	writeHeading(b, "<h3>", "enum", e.Name)
+	if e.Deprecated {
+		b.WriteString(deprecatedBadge)
+	}
+	if e.Closed {
+		b.WriteString(` <span class="badge closed" title="Unknown values are not accepted">closed</span>`)
+	}
+	writeAnchorLink(b, e.Anchor, e.FullName, "</h3>")
+	b.WriteString("\n<p class=\"fqn\"><code>")
+	escText(b, e.FullName)
+	b.WriteString("</code>")
+	v.writeParent(b, e.Parent)
+	b.WriteString("</p>")
+	v.writeDoc(b, e.Description)
+	b.WriteString("\n<div class=\"table-wrap\"><table class=\"values\">\n" +
+		"<thead><tr><th class=\"num\">Number</th><th>Name</th><th>Description</th></tr></thead>\n<tbody>\n")
+	v.writeValueRows(b, e)
+	b.WriteString("\n</tbody>\n</table></div>")
+	writeReserved(b, e.ReservedRanges, e.ReservedNames)
+	writeOptions(b, e.Options, escText)
+	b.WriteString("\n</section>")
+}
+
+// writeReserved writes the reserved numbers and names of a message or enum.
+func writeReserved(b *bytes.Buffer, ranges, names []string) {
+	if len(ranges) == 0 && len(names) == 0 {
+		return
+	}
+	b.WriteString("\n<p class=\"reserved\">Reserved: ")
+	writeCodeList(b, ranges, "<code>", "</code>")
+	if len(ranges) > 0 && len(names) > 0 {
+		b.WriteString("; ")
+	}
+	writeCodeList(b, names, `<code>"`, `"</code>`)
+	b.WriteString("</p>")
+}
+
+// writeCodeList writes items separated by ", ", each between open and end.
+func writeCodeList(b *bytes.Buffer, items []string, open, end string) {
+	for i, s := range items {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(open)
+		escText(b, s)
+		b.WriteString(end)
+	}
+}
+
+// writeExtTable writes the table of extensions declared in a file or a
+// message.
+func (v *view) writeExtTable(b *bytes.Buffer, exts []*Field) {
+	b.WriteString("\n<div class=\"table-wrap\"><table class=\"fields\">\n" +
+		"<thead><tr><th class=\"num\">#</th><th>Extension</th><th>Extends</th><th>Type</th><th>Label</th><th>Description</th></tr></thead>\n<tbody>")
+	for _, f := range exts {
+		b.WriteString("\n<tr id=\"")
+		escText(b, f.Anchor)
+		b.WriteString("\" data-kind=\"extension\">\n<td class=\"num\">")
+		b.WriteString(strconv.Itoa(int(f.Number)))
+		b.WriteString("</td>\n<td><code class=\"name\">")
+		escText(b, f.FullName)
+		b.WriteString("</code>")
+		if f.Deprecated {
+			b.WriteString(deprecatedBadge)
+		}
+		b.WriteString("</td>\n<td>")
+		if f.Extendee != nil {
+			v.writeTypeRef(b, *f.Extendee)
+		} else {
+			b.WriteString(`<code class="type "></code>`)
+		}
+		b.WriteString("</td>\n<td>")
+		v.writeTypeRef(b, f.Type)
+		b.WriteString("</td>\n<td>")
+		if f.Label != "" {
+			b.WriteString(`<span class="label">`)
+			escText(b, f.Label)
+			b.WriteString("</span>")
+		}
+		b.WriteString("</td>\n<td><div class=\"doc\">")
+		b.WriteString(string(v.Comment(f.Description)))
+		b.WriteString("</div>")
+		writeRules(b, f.Rules, escText)
+		writeOptions(b, f.Options, escText)
+		b.WriteString("</td>\n</tr>")
+	}
+	b.WriteString("\n</tbody>\n</table></div>")
+}
+
+// writeTypeRef writes a type reference outside the table rows: a link to
+// its definition, or code naming it.
+func (v *view) writeTypeRef(b *bytes.Buffer, t TypeRef) {
+	if h := v.TypeHref(t); h != "" {
+		b.WriteString(`<a class="type `)
+		escText(b, t.Kind)
+		b.WriteString(`" href="`)
+		escURL(b, h)
+		b.WriteString(`" title="`)
+		escText(b, t.FullName)
+		b.WriteString(`"><code>`)
+		escText(b, t.Name)
+		b.WriteString("</code></a>")
+		return
+	}
+	b.WriteString(`<code class="type `)
+	escText(b, t.Kind)
+	b.WriteString(`"`)
+	if t.FullName != "" {
+		b.WriteString(` title="`)
+		escText(b, t.FullName)
+		b.WriteString(`"`)
+	}
+	b.WriteString(">")
+	escText(b, t.Name)
+	b.WriteString("</code>")
 }

@@ -3,24 +3,17 @@ package doc
 import (
 	"bytes"
 	"html"
-	htmltemplate "html/template"
 	"strconv"
 	"strings"
-	"sync"
 )
 
-// The rows of field and enum value tables are the bulk of a large page, so
-// the HTML template asks for them here instead of spelling them out: the
-// same markup, written without template reflection. Text goes through
-// html.EscapeString, comments through Comment, URLs through hrefAttr.
+// The rows of field and enum value tables are the bulk of a large page.
+// Text goes through html.EscapeString's rules (escHTML), comments through
+// Comment, URLs through hrefAttr.
 
-// FieldRows are the rows of a message's field table, oneof members grouped
-// under a row for their oneof.
-func (v *view) FieldRows(m *Message) htmltemplate.HTML {
-	b := rowBufs.Get().(*bytes.Buffer)
-	defer rowBufs.Put(b)
-	b.Reset()
-	defaults := m.HasDefaults()
+// writeFieldRows writes the rows of a message's field table, oneof members
+// grouped under a row for their oneof.
+func (v *view) writeFieldRows(b *bytes.Buffer, m *Message, defaults bool) {
 	for _, g := range m.FieldGroups() {
 		if o := g.Oneof; o != nil {
 			span := "6"
@@ -31,8 +24,8 @@ func (v *view) FieldRows(m *Message) htmltemplate.HTML {
 			writeStrings(b, "<span class=\"kind\">oneof</span> <code>", html.EscapeString(o.Name), "</code> <small>at most one of these fields is set</small><div class=\"doc\">")
 			b.WriteString(string(v.Comment(o.Description)))
 			b.WriteString("</div>")
-			writeRules(b, o.Rules)
-			writeOptions(b, o.Options)
+			writeRules(b, o.Rules, escHTML)
+			writeOptions(b, o.Options, escHTML)
 			b.WriteString("</td></tr>")
 		}
 		for _, f := range g.Fields {
@@ -40,23 +33,14 @@ func (v *view) FieldRows(m *Message) htmltemplate.HTML {
 			v.fieldRow(b, g, f, defaults)
 		}
 	}
-	return htmltemplate.HTML(b.String())
 }
 
-// rowBufs are scratch buffers for FieldRows and ValueRows: the rows are
-// written into one and copied out at their exact size.
-var rowBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// ValueRows are the rows of an enum's value table.
-func (v *view) ValueRows(e *Enum) htmltemplate.HTML {
-	b := rowBufs.Get().(*bytes.Buffer)
-	defer rowBufs.Put(b)
-	b.Reset()
+// writeValueRows writes the rows of an enum's value table.
+func (v *view) writeValueRows(b *bytes.Buffer, e *Enum) {
 	for _, val := range e.Values {
 		b.WriteString("\n")
 		v.valueRow(b, val)
 	}
-	return htmltemplate.HTML(b.String())
 }
 
 func (v *view) fieldRow(b *bytes.Buffer, g FieldGroup, f *Field, defaults bool) {
@@ -96,8 +80,8 @@ func (v *view) fieldRow(b *bytes.Buffer, g FieldGroup, f *Field, defaults bool) 
 	b.WriteString(`<td><div class="doc">`)
 	b.WriteString(string(v.Comment(f.Description)))
 	b.WriteString("</div>")
-	writeRules(b, f.Rules)
-	writeOptions(b, f.Options)
+	writeRules(b, f.Rules, escHTML)
+	writeOptions(b, f.Options, escHTML)
 	b.WriteString("</td></tr>")
 }
 
@@ -118,7 +102,7 @@ func (v *view) valueRow(b *bytes.Buffer, e *EnumValue) {
 	b.WriteString(`</td><td><div class="doc">`)
 	b.WriteString(string(v.Comment(e.Description)))
 	b.WriteString("</div>")
-	writeOptions(b, e.Options)
+	writeOptions(b, e.Options, escHTML)
 	b.WriteString("</td></tr>")
 }
 
@@ -140,24 +124,32 @@ func (v *view) writeType(b *bytes.Buffer, r refView) {
 	writeStrings(b, ">", html.EscapeString(r.Name), "</code>")
 }
 
-func writeRules(b *bytes.Buffer, rules []string) {
+// writeRules writes a list of validation rules, each escaped with esc.
+func writeRules(b *bytes.Buffer, rules []string, esc func(*bytes.Buffer, string)) {
 	if len(rules) == 0 {
 		return
 	}
 	b.WriteString(`<ul class="rules" aria-label="Validation rules">`)
 	for _, r := range rules {
-		writeStrings(b, "<li>", html.EscapeString(r), "</li>")
+		b.WriteString("<li>")
+		esc(b, r)
+		b.WriteString("</li>")
 	}
 	b.WriteString("</ul>")
 }
 
-func writeOptions(b *bytes.Buffer, opts []Option) {
+// writeOptions writes a list of options, names and values escaped with esc.
+func writeOptions(b *bytes.Buffer, opts []Option, esc func(*bytes.Buffer, string)) {
 	if len(opts) == 0 {
 		return
 	}
 	b.WriteString(`<dl class="options" aria-label="Options"><dt class="cap">Options</dt><dd class="cap"></dd>`)
 	for _, o := range opts {
-		writeStrings(b, "<dt><code>", html.EscapeString(o.Name), "</code></dt><dd><code>", html.EscapeString(o.Value), "</code></dd>")
+		b.WriteString("<dt><code>")
+		esc(b, o.Name)
+		b.WriteString("</code></dt><dd><code>")
+		esc(b, o.Value)
+		b.WriteString("</code></dd>")
 	}
 	b.WriteString("</dl>")
 }

@@ -1,0 +1,78 @@
+package doc
+
+import (
+	"bytes"
+	"html"
+	htmltemplate "html/template"
+	"strings"
+	"testing"
+)
+
+// escapeCases are values that each escaper must treat exactly as
+// html/template does in the same place.
+var escapeCases = []string{
+	"", "plain", "acme.v1.Shop", "file:acme/v1/shop.proto",
+	`"quoted"`, "it's", "a&b", "&amp;", "a+b", "<script>alert(1)</script>", "</title>", ">",
+	"\x00nul", "tab\tnew\nline", "\xff\xfe invalid", "é 漢字 🙂", "\uFFFD",
+	"-._~!$'()*,;=:@[]{}|\\^`", "%", "%4", "%41", "%zz", "50%", "a%2Fb",
+	"javascript:alert(1)", "JavaScript:x", " javascript:x", "java\nscript:x", "vbscript:x", "data:text/html,<b>x</b>", "ftp://x",
+	"http://example.com/a b?c=d&e=f+g#h", "HTTPS://EXAMPLE.COM/", "mailto:a@b.c", "https://x/\"onmouseover=\"",
+	"#frag", "#file:a b/c.proto", "./a b/c.html#d", "../x/y.html#acme.v1.A", "a/b:c", "a:b/c", "no-scheme",
+	"?q=1", "//evil.example/x",
+}
+
+// refEscape executes src (with {{.}} as the value) as an html/template and
+// returns what it writes for s between prefix and suffix.
+func refEscape(t *testing.T, src, prefix, suffix string, funcs htmltemplate.FuncMap, s string) string {
+	t.Helper()
+	tmpl := htmltemplate.Must(htmltemplate.New("").Funcs(funcs).Parse(src))
+	var b strings.Builder
+	if err := tmpl.Execute(&b, s); err != nil {
+		t.Fatalf("%s with %q: %v", src, s, err)
+	}
+	out := b.String()
+	if !strings.HasPrefix(out, prefix) || !strings.HasSuffix(out, suffix) {
+		t.Fatalf("%s with %q: unexpected %q", src, s, out)
+	}
+	return out[len(prefix) : len(out)-len(suffix)]
+}
+
+func TestHTMLEscapers(t *testing.T) {
+	fm := htmltemplate.FuncMap{"url": pageURL}
+	cases := []struct {
+		name, src, prefix, suffix string
+		esc                       func(*bytes.Buffer, string)
+	}{
+		{"text", `<p>{{.}}</p>`, "<p>", "</p>", escText},
+		{"title", `<title>{{.}}</title>`, "<title>", "</title>", escText},
+		{"attribute", `<p id="{{.}}">`, `<p id="`, `">`, escText},
+		{"class", `<p class="type {{.}}">`, `<p class="type `, `">`, escText},
+		{"aria-label", `<a aria-label="Link to {{.}}">`, `<a aria-label="Link to `, `">`, escText},
+		{"data-target", `<b data-target="ex:{{.}}">`, `<b data-target="ex:`, `">`, escText},
+		{"fragment", `<a href="#{{.}}">`, `<a href="#`, `">`, escFragment},
+		{"fragment suffix", `<a href="#{{.}}.extensions">`, `<a href="#`, `.extensions">`, escFragment},
+		{"url", `<a href="{{url .}}">`, `<a href="`, `">`, escURL},
+	}
+	for _, c := range cases {
+		for _, s := range escapeCases {
+			want := refEscape(t, c.src, c.prefix, c.suffix, fm, s)
+			var b bytes.Buffer
+			c.esc(&b, s)
+			if got := b.String(); got != want {
+				t.Errorf("%s: %q gives %q, html/template gives %q", c.name, s, got, want)
+			}
+		}
+	}
+}
+
+// TestEscHTML checks escHTML against html.EscapeString's rules for the
+// table rows (they leave + and NUL alone).
+func TestEscHTML(t *testing.T) {
+	for _, s := range escapeCases {
+		var b bytes.Buffer
+		escHTML(&b, s)
+		if got, want := b.String(), html.EscapeString(s); got != want {
+			t.Errorf("%q gives %q, want %q", s, got, want)
+		}
+	}
+}
