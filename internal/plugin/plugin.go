@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"google.golang.org/protobuf/compiler/protogen"
@@ -117,7 +118,7 @@ func Main(name, version, usage string, args []string, stdin io.Reader, stdout, s
 	if code, done := flags(name, version, usage, args, stdout, stderr); done {
 		return code
 	}
-	in, err := io.ReadAll(stdin)
+	in, err := readAll(stdin)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: reading request: %v\n", name, err)
 		return 1
@@ -177,7 +178,7 @@ func MainStream(name, version, usage string, args []string, stdin io.Reader, std
 	if code, done := flags(name, version, usage, args, stdout, stderr); done {
 		return code
 	}
-	in, err := io.ReadAll(stdin)
+	in, err := readAll(stdin)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: reading request: %v\n", name, err)
 		return 1
@@ -200,6 +201,32 @@ func MainStream(name, version, usage string, args []string, stdin io.Reader, std
 		return 1
 	}
 	return 0
+}
+
+// readAll reads the request. A request can be over a hundred megabytes;
+// when stdin is a file, its size is known and the buffer is made once.
+func readAll(r io.Reader) ([]byte, error) {
+	if f, ok := r.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > 0 {
+			b := make([]byte, 0, st.Size()+1) // +1: EOF is seen without growing
+			for {
+				n, err := f.Read(b[len(b):cap(b)])
+				b = b[:len(b)+n]
+				if err == io.EOF {
+					return b, nil
+				}
+				if err != nil {
+					return nil, err
+				}
+				if len(b) == cap(b) {
+					// The file grew: read the rest the usual way.
+					rest, err := io.ReadAll(f)
+					return append(b, rest...), err
+				}
+			}
+		}
+	}
+	return io.ReadAll(r)
 }
 
 // safeStream runs a StreamGenerator, turning a panic into an error.

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -116,3 +118,36 @@ func TestMainStreamFailures(t *testing.T) {
 type failWriter struct{}
 
 func (failWriter) Write([]byte) (int, error) { return 0, errors.New("pipe closed") }
+
+func TestReadAll(t *testing.T) {
+	want := bytes.Repeat([]byte("request "), 100_000)
+	// A regular file, empty or not, and a pipe.
+	for _, data := range [][]byte{want, nil} {
+		p := filepath.Join(t.TempDir(), "req.bin")
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := readAll(f)
+		f.Close()
+		if err != nil || !bytes.Equal(got, data) {
+			t.Errorf("file of %d bytes: got %d bytes, %v", len(data), len(got), err)
+		}
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		w.Write(want)
+		w.Close()
+	}()
+	got, err := readAll(r)
+	r.Close()
+	if err != nil || !bytes.Equal(got, want) {
+		t.Errorf("pipe: got %d bytes, %v", len(got), err)
+	}
+}
