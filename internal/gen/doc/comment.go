@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"unicode"
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
@@ -40,17 +39,22 @@ func commentHTML(src string, resolve func(anchor string) string) template.HTML {
 	if h, ok := plainParagraphs(src); ok {
 		return template.HTML(h)
 	}
+	return template.HTML(markdownHTML(src, resolve))
+}
+
+// markdownHTML renders a comment through the Markdown parser and sanitize.
+func markdownHTML(src string, resolve func(anchor string) string) string {
 	w := writers.Get().(*pooledWriter)
 	defer writers.Put(w)
 	w.buf.Reset()
 	w.Writer.Reset(&w.buf)
 	if err := markdown.Convert([]byte(escapeRawHTML(src)), w.Writer); err != nil {
-		return template.HTML("<p>" + html.EscapeString(src) + "</p>")
+		return "<p>" + html.EscapeString(src) + "</p>"
 	}
 	if err := w.Flush(); err != nil {
-		return template.HTML("<p>" + html.EscapeString(src) + "</p>")
+		return "<p>" + html.EscapeString(src) + "</p>"
 	}
-	return template.HTML(sanitize(w.buf.String(), resolve))
+	return sanitize(w.buf.String(), resolve)
 }
 
 // pooledWriter is an output buffer for goldmark, which would otherwise
@@ -66,62 +70,8 @@ var writers = sync.Pool{New: func() any {
 	return w
 }}
 
-// plainParagraphs renders comments that use no Markdown at all (most of
-// them) without the Markdown parser, giving the same HTML it would: one
-// <p> per paragraph. ok is false when the text may hold Markdown.
-func plainParagraphs(src string) (string, bool) {
-	if strings.ContainsAny(src, "`*[]<>&\\~\t") || !intrawordUnderscores(src) {
-		return "", false
-	}
-	var b strings.Builder
-	for rest, more := src, true; more; {
-		var para string
-		para, rest, more = strings.Cut(rest, "\n\n")
-		if para == "" {
-			return "", false
-		}
-		for lines, lmore := para, true; lmore; {
-			var line string
-			line, lines, lmore = strings.Cut(lines, "\n")
-			if line == "" || !startsWithLetter(line) {
-				return "", false
-			}
-		}
-		if b.Cap() == 0 {
-			b.Grow(len(src) + 16)
-		}
-		b.WriteString("<p>")
-		b.WriteString(html.EscapeString(para))
-		b.WriteString("</p>\n")
-	}
-	return b.String(), true
-}
-
-// intrawordUnderscores reports whether every _ sits between two letters or
-// digits (as in snake_case names), where it cannot start emphasis.
-func intrawordUnderscores(s string) bool {
-	for i := strings.IndexByte(s, '_'); i >= 0; {
-		if i == 0 || i == len(s)-1 || !isAlnum(s[i-1]) || !isAlnum(s[i+1]) {
-			return false
-		}
-		j := strings.IndexByte(s[i+1:], '_')
-		if j < 0 {
-			break
-		}
-		i += 1 + j
-	}
-	return true
-}
-
 func isAlnum(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
-}
-
-func startsWithLetter(s string) bool {
-	for _, r := range s {
-		return unicode.IsLetter(r)
-	}
-	return false
 }
 
 // sanitize re-serialises HTML keeping only allowed tags and attributes.

@@ -2,6 +2,10 @@ package doc
 
 import (
 	"bytes"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -20,22 +24,114 @@ func TestPlainParagraphsMatchParser(t *testing.T) {
 		"Ratio: 3/4 - roughly; see http://example.com = fine + more # not a heading!",
 		"Unicode ünïcødé text.",
 		"Set field_name and other_field | or a pipe.",
+		"The `name` of the `Foo`, e.g. `projects/*/locations/*`.",
+		"See [Foo][google.api.Foo] and [Bar][].\n[Baz] starts a line.",
+		"`code` starts a line and `` a ` b `` has a backtick.",
+		"Code ` x ` keeps one space: `  y  ` and ` ` and `a_*b*_c`.",
+		"Text <b>bold</b> & more > less; `<i>` in code.",
+		"2023 was a year.\n42 is the answer.",
+		"(Optional) \"Quoted\" and 'single'.",
+		"ÉLAN starts with a letter.",
+		"Paragraphs\n\n\n\nwith blank lines between.",
+		"Section\n4.1 of RFC 5880, version\n1.1.gcp.",
 	} {
 		fast, ok := plainParagraphs(src)
 		if !ok {
 			t.Errorf("%q: fast path not taken", src)
 			continue
 		}
-		slow := sanitize(goldmarkHTML(t, src), nil)
-		if fast != slow {
+		if slow := markdownHTML(src, nil); fast != slow {
 			t.Errorf("%q:\nfast %q\nslow %q", src, fast, slow)
 		}
 	}
-	for _, src := range []string{"- list", "1. list", "# heading", "Title\n===", "a *b*", "a\n\n\nb", "    code", "a\n---", "_em_ here", "a _b_ c", "a|b\n-|-"} {
+	for _, src := range []string{
+		"- list", "1. list", "# heading", "Title\n===", "a *b*", "a\n\n\n", "\n\nb", "    code", "a\n1.", "a\n2) b", "a\n---", "_em_ here", "a _b_ c", "a|b\n-|-",
+		"trailing  \nspaces", "trailing \nspace", "end ", "a\n", "\na", "",
+		"[x](http://example.com)", "[x]: http://example.com\n\n[x]", "[x\ny]: /u", "a &amp; b", "a &#42; b",
+		"a \\* b", "~~gone~~", "tab\there", "cr\rhere", "nul\x00here", "bad \xff utf8",
+		"```\nfence\n```", "`open\nclose`", "`` `` ` unbalanced", "1) list", "2. item", "> quote", "<div>html</div>",
+		"a `b`_c", "x_", "_x", "a__b c_",
+	} {
 		if _, ok := plainParagraphs(src); ok {
 			t.Errorf("%q: fast path taken for Markdown", src)
 		}
 	}
+}
+
+// TestPlainParagraphsAgree: on texts made of pieces that matter to
+// Markdown, and on the fuzz corpus, whenever the fast path is taken it
+// gives what the parser gives.
+func TestPlainParagraphsAgree(t *testing.T) {
+	pieces := []string{
+		"a", "Word", "b1", "é", "ß", "_", "x_y", "`", "``", "```", " ", " ", "\n", "\n\n", "\n\n\n", "1.1", "3)", "[", "]", "(", ")", ":", "&",
+		"&amp;", "#", "<", ">", "*", "~", "\\", "!", "1.", "2)", "7", "|", "-", "\"", "'", ";", "=", "+", "\t", "http://x.y",
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	taken := 0
+	check := func(src string) {
+		fast, ok := plainParagraphs(src)
+		if !ok {
+			return
+		}
+		taken++
+		if slow := markdownHTML(src, nil); fast != slow {
+			t.Errorf("%q:\nfast %q\nslow %q", src, fast, slow)
+		}
+	}
+	for range 20000 {
+		var b strings.Builder
+		for range 1 + rng.IntN(12) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		check(b.String())
+	}
+	for _, src := range fuzzCorpus(t, "FuzzCommentInert") {
+		check(src)
+	}
+	if taken < 1000 {
+		t.Errorf("fast path taken only %d times", taken)
+	}
+}
+
+// FuzzPlainParagraphs compares the fast path with the parser.
+func FuzzPlainParagraphs(f *testing.F) {
+	for _, seed := range []string{"a `b` [c][d.e] f_g", "A\n\n`x` y", "1 < 2 & 3 > 2", "[a]b](c)"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		if fast, ok := plainParagraphs(src); ok {
+			if slow := markdownHTML(src, nil); fast != slow {
+				t.Errorf("%q:\nfast %q\nslow %q", src, fast, slow)
+			}
+		}
+	})
+}
+
+// fuzzCorpus reads the string inputs saved for a fuzz target.
+func fuzzCorpus(t *testing.T, name string) []string {
+	t.Helper()
+	dir := filepath.Join("testdata", "fuzz", name)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		if len(lines) != 2 || !strings.HasPrefix(lines[1], "string(") {
+			t.Fatalf("%s: not a one-string corpus file", e.Name())
+		}
+		s, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(lines[1], "string("), ")"))
+		if err != nil {
+			t.Fatalf("%s: %v", e.Name(), err)
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 func goldmarkHTML(t *testing.T, src string) string {

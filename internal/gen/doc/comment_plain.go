@@ -1,0 +1,184 @@
+package doc
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// plainParagraphs renders, without the Markdown parser, comments whose
+// only Markdown is paragraphs, code spans and brackets that cannot form a
+// link, between blank lines; it gives the HTML the parser and sanitize
+// would. ok is false when
+// the text may hold anything else.
+//
+// The comment is read as the parser reads it. Every line must start with
+// something that cannot open a block (a letter, digits not followed by
+// "." or ")" and a space or the end of the line, an opening parenthesis or
+// quote, "[", or fewer than three backticks) and must not end in a space (a line break or trailing space
+// the parser would drop). Outside code spans no character may start
+// emphasis, strikethrough, an escape, an entity or a link: "*", "~", "\",
+// "&" before a name or "#", "](" and "]:" (with no link reference
+// definition, a bracket is text) and "_" other than between two letters or
+// digits. "<" is text, as escapeRawHTML makes it. Every code span closes on
+// its own line with a run of as many backticks, so that it is the span the
+// parser finds. No control characters other than newlines, and valid
+// UTF-8.
+func plainParagraphs(src string) (string, bool) {
+	if !plainText(src) {
+		return "", false
+	}
+	var b strings.Builder
+	b.Grow(len(src) + len(src)/8 + 16)
+	for rest, more := src, true; more; {
+		var para string
+		para, rest, more = strings.Cut(rest, "\n\n")
+		rest = strings.TrimLeft(rest, "\n") // more blank lines are one break
+		b.WriteString("<p>")
+		for lines, lmore := para, true; lmore; {
+			var line string
+			line, lines, lmore = strings.Cut(lines, "\n")
+			writePlainLine(&b, line)
+			if lmore {
+				b.WriteByte('\n')
+			}
+		}
+		b.WriteString("</p>\n")
+	}
+	return b.String(), true
+}
+
+// plainText checks what plainParagraphs documents.
+func plainText(src string) bool {
+	if src == "" {
+		return false
+	}
+	for i := 0; i < len(src); i++ {
+		if c := src[i]; c < ' ' && c != '\n' || c == 0x7f {
+			return false
+		}
+	}
+	if !utf8.ValidString(src) {
+		return false
+	}
+	for rest, more := src, true; more; {
+		var line string
+		line, rest, more = strings.Cut(rest, "\n")
+		if line == "" {
+			// Blank lines only between paragraphs.
+			if !more || strings.TrimLeft(rest, "\n") == "" {
+				return false
+			}
+			continue
+		}
+		if !plainLine(line) {
+			return false
+		}
+	}
+	return src[0] != '\n'
+}
+
+// plainLine checks one non-empty line.
+func plainLine(l string) bool {
+	if l[len(l)-1] == ' ' {
+		return false
+	}
+	switch c := l[0]; {
+	case c == '`':
+		if runLen(l, 0, '`') >= 3 {
+			return false
+		}
+	case '0' <= c && c <= '9':
+		j := 0
+		for j < len(l) && '0' <= l[j] && l[j] <= '9' {
+			j++
+		}
+		if j < len(l) && (l[j] == '.' || l[j] == ')') && (j+1 == len(l) || l[j+1] == ' ') {
+			return false // an ordered list item
+		}
+	case c == '(' || c == '"' || c == '\'' || c == '[':
+	case c < utf8.RuneSelf:
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return false
+		}
+	default:
+		r, _ := utf8.DecodeRuneInString(l)
+		if !unicode.IsLetter(r) {
+			return false
+		}
+	}
+	for i := 0; i < len(l); i++ {
+		switch l[i] {
+		case '`':
+			n := runLen(l, i, '`')
+			end := findRun(l, i+n, n)
+			if end < 0 {
+				return false
+			}
+			i = end + n - 1
+		case '*', '~', '\\':
+			return false
+		case '_':
+			if i == 0 || i == len(l)-1 || !isAlnum(l[i-1]) || !isAlnum(l[i+1]) {
+				return false
+			}
+		case '&':
+			if i+1 < len(l) && (isAlnum(l[i+1]) || l[i+1] == '#') {
+				return false
+			}
+		case ']':
+			if i+1 < len(l) && (l[i+1] == '(' || l[i+1] == ':') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// writePlainLine writes a line that plainLine accepted.
+func writePlainLine(b *strings.Builder, l string) {
+	for {
+		i := strings.IndexByte(l, '`')
+		if i < 0 {
+			escapeString(b, l)
+			return
+		}
+		escapeString(b, l[:i])
+		n := runLen(l, i, '`')
+		end := findRun(l, i+n, n)
+		code := l[i+n : end]
+		if len(code) > 1 && code[0] == ' ' && code[len(code)-1] == ' ' && strings.Trim(code, " ") != "" {
+			code = code[1 : len(code)-1]
+		}
+		b.WriteString("<code>")
+		escapeString(b, code)
+		b.WriteString("</code>")
+		l = l[end+n:]
+	}
+}
+
+// escapeString writes s escaped as html.EscapeString escapes it.
+func escapeString(b *strings.Builder, s string) {
+	last := 0
+	for i := 0; i < len(s); i++ {
+		var esc string
+		switch s[i] {
+		case '<':
+			esc = "&lt;"
+		case '>':
+			esc = "&gt;"
+		case '&':
+			esc = "&amp;"
+		case '\'':
+			esc = "&#39;"
+		case '"':
+			esc = "&#34;"
+		default:
+			continue
+		}
+		b.WriteString(s[last:i])
+		b.WriteString(esc)
+		last = i + 1
+	}
+	b.WriteString(s[last:])
+}
