@@ -31,6 +31,7 @@ func writeMDHead(w *bytes.Buffer, v *view) error {
 	writeMDEscape(w, v.Title)
 	if len(v.Documents) > 1 {
 		w.WriteString("\n\nDocuments:")
+		hrefs := newDocHrefs(v)
 		for _, d := range v.Documents {
 			w.WriteByte(' ')
 			if d.Path == v.Path {
@@ -42,7 +43,7 @@ func writeMDHead(w *bytes.Buffer, v *view) error {
 			w.WriteByte('[')
 			writeMDEscape(w, d.Title)
 			w.WriteString("](")
-			w.WriteString(mdURL(v.DocHref(d.Path)))
+			hrefs.write(w, d.Path)
 			w.WriteByte(')')
 		}
 	}

@@ -1,6 +1,10 @@
 package doc
 
-import "bytes"
+import (
+	"bytes"
+	"strings"
+	"unicode/utf8"
+)
 
 // Writers of the small Markdown pieces of the built-in page. Each writes
 // the same bytes as the helper it names, without building the string when
@@ -55,11 +59,19 @@ func writeMDCode3(w *bytes.Buffer, a, b, c string, cell bool) {
 
 // writeMDEscape writes mdEscape(s).
 func writeMDEscape(w *bytes.Buffer, s string) {
-	if hasAny(s, &mdEscapeSpecial) {
-		w.WriteString(mdEscape(s))
+	if !utf8.ValidString(s) {
+		w.WriteString(mdEscape(s)) // it also replaces invalid bytes
 		return
 	}
-	w.WriteString(s)
+	start := 0
+	for i := 0; i < len(s); i++ {
+		if mdEscapeSpecial[s[i]] {
+			w.WriteString(s[start:i])
+			w.WriteByte('\\')
+			start = i
+		}
+	}
+	w.WriteString(s[start:])
 }
 
 // writeMDFragment writes mdURL("#" + anchor + suffix); suffix holds no
@@ -92,4 +104,82 @@ func writeMDLinked(w *bytes.Buffer, href, text string, cell bool) {
 	w.WriteString("](")
 	w.WriteString(mdURL(href))
 	w.WriteByte(')')
+}
+
+// pathSafe marks the bytes that url.PathEscape and mdURL leave alone in
+// a path segment.
+var pathSafe = byteSet("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
+
+var notPathSafe = func() (set [256]bool) {
+	for i := range set {
+		set[i] = !pathSafe[i]
+	}
+	return set
+}()
+
+// plainPath reports whether p is a relative slash-separated path of
+// non-empty segments other than "." and "..", made of bytes in pathSafe
+// only: a path that relPath and mdURL do not need to clean or escape.
+func plainPath(p string) bool {
+	if p == "" {
+		return false
+	}
+	seg := 0
+	for i := 0; i <= len(p); i++ {
+		if i < len(p) && p[i] != '/' {
+			if !pathSafe[p[i]] {
+				return false
+			}
+			continue
+		}
+		if s := p[seg:i]; s == "" || s == "." || s == ".." {
+			return false
+		}
+		seg = i + 1
+	}
+	return true
+}
+
+// docHrefs writes the links from one document to the others of the run:
+// mdURL(v.DocHref(p)), computed without building strings when the paths
+// are plain.
+type docHrefs struct {
+	v     *view
+	plain bool     // v.Path and v.ext are plain
+	dir   []string // directories of v.Path
+}
+
+func newDocHrefs(v *view) docHrefs {
+	h := docHrefs{v: v, plain: plainPath(v.Path) && !hasAny(v.ext, &notPathSafe)}
+	if i := strings.LastIndexByte(v.Path, '/'); h.plain && i >= 0 {
+		h.dir = strings.Split(v.Path[:i], "/")
+	}
+	return h
+}
+
+func (h *docHrefs) write(w *bytes.Buffer, p string) {
+	if !h.plain || !plainPath(p) {
+		w.WriteString(mdURL(h.v.DocHref(p)))
+		return
+	}
+	// As relPath: the directories shared with this document are left
+	// out, the others are climbed with "../".
+	pos, i := 0, 0
+	for i < len(h.dir) {
+		j := strings.IndexByte(p[pos:], '/')
+		if j < 0 || p[pos:pos+j] != h.dir[i] {
+			break
+		}
+		pos += j + 1
+		i++
+	}
+	if up := len(h.dir) - i; up > 0 {
+		for ; up > 0; up-- {
+			w.WriteString("../")
+		}
+	} else {
+		w.WriteString("./")
+	}
+	w.WriteString(p[pos:])
+	w.WriteString(h.v.ext)
 }

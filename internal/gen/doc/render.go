@@ -42,7 +42,11 @@ func (v *view) Section(f *File) (htmltemplate.HTML, error) {
 }
 
 // MDSection is the Markdown of one file of the document.
-func (v *view) MDSection(f *File) (string, error) { return v.section(f) }
+func (v *view) MDSection(f *File) (string, error) {
+	var buf bytes.Buffer
+	err := writeMDFile(&buf, v, f)
+	return buf.String(), err
+}
 
 func (v *view) section(f *File) (string, error) {
 	var buf bytes.Buffer
@@ -552,4 +556,4 @@ func mdURL(u string) string {
 	return mdURLReplacer.Replace(u)
 }
 
-var mdURLReplacer = strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29", "<", "%3C", ">", "%3E", "\t", "%09", "\n", "%0A")
+var mdURLReplacer = strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29", "<", "%3C", ">", "%3E", "\t", "%09", "\n", "%0A", "|", "%7C")
