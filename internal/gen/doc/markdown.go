@@ -282,7 +282,7 @@ func writeMDMessage(w *bytes.Buffer, v *view, m *Message) {
 						w.WriteString(" |")
 					}
 					w.WriteByte(' ')
-					w.WriteString(v.MDCellAll("At most one of these fields is set.\n\n"+o.Description, o.Rules, o.Options))
+					writeMDCell(w, v, "At most one of these fields is set.\n\n"+o.Description, o.Rules, o.Options)
 					w.WriteString(" |")
 				}
 			}
@@ -359,7 +359,7 @@ func writeMDField(w *bytes.Buffer, v *view, f *Field, defaults bool) {
 		w.WriteString(" |")
 	}
 	w.WriteByte(' ')
-	w.WriteString(v.MDCellAll(f.Description, f.Rules, f.Options))
+	writeMDCell(w, v, f.Description, f.Rules, f.Options)
 	w.WriteString(" |")
 }
 
@@ -390,7 +390,7 @@ func writeMDEnum(w *bytes.Buffer, v *view, e *Enum) {
 			w.WriteByte(')')
 		}
 		w.WriteString(" | ")
-		w.WriteString(v.MDCellAll(ev.Description, nil, ev.Options))
+		writeMDCell(w, v, ev.Description, nil, ev.Options)
 		w.WriteString(" |")
 	}
 	writeMDReserved(w, e.ReservedRanges, e.ReservedNames)
@@ -419,7 +419,7 @@ func writeMDExtensions(w *bytes.Buffer, v *view, fs []*Field) {
 		w.WriteString(" | ")
 		w.WriteString(f.Label)
 		w.WriteString(" | ")
-		w.WriteString(v.MDCellAll(f.Description, f.Rules, f.Options))
+		writeMDCell(w, v, f.Description, f.Rules, f.Options)
 		w.WriteString(" |")
 	}
 }

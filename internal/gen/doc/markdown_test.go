@@ -21,7 +21,7 @@ import (
 func hostileStrings() []string {
 	strs := []string{
 		"", "plain", "a|b", `a\|b`, `a\\|b`, "`", "`x", "x`", "a``b", "` `", "line\nbreak", "\n",
-		"a_b-c.d", "(x) [y] <z> #!+*{}", "é ü ✓", "\xff\xfe bad", "sp ace", "tab\t", `a\`, "||",
+		"a_b-c.d", "(x) [y] <z> #!+*{}", "é ü ✓", "é_ü-✓|\xff_", "\xff\xfe bad", "sp ace", "tab\t", `a\`, "||",
 		"~.-_", "%41", "a#b?c", "&amp; &lt;", "<script>", "`|`\n`",
 	}
 	for b := 0; b < 256; b++ {
@@ -70,6 +70,14 @@ func TestMarkdownWritersMatchHelpers(t *testing.T) {
 			}
 			if g, want := got(func() { writeMDLink(&w, v, s, s, cell) }), v.MDLink(s, s, cell); g != want {
 				t.Errorf("writeMDLink(%q, %v) = %q, MDLink gives %q", s, cell, g, want)
+			}
+		}
+		for _, c := range []struct {
+			rules []string
+			opts  []Option
+		}{{}, {rules: []string{s}}, {opts: []Option{{Name: s, Value: s}}}} {
+			if g, want := got(func() { writeMDCell(&w, v, s, c.rules, c.opts) }), v.MDCellAll(s, c.rules, c.opts); g != want {
+				t.Errorf("writeMDCell(%q, %q, %v) = %q, MDCellAll gives %q", s, c.rules, c.opts, g, want)
 			}
 		}
 		if g, want := got(func() { writeMDEscape(&w, s) }), mdEscape(s); g != want {

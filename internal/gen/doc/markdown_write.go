@@ -59,19 +59,22 @@ func writeMDCode3(w *bytes.Buffer, a, b, c string, cell bool) {
 
 // writeMDEscape writes mdEscape(s).
 func writeMDEscape(w *bytes.Buffer, s string) {
-	if !utf8.ValidString(s) {
-		w.WriteString(mdEscape(s)) // it also replaces invalid bytes
-		return
-	}
-	start := 0
+	n, start, ascii := w.Len(), 0, true
 	for i := 0; i < len(s); i++ {
-		if mdEscapeSpecial[s[i]] {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			ascii = false
+		} else if mdEscapeSpecial[c] {
 			w.WriteString(s[start:i])
 			w.WriteByte('\\')
 			start = i
 		}
 	}
 	w.WriteString(s[start:])
+	if !ascii && !utf8.ValidString(s) {
+		w.Truncate(n)
+		w.WriteString(mdEscape(s)) // it also replaces invalid bytes
+	}
 }
 
 // writeMDFragment writes mdURL("#" + anchor + suffix); suffix holds no
@@ -90,6 +93,15 @@ func writeMDType(w *bytes.Buffer, v *view, t TypeRef, cell bool) {
 // writeMDLink writes v.MDLink(anchor, text, cell).
 func writeMDLink(w *bytes.Buffer, v *view, anchor, text string, cell bool) {
 	writeMDLinked(w, v.Href(anchor), text, cell)
+}
+
+// writeMDCell writes v.MDCellAll(desc, rules, opts).
+func writeMDCell(w *bytes.Buffer, v *view, desc string, rules []string, opts []Option) {
+	if len(rules) == 0 && len(opts) == 0 {
+		w.WriteString(v.MDCell(desc))
+		return
+	}
+	w.WriteString(v.MDCellAll(desc, rules, opts))
 }
 
 // writeMDLinked writes text as a code span, linked to href unless it is
