@@ -48,20 +48,28 @@ func markdownHTML(src string, resolve func(anchor string) string) string {
 	defer writers.Put(w)
 	w.buf.Reset()
 	w.Writer.Reset(&w.buf)
-	if err := markdown.Convert([]byte(escapeRawHTML(src)), w.Writer); err != nil {
+	w.src = append(w.src[:0], escapeRawHTML(src)...)
+	if err := markdown.Convert(w.src, w.Writer); err != nil {
 		return "<p>" + html.EscapeString(src) + "</p>"
 	}
 	if err := w.Flush(); err != nil {
 		return "<p>" + html.EscapeString(src) + "</p>"
 	}
-	return sanitize(w.buf.String(), resolve)
+	out, ok := sanitizeSimple(w.out[:0], w.buf.Bytes())
+	w.out = out
+	if ok {
+		return string(out)
+	}
+	return sanitize(w.buf.Bytes(), resolve)
 }
 
-// pooledWriter is an output buffer for goldmark, which would otherwise
+// pooledWriter holds the buffers of markdownHTML: goldmark would otherwise
 // allocate a 4 KiB bufio.Writer for every comment.
 type pooledWriter struct {
 	*bufio.Writer
-	buf bytes.Buffer
+	buf bytes.Buffer // rendered HTML
+	src []byte       // Markdown source
+	out []byte       // sanitized HTML
 }
 
 var writers = sync.Pool{New: func() any {
@@ -77,8 +85,8 @@ func isAlnum(c byte) bool {
 // sanitize re-serialises HTML keeping only allowed tags and attributes.
 // It reads tokens through the tokenizer's byte accessors, so that text and
 // attributes that are dropped are never copied.
-func sanitize(s string, resolve func(anchor string) string) string {
-	z := nethtml.NewTokenizer(strings.NewReader(s))
+func sanitize(s []byte, resolve func(anchor string) string) string {
+	z := nethtml.NewTokenizer(bytes.NewReader(s))
 	var b strings.Builder
 	b.Grow(len(s))
 	skip := 0        // depth inside elements whose content is dropped
@@ -269,6 +277,9 @@ func safeURL(u string) bool {
 // escapeRawHTML turns < outside code into &lt;, so that HTML written in a
 // comment shows as text instead of disappearing.
 func escapeRawHTML(src string) string {
+	if !strings.Contains(src, "<") {
+		return src
+	}
 	lines := strings.Split(src, "\n")
 	fence := ""
 	for i, l := range lines {

@@ -211,3 +211,57 @@ func checkInertHTML(t *testing.T, out string) {
 		}
 	})
 }
+
+// TestSanitizeSimpleAgrees: on the parser's HTML for texts made of
+// Markdown pieces, and on hand-written HTML, sanitizeSimple either declines
+// or gives what sanitize gives.
+func TestSanitizeSimpleAgrees(t *testing.T) {
+	pieces := []string{
+		"a", "Word", "é", " ", "\n", "\n\n", "* ", "- ", "1. ", "# ", "> ", "    ", "```", "~~", "**", "*", "_", "`", "|", "---",
+		"[a](#x)", "[b](https://e.com)", "![i](x.png)", "<b>", "<!-- c -->", "&copy;", "&#34;", "&amp;", "&lt;", "\"", "'", ">",
+		"\\", "\\*", "  \n", "a|b\n-|-\n", "\t", "\r", "\x00",
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	simple := 0
+	check := func(h string) {
+		out, ok := sanitizeSimple(nil, []byte(h))
+		if !ok {
+			return
+		}
+		simple++
+		if want := sanitize([]byte(h), nil); string(out) != want {
+			t.Errorf("%q:\nsimple   %q\nsanitize %q", h, out, want)
+		}
+	}
+	for range 20000 {
+		var b strings.Builder
+		for range 1 + rng.IntN(12) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		check(goldmarkHTML(t, escapeRawHTML(b.String())))
+	}
+	for _, h := range []string{
+		"<p>a &quot;b&quot; 'c' &lt;d&gt; &amp;e</p>\n", "<p>x<br />\ny</p>\n<hr />\n", "<pre><code>a\n</code></pre>\n",
+		"<h1>t</h1><ul>\n<li>a</li>\n</ul>", "<P>upper</P>", "<p>a &copy; b</p>", "<p class=x>", "<br/>", "<p>&#39;</p>", "a > b",
+		"<table>\n<thead>\n<tr>\n<th>a</th>\n</tr>\n</thead>\n<tbody>\n<tr>\n<td>b</td>\n</tr>\n</tbody>\n</table>\n",
+	} {
+		check(h)
+	}
+	if simple < 5000 {
+		t.Errorf("sanitizeSimple accepted only %d inputs", simple)
+	}
+}
+
+// FuzzSanitizeSimple compares sanitizeSimple with sanitize on any HTML.
+func FuzzSanitizeSimple(f *testing.F) {
+	for _, seed := range []string{"<p>a &quot;b&quot; 'c'</p>\n", "<br /><hr />", "<code>&lt;x&gt;</code>", "<p>&amp</p>", "<em>a</em\n>"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, h string) {
+		if out, ok := sanitizeSimple(nil, []byte(h)); ok {
+			if want := sanitize([]byte(h), nil); string(out) != want {
+				t.Errorf("%q:\nsimple   %q\nsanitize %q", h, out, want)
+			}
+		}
+	})
+}
