@@ -70,9 +70,10 @@ func writeHTMLHead(b *bytes.Buffer, v *view) error {
 		"<ol id=\"rpcdoc-results\" hidden></ol>\n<div id=\"rpcdoc-toc\">")
 	if len(v.Documents) > 1 {
 		b.WriteString("\n<h2>Documents</h2>\n<ul class=\"docs\">")
-		for _, d := range v.Documents {
+		links := newTOCLinker(v, v.r.docLinks(v))
+		for i, d := range v.Documents {
 			b.WriteString("\n<li><a href=\"")
-			escURL(b, v.DocHref(d.Path))
+			links.write(b, i)
 			b.WriteString(`"`)
 			if d.Path == v.Path {
 				b.WriteString(` aria-current="page"`)

@@ -101,6 +101,12 @@ func escURL(b *bytes.Buffer, s string) {
 		b.WriteString("#ZgotmplZ")
 		return
 	}
+	normURL(b, s)
+}
+
+// normURL writes s normalised as html/template normalises a URL and
+// escaped for a quoted attribute, without escURL's check of the scheme.
+func normURL(b *bytes.Buffer, s string) {
 	last := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]

@@ -198,6 +198,9 @@ type renderer struct {
 	mdEntry   string
 	json      *texttemplate.Template // only with a custom JSON template
 	jsonEntry string
+
+	linksOnce sync.Once
+	links     *docLinks // the documents of the run, for HTML tables of contents
 }
 
 func newRenderer(opts *Options) (*renderer, error) {
@@ -246,6 +249,9 @@ func (r *renderer) renderFile(w *bytes.Buffer, v *view, f *File) error {
 var sectionBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // renderSections renders the file sections of a document, in parallel.
+// Each section is written into a buffer of sectionBufs and returned
+// without a copy: the caller hands the sections back with
+// releaseSections once it has used them.
 func (r *renderer) renderSections(v *view) ([][]byte, error) {
 	out := make([][]byte, len(v.Files))
 	errs := make([]error, len(v.Files))
@@ -256,14 +262,11 @@ func (r *renderer) renderSections(v *view) ([][]byte, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			// A reused buffer: each section is copied out at its exact
-			// size instead of growing a fresh buffer by doubling.
-			buf := sectionBufs.Get().(*bytes.Buffer)
-			defer sectionBufs.Put(buf)
 			for i := range next {
+				buf := sectionBufs.Get().(*bytes.Buffer)
 				buf.Reset()
 				errs[i] = r.renderFile(buf, v, v.Files[i])
-				out[i] = bytes.Clone(buf.Bytes())
+				out[i] = buf.Bytes()
 			}
 		}()
 	}
@@ -274,10 +277,21 @@ func (r *renderer) renderSections(v *view) ([][]byte, error) {
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
+			releaseSections(out)
 			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// releaseSections returns the buffers of sections to sectionBufs.
+func releaseSections(sections [][]byte) {
+	for i, s := range sections {
+		if s != nil {
+			sectionBufs.Put(bytes.NewBuffer(s[:0]))
+			sections[i] = nil
+		}
+	}
 }
 
 // renderBuiltin renders a document with a built-in template: its head,
@@ -288,6 +302,7 @@ func (r *renderer) renderBuiltin(v *view, head, tail func(w *bytes.Buffer, v *vi
 	if err != nil {
 		return nil, err
 	}
+	defer releaseSections(sections)
 	h, t := sectionBufs.Get().(*bytes.Buffer), sectionBufs.Get().(*bytes.Buffer)
 	defer sectionBufs.Put(h)
 	defer sectionBufs.Put(t)
@@ -305,9 +320,8 @@ func (r *renderer) renderBuiltin(v *view, head, tail func(w *bytes.Buffer, v *vi
 	}
 	out := make([]byte, 0, n)
 	out = append(out, h.Bytes()...)
-	for i, s := range sections {
+	for _, s := range sections {
 		out = append(out, s...)
-		sections[i] = nil
 	}
 	return append(out, t.Bytes()...), nil
 }
