@@ -55,7 +55,7 @@ func markdownHTML(src string, resolve func(anchor string) string) string {
 	if err := w.Flush(); err != nil {
 		return "<p>" + html.EscapeString(src) + "</p>"
 	}
-	out, ok := sanitizeSimple(w.out[:0], w.buf.Bytes())
+	out, ok := sanitizeSimple(w.out[:0], w.buf.Bytes(), resolve)
 	w.out = out
 	if ok {
 		return string(out)

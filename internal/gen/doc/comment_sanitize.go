@@ -17,12 +17,15 @@ var plainTags = func() map[string]string {
 }()
 
 // sanitizeSimple gives what sanitize gives for HTML made only of the tags
-// in plainTags, without attributes, and of text in which & starts only
-// &lt;, &gt;, &amp; or &quot; (which is what the Markdown renderer writes
-// for comments without links, images or raw HTML). It appends to dst; ok
-// is false, with dst unspecified, for any other HTML, which must go through
-// sanitize. Text is unescaped and escaped again as sanitize does.
-func sanitizeSimple(dst, s []byte) ([]byte, bool) {
+// in plainTags, without attributes, links written as <a href="..."> and
+// text in which & starts only &lt;, &gt;, &amp; or &quot; (which is what
+// the Markdown renderer writes for comments without images, titled links
+// or raw HTML). It appends to dst; ok is false, with dst unspecified, for
+// any other HTML, which must go through sanitize. Text is unescaped and
+// escaped again, and links are checked, as sanitize does.
+func sanitizeSimple(dst, s []byte, resolve func(anchor string) string) ([]byte, bool) {
+	var links uint64 // open <a> elements, one bit each: whether it kept its link
+	depth := 0
 	last := 0
 	for i := 0; i < len(s); i++ {
 		var esc string
@@ -33,11 +36,44 @@ func sanitizeSimple(dst, s []byte) ([]byte, bool) {
 			if j < 0 {
 				return dst, false
 			}
-			out, ok := plainTags[string(s[i:i+j+1])]
-			if !ok {
-				return dst, false
+			tag := s[i : i+j+1]
+			switch {
+			case bytes.HasPrefix(tag, []byte(`<a href="`)):
+				href, ok := hrefValue(tag)
+				if !ok || depth == 64 {
+					return dst, false
+				}
+				dst = append(dst, s[last:i]...)
+				target, ok := linkTarget(href, resolve)
+				links = links<<1 | b2u(ok)
+				depth++
+				if ok {
+					dst = append(dst, `<a href="`...)
+					dst = appendEscaped(dst, target)
+					dst = append(dst, `" rel="nofollow noopener">`...)
+				} else {
+					dst = append(dst, `<span class="link-removed">`...)
+				}
+				i += j
+				last = i + 1
+				continue
+			case string(tag) == "</a>":
+				esc = "</a>"
+				if depth > 0 {
+					if links&1 == 0 {
+						esc = "</span>"
+					}
+					links >>= 1
+					depth--
+				}
+			default:
+				out, ok := plainTags[string(tag)]
+				if !ok {
+					return dst, false
+				}
+				esc = out
 			}
-			esc, skip = out, j+1
+			skip = j + 1
 		case '&':
 			switch rest := s[i+1:]; {
 			case bytes.HasPrefix(rest, []byte("lt;")):
@@ -68,4 +104,77 @@ func sanitizeSimple(dst, s []byte) ([]byte, bool) {
 		last = i + 1
 	}
 	return append(dst, s[last:]...), true
+}
+
+// hrefValue reads the link of a tag written exactly as <a href="...">,
+// unescaping the renderer's entities; ok is false for anything else.
+func hrefValue(tag []byte) (string, bool) {
+	v := tag[len(`<a href="`):]
+	if len(v) < 2 || !bytes.HasSuffix(v, []byte(`">`)) {
+		return "", false
+	}
+	v = v[:len(v)-2]
+	if bytes.IndexByte(v, '&') < 0 {
+		if bytes.IndexByte(v, '"') >= 0 || bytes.IndexByte(v, '\r') >= 0 || bytes.IndexByte(v, 0) >= 0 {
+			return "", false
+		}
+		return string(v), true
+	}
+	b := make([]byte, 0, len(v))
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; c {
+		case '&':
+			rest := v[i+1:]
+			switch {
+			case bytes.HasPrefix(rest, []byte("lt;")):
+				b, i = append(b, '<'), i+3
+			case bytes.HasPrefix(rest, []byte("gt;")):
+				b, i = append(b, '>'), i+3
+			case bytes.HasPrefix(rest, []byte("amp;")):
+				b, i = append(b, '&'), i+4
+			case bytes.HasPrefix(rest, []byte("quot;")):
+				b, i = append(b, '"'), i+5
+			default:
+				return "", false
+			}
+		case '"', '\r', 0:
+			return "", false
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(b), true
+}
+
+// appendEscaped appends s escaped as html.EscapeString escapes it.
+func appendEscaped(dst []byte, s string) []byte {
+	last := 0
+	for i := 0; i < len(s); i++ {
+		var esc string
+		switch s[i] {
+		case '<':
+			esc = "&lt;"
+		case '>':
+			esc = "&gt;"
+		case '&':
+			esc = "&amp;"
+		case '\'':
+			esc = "&#39;"
+		case '"':
+			esc = "&#34;"
+		default:
+			continue
+		}
+		dst = append(dst, s[last:i]...)
+		dst = append(dst, esc...)
+		last = i + 1
+	}
+	return append(dst, s[last:]...)
+}
+
+func b2u(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -218,18 +218,19 @@ func checkInertHTML(t *testing.T, out string) {
 func TestSanitizeSimpleAgrees(t *testing.T) {
 	pieces := []string{
 		"a", "Word", "é", " ", "\n", "\n\n", "* ", "- ", "1. ", "# ", "> ", "    ", "```", "~~", "**", "*", "_", "`", "|", "---",
-		"[a](#x)", "[b](https://e.com)", "![i](x.png)", "<b>", "<!-- c -->", "&copy;", "&#34;", "&amp;", "&lt;", "\"", "'", ">",
+		"[a](#x)", "[b](https://e.com)", "[c](#known.Anchor)", "[d](https://e.com/?a=1&b=<2>)", "[e](mailto:x@y)", "[f](javascript:x)",
+		"[g](#known%2EAnchor)", "[h](http://e.com \"t\")", "[i](<a b>)", "](", "[", "![i](x.png)", "<b>", "<!-- c -->", "&copy;", "&#34;", "&amp;", "&lt;", "\"", "'", ">",
 		"\\", "\\*", "  \n", "a|b\n-|-\n", "\t", "\r", "\x00",
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
 	simple := 0
 	check := func(h string) {
-		out, ok := sanitizeSimple(nil, []byte(h))
+		out, ok := sanitizeSimple(nil, []byte(h), testResolve)
 		if !ok {
 			return
 		}
 		simple++
-		if want := sanitize([]byte(h), nil); string(out) != want {
+		if want := sanitize([]byte(h), testResolve); string(out) != want {
 			t.Errorf("%q:\nsimple   %q\nsanitize %q", h, out, want)
 		}
 	}
@@ -240,9 +241,23 @@ func TestSanitizeSimpleAgrees(t *testing.T) {
 		}
 		check(goldmarkHTML(t, escapeRawHTML(b.String())))
 	}
+	// And HTML made of pieces, not all of which the renderer writes.
+	tags := []string{
+		"<a href=\"", "\">", "\"", "</a>", "<p>", "</p>", "<br />", "<br>", "<code>", "<A HREF=\"", "<a  href=\"", "<img src=\"",
+		"&amp;", "&quot;", "&lt;", "&gt;", "&", "&lt", "&#39;", "'", "<", ">", "x", " ", "\n", "\r", "\x00", "\t", "é",
+		"#known.Anchor", "#other", "javascript:", "https://h/", "mailto:", "<!-- c -->",
+	}
+	for range 20000 {
+		var b strings.Builder
+		for range 1 + rng.IntN(10) {
+			b.WriteString(tags[rng.IntN(len(tags))])
+		}
+		check(b.String())
+	}
 	for _, h := range []string{
 		"<p>a &quot;b&quot; 'c' &lt;d&gt; &amp;e</p>\n", "<p>x<br />\ny</p>\n<hr />\n", "<pre><code>a\n</code></pre>\n",
-		"<h1>t</h1><ul>\n<li>a</li>\n</ul>", "<P>upper</P>", "<p>a &copy; b</p>", "<p class=x>", "<br/>", "<p>&#39;</p>", "a > b",
+		"<h1>t</h1><ul>\n<li>a</li>\n</ul>", "<a href=\"#known.Anchor\">k</a></a>", "<a href=\"https://x.y/?a=1&amp;b=&quot;\">x</a>",
+		"<a href=\"#x&copy;\">c</a>", "<a href=\"javascript:x\"><a href=\"#\">n</a></a>", "<a href=\"\">e</a>", "<a href='x'>q</a>", "<P>upper</P>", "<p>a &copy; b</p>", "<p class=x>", "<br/>", "<p>&#39;</p>", "a > b",
 		"<table>\n<thead>\n<tr>\n<th>a</th>\n</tr>\n</thead>\n<tbody>\n<tr>\n<td>b</td>\n</tr>\n</tbody>\n</table>\n",
 	} {
 		check(h)
@@ -252,14 +267,21 @@ func TestSanitizeSimpleAgrees(t *testing.T) {
 	}
 }
 
+func testResolve(a string) string {
+	if a == "known.Anchor" {
+		return "other.html#known.Anchor"
+	}
+	return ""
+}
+
 // FuzzSanitizeSimple compares sanitizeSimple with sanitize on any HTML.
 func FuzzSanitizeSimple(f *testing.F) {
-	for _, seed := range []string{"<p>a &quot;b&quot; 'c'</p>\n", "<br /><hr />", "<code>&lt;x&gt;</code>", "<p>&amp</p>", "<em>a</em\n>"} {
+	for _, seed := range []string{"<a href=\"#known.Anchor\">k</a>", "<a href=\"https://a.b/?x&amp;y\">l</a>", "<p>a &quot;b&quot; 'c'</p>\n", "<br /><hr />", "<code>&lt;x&gt;</code>", "<p>&amp</p>", "<em>a</em\n>"} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, h string) {
-		if out, ok := sanitizeSimple(nil, []byte(h)); ok {
-			if want := sanitize([]byte(h), nil); string(out) != want {
+		if out, ok := sanitizeSimple(nil, []byte(h), testResolve); ok {
+			if want := sanitize([]byte(h), testResolve); string(out) != want {
 				t.Errorf("%q:\nsimple   %q\nsanitize %q", h, out, want)
 			}
 		}
