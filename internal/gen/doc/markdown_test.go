@@ -187,7 +187,7 @@ func TestMarkdownHostileCells(t *testing.T) {
 		}
 		for _, want := range []string{
 			"s", "one", "two", "choice", "cells.v1.ext", "LEVEL_ZERO", // names
-			`"a` + "`" + `b|c\\"`,                         // default value
+			`"a` + "`" + `b|c\\"`,                            // default value
 			`(cells.v1.note) = "x|y` + "`" + `z <b>&amp;\n"`, // option value
 			`(cells.v1.note) = "|"`, `(cells.v1.vnote) = "` + "``" + `|"`,
 			"code | span", "a ` b", "a|b", "x|y", "|", // code spans of comments
