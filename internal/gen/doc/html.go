@@ -188,9 +188,9 @@ func writeHTMLFile(b *bytes.Buffer, v *view, f *File) error {
 		b.WriteString(`<dt>Imports</dt><dd><ul class="inline">`)
 		for _, imp := range f.Imports {
 			b.WriteString("<li>")
-			if h := v.Href("file:" + imp); h != "" {
+			if l := v.anchorLink("file:" + imp); l.ok() {
 				b.WriteString(`<a href="`)
-				escURL(b, h)
+				l.writeURL(b)
 				b.WriteString(`"><code>`)
 				escText(b, imp)
 				b.WriteString("</code></a>")
@@ -371,16 +371,16 @@ func (v *view) writeParent(b *bytes.Buffer, parent string) {
 		return
 	}
 	b.WriteString(" · nested in ")
-	h := v.Href(parent)
-	if h != "" {
+	l := v.anchorLink(parent)
+	if l.ok() {
 		b.WriteString(`<a href="`)
-		escURL(b, h)
+		l.writeURL(b)
 		b.WriteString(`">`)
 	}
 	b.WriteString("<code>")
 	escText(b, parent)
 	b.WriteString("</code>")
-	if h != "" {
+	if l.ok() {
 		b.WriteString("</a>")
 	}
 }
@@ -541,11 +541,11 @@ func (v *view) writeExtTable(b *bytes.Buffer, exts []*Field) {
 // writeTypeRef writes a type reference outside the table rows: a link to
 // its definition, or code naming it.
 func (v *view) writeTypeRef(b *bytes.Buffer, t TypeRef) {
-	if h := v.TypeHref(t); h != "" {
+	if l := v.typeLink(t); l.ok() {
 		b.WriteString(`<a class="type `)
 		escText(b, t.Kind)
 		b.WriteString(`" href="`)
-		escURL(b, h)
+		l.writeURL(b)
 		b.WriteString(`" title="`)
 		escText(b, t.FullName)
 		b.WriteString(`"><code>`)

@@ -97,3 +97,60 @@ func writeJoined(b *bytes.Buffer, segs []string) {
 		b.WriteString(s)
 	}
 }
+
+// link is where a reference points: an anchor in the document at rel (a
+// relative path, "" for this document), or a URL. Written out it is
+// rel + "#" + anchor, or url: Href and TypeHref without building the
+// string.
+type link struct {
+	rel, anchor, url string
+	found            bool
+}
+
+func (l link) ok() bool { return l.found || l.url != "" }
+
+// anchorLink is the link to a documented element, as Href.
+func (v *view) anchorLink(anchor string) link {
+	doc, ok := v.index[anchor]
+	if !ok {
+		return link{}
+	}
+	l := link{anchor: anchor, found: true}
+	if doc != v.Path {
+		l.rel = relPath(v.Path+v.ext, doc+v.ext)
+	}
+	return l
+}
+
+// typeLink is the link of a type reference, as TypeHref.
+func (v *view) typeLink(t TypeRef) link {
+	if t.FullName == "" {
+		return link{}
+	}
+	if l := v.anchorLink(t.FullName); l.found {
+		return l
+	}
+	return link{url: t.URL}
+}
+
+// writeURL writes the link as escURL writes its string.
+func (l link) writeURL(b *bytes.Buffer) {
+	if !l.found {
+		escURL(b, l.url)
+		return
+	}
+	normURL(b, l.rel)
+	b.WriteByte('#')
+	normURL(b, l.anchor)
+}
+
+// writeHref writes the link as writeHrefAttr writes its string.
+func (l link) writeHref(b *bytes.Buffer) {
+	if !l.found {
+		writeHrefAttr(b, l.url)
+		return
+	}
+	writeHrefBytes(b, l.rel)
+	b.WriteByte('#')
+	writeHrefBytes(b, l.anchor)
+}

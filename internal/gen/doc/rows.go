@@ -2,37 +2,65 @@ package doc
 
 import (
 	"bytes"
-	"html"
 	"strconv"
 	"strings"
 )
 
 // The rows of field and enum value tables are the bulk of a large page.
-// Text goes through html.EscapeString's rules (escHTML), comments through
-// Comment, URLs through hrefAttr.
+// Text is escaped as html.EscapeString escapes it (escHTML), comments go
+// through Comment, links through writeHrefAttr.
 
 // writeFieldRows writes the rows of a message's field table, oneof members
-// grouped under a row for their oneof.
+// grouped under a row for their oneof: the groups of FieldGroups, found
+// without building them.
 func (v *view) writeFieldRows(b *bytes.Buffer, m *Message, defaults bool) {
-	for _, g := range m.FieldGroups() {
-		if o := g.Oneof; o != nil {
-			span := "6"
-			if defaults {
-				span = "7"
+	var group *Oneof
+	for i, f := range m.Fields {
+		if i == 0 || f.Oneof != group.nameOrEmpty() {
+			group = m.oneof(f.Oneof)
+			if o := group; o != nil {
+				b.WriteString("\n<tr class=\"oneof\" id=\"")
+				escHTML(b, o.Anchor)
+				b.WriteString("\" data-kind=\"oneof\"><td colspan=\"")
+				if defaults {
+					b.WriteString("7")
+				} else {
+					b.WriteString("6")
+				}
+				b.WriteString("\"><span class=\"kind\">oneof</span> <code>")
+				escHTML(b, o.Name)
+				b.WriteString("</code> <small>at most one of these fields is set</small><div class=\"doc\">")
+				b.WriteString(string(v.Comment(o.Description)))
+				b.WriteString("</div>")
+				writeRules(b, o.Rules, escHTML)
+				writeOptions(b, o.Options, escHTML)
+				b.WriteString("</td></tr>")
 			}
-			writeStrings(b, "\n<tr class=\"oneof\" id=\"", html.EscapeString(o.Anchor), "\" data-kind=\"oneof\"><td colspan=\"", span, "\">")
-			writeStrings(b, "<span class=\"kind\">oneof</span> <code>", html.EscapeString(o.Name), "</code> <small>at most one of these fields is set</small><div class=\"doc\">")
-			b.WriteString(string(v.Comment(o.Description)))
-			b.WriteString("</div>")
-			writeRules(b, o.Rules, escHTML)
-			writeOptions(b, o.Options, escHTML)
-			b.WriteString("</td></tr>")
 		}
-		for _, f := range g.Fields {
-			b.WriteString("\n")
-			v.fieldRow(b, g, f, defaults)
+		b.WriteString("\n")
+		v.fieldRow(b, group != nil, f, defaults)
+	}
+}
+
+// oneof is the oneof of m named name (the last one, as FieldGroups), or
+// nil.
+func (m *Message) oneof(name string) *Oneof {
+	var found *Oneof
+	if name != "" {
+		for _, o := range m.Oneofs {
+			if o.Name == name {
+				found = o
+			}
 		}
 	}
+	return found
+}
+
+func (o *Oneof) nameOrEmpty() string {
+	if o == nil {
+		return ""
+	}
+	return o.Name
 }
 
 // writeValueRows writes the rows of an enum's value table.
@@ -43,29 +71,29 @@ func (v *view) writeValueRows(b *bytes.Buffer, e *Enum) {
 	}
 }
 
-func (v *view) fieldRow(b *bytes.Buffer, g FieldGroup, f *Field, defaults bool) {
+func (v *view) fieldRow(b *bytes.Buffer, inOneof bool, f *Field, defaults bool) {
 	b.WriteString(`<tr id="`)
-	b.WriteString(html.EscapeString(f.Anchor))
+	escHTML(b, f.Anchor)
 	b.WriteString(`"`)
-	if g.Oneof != nil {
+	if inOneof {
 		b.WriteString(` class="in-oneof"`)
 	}
 	b.WriteString("><td>")
-	b.WriteString(strconv.Itoa(int(f.Number)))
+	writeInt(b, f.Number)
 	b.WriteString("</td><td><code>")
-	b.WriteString(html.EscapeString(f.Name))
+	escHTML(b, f.Name)
 	b.WriteString("</code>")
 	if f.Deprecated {
-		b.WriteString(` <span class="badge deprecated">deprecated</span>`)
+		b.WriteString(deprecatedBadge)
 	}
 	b.WriteString("</td><td><code>")
-	b.WriteString(html.EscapeString(f.JSONName))
+	escHTML(b, f.JSONName)
 	b.WriteString("</code></td><td>")
-	v.writeType(b, v.Ref(f.Type))
+	v.writeType(b, f.Type)
 	b.WriteString("</td><td>")
 	switch {
 	case f.Label != "":
-		b.WriteString(html.EscapeString(f.Label))
+		escHTML(b, f.Label)
 	case f.Oneof != "":
 		b.WriteString("oneof")
 	}
@@ -73,7 +101,9 @@ func (v *view) fieldRow(b *bytes.Buffer, g FieldGroup, f *Field, defaults bool) 
 	if defaults {
 		b.WriteString("<td>")
 		if f.Default != "" {
-			writeStrings(b, "<code>", html.EscapeString(f.Default), "</code>")
+			b.WriteString("<code>")
+			escHTML(b, f.Default)
+			b.WriteString("</code>")
 		}
 		b.WriteString("</td>")
 	}
@@ -87,17 +117,19 @@ func (v *view) fieldRow(b *bytes.Buffer, g FieldGroup, f *Field, defaults bool) 
 
 func (v *view) valueRow(b *bytes.Buffer, e *EnumValue) {
 	b.WriteString(`<tr id="`)
-	b.WriteString(html.EscapeString(e.Anchor))
+	escHTML(b, e.Anchor)
 	b.WriteString(`"><td>`)
-	b.WriteString(strconv.Itoa(int(e.Number)))
+	writeInt(b, e.Number)
 	b.WriteString("</td><td><code>")
-	b.WriteString(html.EscapeString(e.Name))
+	escHTML(b, e.Name)
 	b.WriteString("</code>")
 	if e.Deprecated {
-		b.WriteString(` <span class="badge deprecated">deprecated</span>`)
+		b.WriteString(deprecatedBadge)
 	}
 	if e.AliasOf != "" {
-		writeStrings(b, ` <small>alias of <code>`, html.EscapeString(e.AliasOf), `</code></small>`)
+		b.WriteString(` <small>alias of <code>`)
+		escHTML(b, e.AliasOf)
+		b.WriteString(`</code></small>`)
 	}
 	b.WriteString(`</td><td><div class="doc">`)
 	b.WriteString(string(v.Comment(e.Description)))
@@ -106,22 +138,40 @@ func (v *view) valueRow(b *bytes.Buffer, e *EnumValue) {
 	b.WriteString("</td></tr>")
 }
 
-func (v *view) writeType(b *bytes.Buffer, r refView) {
-	if r.Href != "" {
-		writeStrings(b, `<a class="type `, r.Kind, `" href="`, hrefAttr(r.Href), `" title="`, html.EscapeString(r.FQN), `"><code>`)
-		b.WriteString(html.EscapeString(r.Name))
+// writeInt writes a field or enum value number in decimal.
+func writeInt(b *bytes.Buffer, n int32) {
+	var d [12]byte
+	b.Write(strconv.AppendInt(d[:0], int64(n), 10))
+}
+
+// writeType writes the type of a table row: a link to its definition, or
+// code naming it.
+func (v *view) writeType(b *bytes.Buffer, t TypeRef) {
+	if l := v.typeLink(t); l.ok() {
+		writeStrings(b, `<a class="type `, t.Kind, `" href="`)
+		l.writeHref(b)
+		b.WriteString(`" title="`)
+		escHTML(b, t.FullName)
+		b.WriteString(`"><code>`)
+		escHTML(b, t.Name)
 		b.WriteString("</code></a>")
 		return
 	}
-	if r.Kind == "scalar" {
-		writeStrings(b, "<code>", html.EscapeString(r.Name), "</code>")
+	if t.Kind == "scalar" {
+		b.WriteString("<code>")
+		escHTML(b, t.Name)
+		b.WriteString("</code>")
 		return
 	}
-	writeStrings(b, `<code class="type `, r.Kind, `"`)
-	if r.FQN != "" {
-		writeStrings(b, ` title="`, html.EscapeString(r.FQN), `"`)
+	writeStrings(b, `<code class="type `, t.Kind, `"`)
+	if t.FullName != "" {
+		b.WriteString(` title="`)
+		escHTML(b, t.FullName)
+		b.WriteString(`"`)
 	}
-	writeStrings(b, ">", html.EscapeString(r.Name), "</code>")
+	b.WriteString(">")
+	escHTML(b, t.Name)
+	b.WriteString("</code>")
 }
 
 // writeRules writes a list of validation rules, each escaped with esc.
@@ -154,24 +204,36 @@ func writeOptions(b *bytes.Buffer, opts []Option, esc func(*bytes.Buffer, string
 	b.WriteString("</dl>")
 }
 
-// hrefAttr makes a URL built by the generator safe inside a quoted
-// attribute: bytes outside the URL character set are percent-encoded,
-// and only fragments, relative paths and http(s) URLs are accepted.
-func hrefAttr(u string) string {
+// writeHrefAttr writes a URL built by the generator for a quoted
+// attribute: only fragments, relative paths and http(s) and mailto URLs
+// are accepted (others become "#"), and bytes outside the URL character
+// set are percent-encoded.
+func writeHrefAttr(b *bytes.Buffer, u string) {
 	if !strings.HasPrefix(u, "#") && !strings.HasPrefix(u, "./") && !strings.HasPrefix(u, "../") && !absoluteSafeURL(u) {
-		return "#"
+		b.WriteString("#")
+		return
 	}
-	var b strings.Builder
+	writeHrefBytes(b, u)
+}
+
+// writeHrefBytes writes u with the bytes outside the URL character set
+// percent-encoded with upper-case hex digits; the result needs no more
+// escaping in a quoted attribute.
+func writeHrefBytes(b *bytes.Buffer, u string) {
+	const upperHex = "0123456789ABCDEF"
+	last := 0
 	for i := 0; i < len(u); i++ {
 		c := u[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', strings.IndexByte("-._~:/?#[]@!$()*+,;=%", c) >= 0:
-			b.WriteByte(c)
-		default:
-			b.WriteString("%" + strings.ToUpper(strconv.FormatUint(uint64(c)|0x100, 16)[1:]))
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~:/?#[]@!$()*+,;=%", c) >= 0 {
+			continue
 		}
+		b.WriteString(u[last:i])
+		b.WriteByte('%')
+		b.WriteByte(upperHex[c>>4])
+		b.WriteByte(upperHex[c&15])
+		last = i + 1
 	}
-	return html.EscapeString(b.String())
+	b.WriteString(u[last:])
 }
 
 // writeStrings writes parts in order, without joining them first.
