@@ -281,19 +281,17 @@ func escapeRawHTML(src string) string {
 		return src
 	}
 	lines := strings.Split(src, "\n")
-	fence := ""
+	var fence byte
 	for i, l := range lines {
-		if m := fenceLine.FindStringSubmatch(l); m != nil {
-			marker := m[1][:1]
-			if fence == "" {
-				fence = marker
-				continue
-			} else if marker == fence {
-				fence = ""
-				continue
+		if m := fenceMarker(l); m != 0 && (fence == 0 || m == fence) {
+			if fence == 0 {
+				fence = m
+			} else {
+				fence = 0
 			}
+			continue
 		}
-		if fence != "" || !strings.Contains(l, "<") {
+		if fence != 0 || !strings.Contains(l, "<") {
 			continue
 		}
 		var b strings.Builder
@@ -324,111 +322,159 @@ func escapeRawHTML(src string) string {
 // --- Markdown output ---
 
 var (
-	fenceLine     = regexp.MustCompile("^ {0,3}(```+|~~~+)")
 	refDefinition = regexp.MustCompile(`^ {0,3}\[[^\]]*\]:`)
 	inlineLink    = regexp.MustCompile(`\]\(\s*(?:<|&lt;)?([^)\s>]*)`)
 )
+
+// fenceMarker is the character (` or ~) of the code fence that a line
+// opens or closes: up to three spaces, then three or more of it. It is 0
+// for other lines.
+func fenceMarker(l string) byte {
+	i := 0
+	for i < 3 && i < len(l) && l[i] == ' ' {
+		i++
+	}
+	if i+3 <= len(l) && (l[i] == '`' || l[i] == '~') && l[i+1] == l[i] && l[i+2] == l[i] {
+		return l[i]
+	}
+	return 0
+}
 
 // mdBlock makes a comment safe to include as Markdown blocks: raw HTML is
 // escaped outside code, and links to other than http, https and mailto
 // URLs lose their target.
 func mdBlock(src string, resolve func(string) string) string {
-	lines := strings.Split(src, "\n")
-	fence := ""
-	for i, l := range lines {
-		if m := fenceLine.FindStringSubmatch(l); m != nil {
-			marker := m[1][:1]
-			if fence == "" {
-				fence = marker
-				continue
-			} else if marker == fence {
-				fence = ""
-				continue
+	if !strings.ContainsAny(src, mdSpecial) && !strings.Contains(src, "```") && !strings.Contains(src, "~~~") {
+		return src // nothing to escape, no fence to close
+	}
+	var b strings.Builder
+	b.Grow(len(src) + 16)
+	var fence byte
+	for rest, more := src, true; more; {
+		var l string
+		l, rest, more = strings.Cut(rest, "\n")
+		if m := fenceMarker(l); m != 0 && (fence == 0 || m == fence) {
+			if fence == 0 {
+				fence = m
+			} else {
+				fence = 0
 			}
+		} else if fence == 0 {
+			l = mdInline(l, false, resolve)
 		}
-		if fence != "" {
-			continue
+		b.WriteString(l)
+		if more {
+			b.WriteByte('\n')
 		}
-		lines[i] = mdInline(l, false, resolve)
 	}
-	out := strings.Join(lines, "\n")
-	if fence != "" {
-		out += "\n" + strings.Repeat(fence, 3) // close an unterminated fence
+	if fence != 0 {
+		b.WriteByte('\n') // close an unterminated fence
+		b.WriteString(strings.Repeat(string(fence), 3))
 	}
-	return out
+	return b.String()
 }
 
 // mdCell makes a comment safe for one GitHub table cell: newlines become
 // <br>, pipes are escaped (also inside code spans), HTML is escaped.
 func mdCell(src string, resolve func(string) string) string {
 	src = strings.TrimSpace(src)
-	var parts []string
-	for _, l := range strings.Split(src, "\n") {
-		if fenceLine.MatchString(l) {
+	var b strings.Builder
+	n := 0             // lines written
+	prevBlank := false // whether the last one was blank
+	for rest, more := src, true; more; {
+		var l string
+		l, rest, more = strings.Cut(rest, "\n")
+		if fenceMarker(l) != 0 {
 			continue // code fences cannot live in a cell; keep their text
 		}
-		parts = append(parts, mdInline(l, true, resolve))
-	}
-	// Join lines: a blank line starts a new paragraph.
-	var b strings.Builder
-	for i, p := range parts {
-		if i > 0 {
-			if strings.TrimSpace(p) == "" || strings.TrimSpace(parts[i-1]) == "" {
-				b.WriteString("<br>")
-			} else {
-				b.WriteString(" ")
-			}
+		p := strings.TrimSpace(mdInline(l, true, resolve))
+		if n == 0 && !more {
+			return strings.ReplaceAll(p, "<br><br>", "<br>") // one line
 		}
-		b.WriteString(strings.TrimSpace(p))
+		if n == 0 {
+			b.Grow(len(src) + 16)
+		} else if p == "" || prevBlank {
+			// Join lines: a blank line starts a new paragraph.
+			b.WriteString("<br>")
+		} else {
+			b.WriteString(" ")
+		}
+		b.WriteString(p)
+		prevBlank = p == ""
+		n++
 	}
 	return strings.ReplaceAll(b.String(), "<br><br>", "<br>")
 }
+
+// mdSpecial and mdCellSpecial are the characters that mdInline may change
+// outside a table cell and in one.
+const (
+	mdSpecial     = "<&]"
+	mdCellSpecial = "<&]>|\\"
+)
 
 // mdInline escapes one line of Markdown: outside code spans < becomes
 // &lt; and unsafe link targets are removed; in a table cell, | becomes \|
 // everywhere.
 func mdInline(l string, cell bool, resolve func(string) string) string {
+	special := mdSpecial
+	if cell {
+		special = mdCellSpecial
+	}
+	if !strings.ContainsAny(l, special) {
+		return l
+	}
 	var b strings.Builder
+	b.Grow(len(l) + 16)
+	last := 0 // l[last:i] is yet to be written, unchanged
 	for i := 0; i < len(l); {
-		if l[i] == '`' {
+		var esc string
+		switch c := l[i]; {
+		case c == '`':
 			n := runLen(l, i, '`')
 			end := findRun(l, i+n, n)
-			if end >= 0 {
-				code := l[i : end+n]
-				if cell {
-					code = escapePipes(code)
-				}
-				b.WriteString(code)
-				i = end + n
+			if end < 0 {
+				i += n
 				continue
 			}
-			b.WriteString(l[i : i+n])
-			i += n
+			code := l[i : end+n]
+			if cell && strings.Contains(code, "|") {
+				b.WriteString(l[last:i])
+				b.WriteString(escapePipes(code))
+				last = end + n
+			}
+			i = end + n
 			continue
-		}
-		c := l[i]
-		switch {
 		case c == '<':
-			b.WriteString("&lt;")
+			esc = "&lt;"
 		case c == '&':
-			b.WriteString("&amp;") // no character references: they could spell a scheme
+			esc = "&amp;" // no character references: they could spell a scheme
 		case c == '>' && cell:
-			b.WriteString("&gt;")
+			esc = "&gt;"
 		case c == '|' && cell:
-			b.WriteString(`\|`)
+			esc = `\|`
 		case c == '\\' && i+1 < len(l):
-			b.WriteString(l[i : i+2])
 			i += 2
 			continue
 		case c == '\\' && cell:
-			b.WriteString(`\\`) // a backslash at the end must not escape the cell's closing pipe
+			esc = `\\` // a backslash at the end must not escape the cell's closing pipe
 		default:
-			b.WriteByte(c)
+			i++
+			continue
 		}
+		b.WriteString(l[last:i])
+		b.WriteString(esc)
 		i++
+		last = i
 	}
+	b.WriteString(l[last:])
 	out := b.String()
-	out = fixLinkTargets(out, resolve)
+	if strings.Contains(out, "](") {
+		out = fixLinkTargets(out, resolve)
+	}
+	if !strings.Contains(out, "]:") {
+		return out
+	}
 	if loc := refDefinition.FindStringIndex(out); loc != nil {
 		// A link reference definition: keep it only for safe absolute URLs.
 		dest := ""

@@ -287,3 +287,58 @@ func FuzzSanitizeSimple(f *testing.F) {
 		}
 	})
 }
+
+// TestMarkdownHelpersAgree: the Markdown helpers give what their
+// straightforward forms (comment_ref_test.go) give, on texts made of
+// pieces that matter to them and on the fuzz corpus.
+func TestMarkdownHelpersAgree(t *testing.T) {
+	pieces := []string{
+		"a", "Word", "é", " ", "   ", "\n", "\n\n", "`", "``", "```", "~~~", "    ```", "<", ">", "&", "&amp;", "|", "\\", "\\|",
+		"[a](#known.Anchor)", "[b](#other)", "[c](https://e.com)", "[d](javascript:x)", "](", "[", "]", "]:", "[r]: http://x",
+		"[r]: javascript:x", "  [s]: <https://y>", "(", ")", "* ", "#", "<br><br>", "\t",
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	check := func(src string) {
+		if got, want := mdBlock(src, testResolve), refMdBlock(src, testResolve); got != want {
+			t.Errorf("mdBlock(%q):\ngot  %q\nwant %q", src, got, want)
+		}
+		if got, want := mdCell(src, testResolve), refMdCell(src, testResolve); got != want {
+			t.Errorf("mdCell(%q):\ngot  %q\nwant %q", src, got, want)
+		}
+		if got, want := escapeRawHTML(src), refEscapeRawHTML(src); got != want {
+			t.Errorf("escapeRawHTML(%q):\ngot  %q\nwant %q", src, got, want)
+		}
+	}
+	for range 20000 {
+		var b strings.Builder
+		for range 1 + rng.IntN(12) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		check(b.String())
+	}
+	for _, src := range fuzzCorpus(t, "FuzzCommentInert") {
+		check(src)
+	}
+	for _, src := range benchComments() {
+		check(src)
+	}
+}
+
+// FuzzMarkdownHelpers compares the Markdown helpers with their
+// straightforward forms.
+func FuzzMarkdownHelpers(f *testing.F) {
+	for _, seed := range []string{"a `b|c` | d\n\n```\n<x>\n", "[a](#known.Anchor) [r]: javascript:x", "x\\\n~~~\ny"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		if got, want := mdBlock(src, testResolve), refMdBlock(src, testResolve); got != want {
+			t.Errorf("mdBlock(%q):\ngot  %q\nwant %q", src, got, want)
+		}
+		if got, want := mdCell(src, testResolve), refMdCell(src, testResolve); got != want {
+			t.Errorf("mdCell(%q):\ngot  %q\nwant %q", src, got, want)
+		}
+		if got, want := escapeRawHTML(src), refEscapeRawHTML(src); got != want {
+			t.Errorf("escapeRawHTML(%q):\ngot  %q\nwant %q", src, got, want)
+		}
+	})
+}
