@@ -10,62 +10,33 @@ import (
 // reads the same as when it was a template and custom templates that call
 // the built-in parts see consistent escaping.
 
+// textEscapes and htmlEscapes are the replacements of escText and
+// escHTML, by byte; "" leaves the byte alone.
+var textEscapes, htmlEscapes = func() (text, html [256]string) {
+	html['"'], html['&'], html['\''], html['<'], html['>'] = "&#34;", "&amp;", "&#39;", "&lt;", "&gt;"
+	text = html
+	text[0], text['+'] = "\uFFFD", "&#43;"
+	return text, html
+}()
+
 // escText writes s escaped as html/template escapes a string in HTML text,
 // in RCDATA (<title>) and in a quoted attribute value: NUL becomes U+FFFD,
 // and " & ' + < > become character references. Every other byte,
 // including those of invalid UTF-8, is copied.
-func escText(b *bytes.Buffer, s string) {
-	last := 0
-	for i := 0; i < len(s); i++ {
-		var repl string
-		switch s[i] {
-		case 0:
-			repl = "\uFFFD"
-		case '"':
-			repl = "&#34;"
-		case '&':
-			repl = "&amp;"
-		case '\'':
-			repl = "&#39;"
-		case '+':
-			repl = "&#43;"
-		case '<':
-			repl = "&lt;"
-		case '>':
-			repl = "&gt;"
-		default:
-			continue
-		}
-		b.WriteString(s[last:i])
-		b.WriteString(repl)
-		last = i + 1
-	}
-	b.WriteString(s[last:])
-}
+func escText(b *bytes.Buffer, s string) { escBytes(b, s, &textEscapes) }
 
 // escHTML writes s escaped as html.EscapeString does (the escaping of the
 // table rows): " & ' < > become character references.
-func escHTML(b *bytes.Buffer, s string) {
+func escHTML(b *bytes.Buffer, s string) { escBytes(b, s, &htmlEscapes) }
+
+func escBytes(b *bytes.Buffer, s string, repl *[256]string) {
 	last := 0
 	for i := 0; i < len(s); i++ {
-		var repl string
-		switch s[i] {
-		case '"':
-			repl = "&#34;"
-		case '&':
-			repl = "&amp;"
-		case '\'':
-			repl = "&#39;"
-		case '<':
-			repl = "&lt;"
-		case '>':
-			repl = "&gt;"
-		default:
-			continue
+		if r := repl[s[i]]; r != "" {
+			b.WriteString(s[last:i])
+			b.WriteString(r)
+			last = i + 1
 		}
-		b.WriteString(s[last:i])
-		b.WriteString(repl)
-		last = i + 1
 	}
 	b.WriteString(s[last:])
 }
