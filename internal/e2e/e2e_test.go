@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"bytes"
+	"fmt"
 	"maps"
 	"os"
 	"os/exec"
@@ -278,4 +279,105 @@ plugins:
 
 func keys(m map[string]string) []string {
 	return slices.Sorted(maps.Keys(m))
+}
+
+// writeLargeInput writes n proto files of 40 commented messages each, every
+// file importing the one before, and returns their names.
+func writeLargeInput(t *testing.T, dir string, n int) []string {
+	t.Helper()
+	var names []string
+	for i := 0; i < n; i++ {
+		var b strings.Builder
+		fmt.Fprintf(&b, "syntax = \"proto3\";\n\n// Package big%d is generated.\npackage big.v%d;\n\n", i, i)
+		if i > 0 {
+			fmt.Fprintf(&b, "import \"big/f%d.proto\";\n\n", i-1)
+		}
+		fmt.Fprintf(&b, "// Service%d does things.\nservice Service%d {\n", i, i)
+		for m := 0; m < 10; m++ {
+			fmt.Fprintf(&b, "  // Method%d does thing %d.\n  rpc Method%d(Msg%d) returns (Msg%d);\n", m, m, m, m, m+1)
+		}
+		b.WriteString("}\n")
+		for m := 0; m < 40; m++ {
+			fmt.Fprintf(&b, "// Msg%d is message %d with **bold** and `code`.\nmessage Msg%d {\n", m, m, m)
+			for f := 0; f < 15; f++ {
+				switch {
+				case f == 3 && m > 0:
+					fmt.Fprintf(&b, "  // Field f%d refers to Msg%d.\n  Msg%d f%d = %d;\n", f, m-1, m-1, f, f+1)
+				case f == 5 && i > 0:
+					fmt.Fprintf(&b, "  // Field f%d is imported.\n  big.v%d.Msg%d f%d = %d;\n", f, i-1, m, f, f+1)
+				default:
+					fmt.Fprintf(&b, "  // Field f%d of message %d; it holds a value.\n  optional string f%d = %d;\n", f, m, f, f+1)
+				}
+			}
+			b.WriteString("}\n")
+		}
+		name := fmt.Sprintf("big/f%d.proto", i)
+		path := filepath.Join(dir, "proto", name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, name)
+	}
+	return names
+}
+
+// TestLargeDocument checks documents large enough to be sent in several
+// pieces (CodeGeneratorResponse.File values without a name): protoc and buf
+// must both join them into the same, whole files.
+func TestLargeDocument(t *testing.T) {
+	protoc := require(t, "protoc")
+	bin := buildPlugins(t)
+	buf := strings.TrimSpace(string(run(t, root, nil, "go", "tool", "-modfile=tools/go.mod", "-n", "buf")))
+	const n = 48
+	viaProtoc, viaBuf := t.TempDir(), t.TempDir()
+	names := writeLargeInput(t, viaProtoc, n)
+	writeLargeInput(t, viaBuf, n)
+	if err := os.MkdirAll(filepath.Join(viaProtoc, "doc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	run(t, viaProtoc, nil, protoc, append([]string{
+		"--plugin=protoc-gen-rpcdoc=" + filepath.Join(bin, "protoc-gen-rpcdoc"),
+		"-Iproto", "--rpcdoc_out=doc", "--rpcdoc_opt=format=html,markdown,json",
+	}, names...)...)
+	for name, body := range map[string]string{
+		"buf.yaml": "version: v2\nmodules:\n  - path: proto\n",
+		"buf.gen.yaml": "version: v2\nplugins:\n  - local: " + filepath.Join(bin, "protoc-gen-rpcdoc") +
+			"\n    out: doc\n    opt: format=html,markdown,json\n    strategy: all\n",
+	} {
+		if err := os.WriteFile(filepath.Join(viaBuf, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(t, viaBuf, nil, buf, "generate")
+	got, want := tree(t, filepath.Join(viaBuf, "doc")), tree(t, filepath.Join(viaProtoc, "doc"))
+	if !slices.Equal(keys(want), []string{"index.html", "index.json", "index.md"}) {
+		t.Fatalf("protoc wrote %v", keys(want))
+	}
+	if len(want["index.html"]) < 9<<20 {
+		t.Fatalf("index.html is only %d bytes: too small to come in pieces", len(want["index.html"]))
+	}
+	for name := range want {
+		if got[name] != want[name] {
+			t.Errorf("%s: buf and protoc disagree (%d and %d bytes)", name, len(got[name]), len(want[name]))
+		}
+	}
+	html := want["index.html"]
+	if !strings.HasPrefix(html, "<!DOCTYPE html>") || !strings.HasSuffix(html, "</html>\n") {
+		t.Errorf("index.html is not one whole page")
+	}
+	// Every file's section appears once, in path order.
+	at := 0
+	for _, name := range slices.Sorted(slices.Values(names)) {
+		i := strings.Index(html[at:], `<section class="file" id="file:`+name+`"`)
+		if i < 0 {
+			t.Fatalf("no section for %s after byte %d", name, at)
+		}
+		at += i + 1
+	}
+	if strings.Count(html, `<section class="file" `) != n {
+		t.Errorf("%d file sections, want %d", strings.Count(html, `<section class="file" `), n)
+	}
 }

@@ -163,12 +163,15 @@ func flags(name, version, usage string, args []string, stdout, stderr io.Writer)
 // not an encoded CodeGeneratorRequest.
 var ErrNotRequest = errors.New("stdin is not a CodeGeneratorRequest (this program is run by protoc or buf)")
 
-// A StreamGenerator reads an encoded CodeGeneratorRequest and passes the
-// output files to emit as they are ready. emit may keep content. Problems
+// A StreamGenerator reads an encoded CodeGeneratorRequest from in (so
+// that it can keep the parts it needs instead of the whole) and passes the
+// output files to emit as they are ready. A file may come in pieces: its
+// name with the first piece, then "" with each further one, as
+// CodeGeneratorResponse.File allows. emit does not keep content. Problems
 // with the input are returned as the error, which ends the response. emit
 // fails only when the response cannot be written; the generator then stops
 // and returns that error.
-type StreamGenerator func(in []byte, emit func(name string, content []byte) error) error
+type StreamGenerator func(in io.Reader, emit func(name string, content []byte) error) error
 
 // MainStream runs a plugin process like Main, but writes each file of the
 // response as soon as the generator emits it, so that a large response is
@@ -178,14 +181,9 @@ func MainStream(name, version, usage string, args []string, stdin io.Reader, std
 	if code, done := flags(name, version, usage, args, stdout, stderr); done {
 		return code
 	}
-	in, err := readAll(stdin)
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: reading request: %v\n", name, err)
-		return 1
-	}
 	w := &responseWriter{w: bufio.NewWriterSize(stdout, 64<<10)}
 	w.header()
-	genErr := safeStream(gen, in, w.file)
+	genErr := safeStream(gen, stdin, w.file)
 	switch {
 	case w.err != nil:
 		fmt.Fprintf(stderr, "%s: writing response: %v\n", name, w.err)
@@ -230,7 +228,7 @@ func readAll(r io.Reader) ([]byte, error) {
 }
 
 // safeStream runs a StreamGenerator, turning a panic into an error.
-func safeStream(gen StreamGenerator, in []byte, emit func(string, []byte) error) (err error) {
+func safeStream(gen StreamGenerator, in io.Reader, emit func(string, []byte) error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("internal error (please report it): %v", r)
@@ -271,18 +269,23 @@ func (w *responseWriter) header() {
 	w.buf = b
 }
 
-// file writes one File of the response; content is written as it is.
+// file writes one File of the response; content is written as it is. A
+// file without a name continues the one before.
 func (w *responseWriter) file(name string, content []byte) error {
 	if w.err != nil {
 		return w.err
 	}
-	n := protowire.SizeTag(fileName) + protowire.SizeBytes(len(name)) +
-		protowire.SizeTag(fileContent) + protowire.SizeBytes(len(content))
+	n := protowire.SizeTag(fileContent) + protowire.SizeBytes(len(content))
+	if name != "" {
+		n += protowire.SizeTag(fileName) + protowire.SizeBytes(len(name))
+	}
 	b := w.buf[:0]
 	b = protowire.AppendTag(b, respFile, protowire.BytesType)
 	b = protowire.AppendVarint(b, uint64(n))
-	b = protowire.AppendTag(b, fileName, protowire.BytesType)
-	b = protowire.AppendString(b, name)
+	if name != "" {
+		b = protowire.AppendTag(b, fileName, protowire.BytesType)
+		b = protowire.AppendString(b, name)
+	}
 	b = protowire.AppendTag(b, fileContent, protowire.BytesType)
 	b = protowire.AppendVarint(b, uint64(len(content)))
 	w.buf = b

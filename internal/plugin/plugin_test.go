@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,8 +28,8 @@ func TestMainStream(t *testing.T) {
 		gen  StreamGenerator
 		want *pluginpb.CodeGeneratorResponse
 	}{
-		{"files", func(in []byte, emit func(string, []byte) error) error {
-			if !bytes.Equal(in, req) {
+		{"files", func(in io.Reader, emit func(string, []byte) error) error {
+			if b, err := io.ReadAll(in); err != nil || !bytes.Equal(b, req) {
 				return fmt.Errorf("request differs")
 			}
 			for _, f := range []struct{ n, c string }{{"a.html", "<p>a</p>"}, {"empty.md", ""}, {"big.txt", big}, {"é/ü.json", "{}"}} {
@@ -40,13 +41,23 @@ func TestMainStream(t *testing.T) {
 		}, &pluginpb.CodeGeneratorResponse{File: []*pluginpb.CodeGeneratorResponse_File{
 			file("a.html", "<p>a</p>"), file("empty.md", ""), file("big.txt", big), file("é/ü.json", "{}"),
 		}}},
-		{"error after files", func(in []byte, emit func(string, []byte) error) error {
+		{"pieces", func(in io.Reader, emit func(string, []byte) error) error {
+			for _, f := range []struct{ n, c string }{{"a.html", "<p>"}, {"", "a"}, {"", "</p>"}, {"b.md", "b"}} {
+				if err := emit(f.n, []byte(f.c)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, &pluginpb.CodeGeneratorResponse{File: []*pluginpb.CodeGeneratorResponse_File{
+			file("a.html", "<p>"), {Content: proto.String("a")}, {Content: proto.String("</p>")}, file("b.md", "b"),
+		}}},
+		{"error after files", func(in io.Reader, emit func(string, []byte) error) error {
 			if err := emit("a.html", []byte("a")); err != nil {
 				return err
 			}
 			return errors.New("option x: bad")
 		}, &pluginpb.CodeGeneratorResponse{Error: proto.String("option x: bad"), File: []*pluginpb.CodeGeneratorResponse_File{file("a.html", "a")}}},
-		{"panic", func(in []byte, emit func(string, []byte) error) error {
+		{"panic", func(in io.Reader, emit func(string, []byte) error) error {
 			var m map[string]int
 			m["x"]++
 			return nil
@@ -75,7 +86,7 @@ func TestMainStreamFailures(t *testing.T) {
 	t.Run("not a request", func(t *testing.T) {
 		var stdout, stderr bytes.Buffer
 		code := MainStream("protoc-gen-x", "v1", "usage", nil, strings.NewReader("junk"), &stdout, &stderr,
-			func([]byte, func(string, []byte) error) error { return fmt.Errorf("%w: bad tag", ErrNotRequest) })
+			func(io.Reader, func(string, []byte) error) error { return fmt.Errorf("%w: bad tag", ErrNotRequest) })
 		if code != 1 || stdout.Len() != 0 {
 			t.Errorf("exit %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
 		}
@@ -87,7 +98,7 @@ func TestMainStreamFailures(t *testing.T) {
 		var stderr bytes.Buffer
 		emitted := 0
 		code := MainStream("protoc-gen-x", "v1", "usage", nil, strings.NewReader(""), failWriter{}, &stderr,
-			func(_ []byte, emit func(string, []byte) error) error {
+			func(_ io.Reader, emit func(string, []byte) error) error {
 				for i := 0; i < 100; i++ {
 					if err := emit("f", make([]byte, 100<<10)); err != nil {
 						return err

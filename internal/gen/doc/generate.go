@@ -1,13 +1,12 @@
 package doc
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
-	"unsafe"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -28,10 +27,15 @@ func Generate(req *pluginpb.CodeGeneratorRequest) *pluginpb.CodeGeneratorRespons
 		MinimumEdition:    proto.Int32(int32(plugin.MinimumEdition)),
 		MaximumEdition:    proto.Int32(int32(plugin.MaximumEdition)),
 	}
-	err = Run(in, func(name string, content []byte) error {
+	err = Run(bytes.NewReader(in), func(name string, content []byte) error {
+		if name == "" { // the next piece of the last file
+			last := resp.File[len(resp.File)-1]
+			last.Content = proto.String(last.GetContent() + string(content))
+			return nil
+		}
 		resp.File = append(resp.File, &pluginpb.CodeGeneratorResponse_File{
 			Name:    proto.String(name),
-			Content: proto.String(bytesToString(content)),
+			Content: proto.String(string(content)),
 		})
 		return nil
 	})
@@ -41,11 +45,12 @@ func Generate(req *pluginpb.CodeGeneratorRequest) *pluginpb.CodeGeneratorRespons
 	return resp
 }
 
-// Run documents the files of an encoded CodeGeneratorRequest, passing each
-// output file to emit as soon as it is rendered, in a fixed order. emit
-// keeps content; it is not written again. An error is about the options or
-// the protos, or comes from emit.
-func Run(in []byte, emit func(name string, content []byte) error) error {
+// Run documents the files of an encoded CodeGeneratorRequest read from in, passing the
+// output to emit as it is rendered, in a fixed order. A large file comes in
+// pieces: its name with the first, then "" with each further piece, as in
+// CodeGeneratorResponse.File. emit must not keep content. An error is about
+// the options or the protos, or comes from emit.
+func Run(in io.Reader, emit func(name string, content []byte) error) error {
 	req, err := readRequest(in)
 	if err != nil {
 		return err
@@ -90,113 +95,16 @@ func Run(in []byte, emit func(name string, content []byte) error) error {
 	if err != nil {
 		return err
 	}
+	all, selected, src = nil, nil, nil
+	// The descriptors are garbage now, and they were most of the heap: the
+	// collector would otherwise let the heap grow to twice its size at
+	// its peak before looking again.
+	runtime.GC()
 	r, err := newRenderer(opts)
 	if err != nil {
 		return err
 	}
-	idx := anchorIndex(docs)
-	type job struct {
-		f Format
-		d *Document
-	}
-	var jobs []job
-	for _, f := range opts.Formats {
-		for _, d := range docs {
-			jobs = append(jobs, job{f, d})
-		}
-	}
-	return inOrder(len(jobs), func(i int) ([]byte, error) {
-		v := &view{Document: jobs[i].d, ext: jobs[i].f.ext(), index: idx}
-		return r.render(jobs[i].f, v)
-	}, func(i int, b []byte) error {
-		return emit(jobs[i].d.Path+jobs[i].f.ext(), b)
-	})
-}
-
-// parallelFor runs fn(0..n-1) on GOMAXPROCS workers.
-func parallelFor(n int, fn func(i int)) {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := min(runtime.GOMAXPROCS(0), n); w > 0; w-- {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
-				fn(i)
-			}
-		}()
-	}
-	wg.Wait()
-}
-
-// inOrder runs produce(0..n-1) on parallel workers and passes the results to
-// use in index order, as soon as each is ready and all before it are used.
-// At most a few results wait at a time, so that documents do not pile up
-// in memory. The first error stops the work.
-func inOrder(n int, produce func(i int) ([]byte, error), use func(i int, b []byte) error) error {
-	workers := min(runtime.GOMAXPROCS(0), n)
-	if workers <= 1 {
-		for i := 0; i < n; i++ {
-			b, err := produce(i)
-			if err != nil {
-				return err
-			}
-			if err := use(i, b); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	type result struct {
-		b   []byte
-		err error
-	}
-	results := make([]chan result, n)
-	for i := range results {
-		results[i] = make(chan result, 1)
-	}
-	// A slot is taken before a job starts and given back when its result
-	// is used, which bounds the results held at once.
-	slots := make(chan struct{}, 2*workers)
-	stop := make(chan struct{})
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				select {
-				case slots <- struct{}{}:
-				case <-stop:
-					return
-				}
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				b, err := produce(i)
-				results[i] <- result{b, err}
-			}
-		}()
-	}
-	var err error
-	for i := 0; i < n && err == nil; i++ {
-		r := <-results[i]
-		err = r.err
-		if err == nil {
-			err = use(i, r.b)
-		}
-		<-slots
-	}
-	close(stop)
-	wg.Wait()
-	return err
+	return writeDocuments(opts, r, docs, emit)
 }
 
 // build makes the documents of a run from the selected files; all holds
@@ -278,14 +186,4 @@ func markDocumented(fd protoreflect.FileDescriptor, m map[protoreflect.FullName]
 		m[fd.Enums().Get(j).FullName()] = true
 	}
 	msgs(fd.Messages())
-}
-
-// bytesToString shares the bytes of a rendered document with the response
-// instead of copying them: documents can be tens of megabytes, and b is
-// never written again.
-func bytesToString(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	return unsafe.String(&b[0], len(b))
 }

@@ -1,8 +1,13 @@
 package doc
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -50,11 +55,12 @@ const (
 	fileSourceInfo    = 9
 )
 
-// readRequest splits an encoded CodeGeneratorRequest into its parts
-// without decoding the files.
-func readRequest(in []byte) (*request, error) {
+// readRequest reads an encoded CodeGeneratorRequest and splits it into
+// its parts without decoding the files. Each file is read into a buffer of
+// its own, which can go as soon as the file is decoded.
+func readRequest(r io.Reader) (*request, error) {
 	req := &request{byName: map[string]int{}}
-	err := forEachField(in, func(num protowire.Number, typ protowire.Type, v []byte) error {
+	err := readFields(bufio.NewReaderSize(r, 64<<10), func(num protowire.Number, typ protowire.Type, v []byte) error {
 		switch num {
 		case reqFileToGenerate:
 			if typ != protowire.BytesType {
@@ -95,6 +101,82 @@ func readRequest(in []byte) (*request, error) {
 		return nil, fmt.Errorf("%w: %v", plugin.ErrNotRequest, err)
 	}
 	return req, nil
+}
+
+// readFields reads the fields of an encoded message from r, as
+// forEachField does from a buffer. The value of a length-delimited field
+// is a new buffer, never reused.
+func readFields(r *bufio.Reader, fn func(num protowire.Number, typ protowire.Type, v []byte) error) error {
+	for {
+		tag, err := binary.ReadUvarint(r)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return unexpectedEOF(err)
+		}
+		num, typ := protowire.DecodeTag(tag)
+		if num < protowire.MinValidNumber || num > protowire.MaxValidNumber {
+			return errors.New("invalid field number")
+		}
+		var v []byte
+		switch typ {
+		case protowire.VarintType:
+			x, err := binary.ReadUvarint(r)
+			if err != nil {
+				return unexpectedEOF(err)
+			}
+			v = protowire.AppendVarint(nil, x)
+		case protowire.Fixed32Type, protowire.Fixed64Type:
+			v = make([]byte, 4)
+			if typ == protowire.Fixed64Type {
+				v = make([]byte, 8)
+			}
+			if _, err := io.ReadFull(r, v); err != nil {
+				return unexpectedEOF(err)
+			}
+		case protowire.BytesType:
+			n, err := binary.ReadUvarint(r)
+			if err != nil {
+				return unexpectedEOF(err)
+			}
+			if n > math.MaxInt32 {
+				return errors.New("field too long")
+			}
+			if v, err = readN(r, int(n)); err != nil {
+				return unexpectedEOF(err)
+			}
+		default:
+			return fmt.Errorf("field %d: unsupported wire type %d", num, typ)
+		}
+		if err := fn(num, typ, v); err != nil {
+			return err
+		}
+	}
+}
+
+// readN reads n bytes. A buffer of n bytes is made up front only for
+// modest n, so that a corrupt length cannot make a huge allocation before
+// the data turns out to be missing.
+func readN(r io.Reader, n int) ([]byte, error) {
+	if n <= 4<<20 {
+		b := make([]byte, n)
+		_, err := io.ReadFull(r, b)
+		return b, err
+	}
+	var buf bytes.Buffer
+	buf.Grow(4 << 20)
+	if _, err := io.CopyN(&buf, r, int64(n)); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func unexpectedEOF(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
 }
 
 func errWireType(field string) error {
@@ -176,6 +258,7 @@ func loadFiles(req *request, document func(name string) bool) ([]loaded, sources
 					f := &req.files[i]
 					doc := document(f.name)
 					fp, src, err := decodeFile(f.b, doc)
+					f.b = nil // decoded: its buffer can go
 					if err != nil {
 						return fmt.Errorf("file %q: %v", f.name, err)
 					}

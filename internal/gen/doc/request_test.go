@@ -1,6 +1,7 @@
 package doc
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"runtime"
@@ -143,6 +144,9 @@ func TestRunErrors(t *testing.T) {
 	}{
 		{"garbage", []byte("not a request"), plugin.ErrNotRequest.Error()},
 		{"truncated", requestBytes(t, []string{"a.proto"}, fileProto("a.proto", nil, "A"))[:20], plugin.ErrNotRequest.Error()},
+		{"huge length", append(protowire.AppendVarint(protowire.AppendTag(nil, reqProtoFile, protowire.BytesType), 1<<31-1), "abc"...), plugin.ErrNotRequest.Error()},
+		{"group", protowire.AppendTag(nil, 5, protowire.StartGroupType), plugin.ErrNotRequest.Error()},
+		{"field zero", []byte{0x02, 0x00}, plugin.ErrNotRequest.Error()},
 		{"missing file", requestBytes(t, []string{"b.proto"}, fileProto("a.proto", nil, "A")), `file_to_generate "b.proto" is not among the request's files`},
 		{"missing import", requestBytes(t, []string{"a.proto"}, fileProto("a.proto", []string{"z.proto"}, "A")), `file "a.proto" imports "z.proto", which is not in the request`},
 		{"cycle", requestBytes(t, []string{"a.proto"}, fileProto("a.proto", []string{"b.proto"}, "A"), fileProto("b.proto", []string{"a.proto"}, "B")), `import cycle in file "a.proto"`},
@@ -157,11 +161,11 @@ func TestRunErrors(t *testing.T) {
 		}), `invalid descriptors in the request`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := Run(tc.in, noEmit)
+			err := Run(bytes.NewReader(tc.in), noEmit)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got error %v, want one containing %q", err, tc.want)
 			}
-			if strings.HasPrefix(tc.name, "garbage") || tc.name == "truncated" {
+			if strings.Contains(tc.want, "CodeGeneratorRequest") {
 				if !errors.Is(err, plugin.ErrNotRequest) {
 					t.Errorf("%v does not wrap ErrNotRequest", err)
 				}
@@ -172,7 +176,7 @@ func TestRunErrors(t *testing.T) {
 	stop := errors.New("disk full")
 	n := 0
 	in, _ := proto.Marshal(compileRequest(t, "format=html,markdown,json,layout=file", goldenFiles...))
-	if err := Run(in, func(string, []byte) error { n++; return stop }); err != stop || n != 1 {
+	if err := Run(bytes.NewReader(in), func(string, []byte) error { n++; return stop }); err != stop || n != 1 {
 		t.Errorf("emit error: got %v after %d files, want %v after 1", err, n, stop)
 	}
 }
@@ -187,7 +191,7 @@ func TestWorkersDeterministic(t *testing.T) {
 	run := func(procs int) []string {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 		var out []string
-		if err := Run(in, func(name string, b []byte) error {
+		if err := Run(bytes.NewReader(in), func(name string, b []byte) error {
 			out = append(out, name, string(b))
 			return nil
 		}); err != nil {
@@ -203,5 +207,32 @@ func TestWorkersDeterministic(t *testing.T) {
 		if diff := cmp.Diff(one, run(procs)); diff != "" {
 			t.Errorf("GOMAXPROCS=%d differs from 1 (-1 +%d):\n%s", procs, procs, diff)
 		}
+	}
+}
+
+// TestUnknownRequestFields checks that fields the generator does not use
+// (compiler_version, source_file_descriptors, fields of later versions)
+// are skipped whatever their wire type.
+func TestUnknownRequestFields(t *testing.T) {
+	req := compileRequest(t, "format=markdown", "acme/shop/v1/shop.proto")
+	want := generate(t, req)
+	req.CompilerVersion = &pluginpb.Version{Major: proto.Int32(29), Minor: proto.Int32(3)}
+	req.SourceFileDescriptors = req.ProtoFile[len(req.ProtoFile)-1:]
+	b, err := proto.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = protowire.AppendTag(b, 1000, protowire.Fixed32Type)
+	b = protowire.AppendFixed32(b, 7)
+	b = protowire.AppendTag(b, 1001, protowire.Fixed64Type)
+	b = protowire.AppendFixed64(b, 7)
+	b = protowire.AppendTag(b, 1002, protowire.VarintType)
+	b = protowire.AppendVarint(b, 1<<40)
+	got := map[string]string{}
+	if err := Run(bytes.NewReader(b), func(name string, c []byte) error { got[name] += string(c); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Error(diff)
 	}
 }

@@ -1,0 +1,228 @@
+package doc
+
+import (
+	"bytes"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// Documents are written as a stream of parts: the built-in pages as their
+// head, one section per file and their tail, anything else (JSON, custom
+// templates) as one part. Parts are rendered on parallel workers, whatever
+// the layout, and collected in order into chunks of about chunkSize
+// bytes, each passed on as soon as it is full. So a run holds a few
+// chunks at a time instead of its documents, however large they are.
+
+// chunkSize is the size from which a document is passed on in pieces: a
+// plugin may send a file as several CodeGeneratorResponse.File values, all
+// but the first without a name. protoc appends them as they come; buf joins
+// them into one string, which costs a copy per piece, so pieces are large.
+var chunkSize = 8 << 20
+
+// part is one rendered part of a document.
+type part struct {
+	doc  int // index into the jobs of writeDocuments
+	last bool
+	buf  *bytes.Buffer
+}
+
+var partBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// writeDocuments renders every document in every format and passes the
+// output to emit in order: for each document, its name with its first
+// chunk, then "" with each further chunk. emit must not keep content.
+func writeDocuments(opts *Options, r *renderer, docs []*Document, emit func(name string, content []byte) error) error {
+	idx := anchorIndex(docs)
+	type job struct {
+		v     *view
+		parts int
+	}
+	var jobs []job
+	type ref struct{ job, part int }
+	var refs []ref
+	for _, f := range opts.Formats {
+		for _, d := range docs {
+			v := &view{Document: d, ext: f.ext(), index: idx, r: r, format: f}
+			n := 1
+			if r.builtin(f) {
+				n = len(d.Files) + 2 // head, sections, tail
+			}
+			for p := 0; p < n; p++ {
+				refs = append(refs, ref{len(jobs), p})
+			}
+			jobs = append(jobs, job{v, n})
+		}
+	}
+	var pending bytes.Buffer
+	started := false
+	return inOrder(len(refs), func(i int) (part, error) {
+		j, p := jobs[refs[i].job], refs[i].part
+		b := partBufs.Get().(*bytes.Buffer)
+		b.Reset()
+		var err error
+		v := j.v
+		switch {
+		case j.parts == 1:
+			err = r.renderWhole(b, v)
+		case p == 0:
+			err = r.head(b, v)
+		case p == j.parts-1:
+			err = r.tail(b, v)
+		default:
+			err = r.renderFile(b, v, v.Files[p-1])
+		}
+		if err != nil {
+			partBufs.Put(b)
+			return part{}, fmt.Errorf("rendering %s: %v", v.Path+v.ext, err)
+		}
+		return part{doc: refs[i].job, last: p == j.parts-1, buf: b}, nil
+	}, func(i int, pt part) error {
+		defer partBufs.Put(pt.buf)
+		// A part that fills a chunk on its own is passed on without a copy.
+		if pending.Len() == 0 && (pt.buf.Len() >= chunkSize || pt.last) {
+			return emitChunk(emit, jobs[pt.doc].v, &started, pt.buf.Bytes(), pt.last)
+		}
+		pending.Write(pt.buf.Bytes())
+		if pending.Len() >= chunkSize || pt.last {
+			err := emitChunk(emit, jobs[pt.doc].v, &started, pending.Bytes(), pt.last)
+			pending.Reset()
+			return err
+		}
+		return nil
+	})
+}
+
+// emitChunk passes one chunk of a document on, named when it is the
+// document's first.
+func emitChunk(emit func(string, []byte) error, v *view, started *bool, b []byte, last bool) error {
+	name := ""
+	if !*started {
+		name = v.Path + v.ext
+	}
+	*started = !last
+	return emit(name, b)
+}
+
+// builtin reports whether format f is rendered by the built-in page
+// writer, part by part.
+func (r *renderer) builtin(f Format) bool {
+	switch f {
+	case FormatHTML:
+		return r.htmlEntry == htmlEntry
+	case FormatMarkdown:
+		return r.mdEntry == mdEntry
+	}
+	return false
+}
+
+func (r *renderer) head(b *bytes.Buffer, v *view) error {
+	if v.format == FormatMarkdown {
+		return writeMDHead(b, v)
+	}
+	return writeHTMLHead(b, v)
+}
+
+func (r *renderer) tail(b *bytes.Buffer, v *view) error {
+	if v.format == FormatMarkdown {
+		return writeMDTail(b, v)
+	}
+	return writeHTMLTail(b, v)
+}
+
+// renderWhole renders a document as one part.
+func (r *renderer) renderWhole(b *bytes.Buffer, v *view) error {
+	out, err := r.render(v.format, v)
+	if err != nil {
+		return err
+	}
+	b.Write(out)
+	return nil
+}
+
+// parallelFor runs fn(0..n-1) on GOMAXPROCS workers.
+func parallelFor(n int, fn func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := min(runtime.GOMAXPROCS(0), n); w > 0; w-- {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// inOrder runs produce(0..n-1) on parallel workers and passes the results
+// to use in index order, each as soon as it and all before it are ready.
+// At most a few results wait at a time, so that output does not pile up
+// in memory. The first error stops the work.
+func inOrder[T any](n int, produce func(i int) (T, error), use func(i int, v T) error) error {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			v, err := produce(i)
+			if err != nil {
+				return err
+			}
+			if err := use(i, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	type result struct {
+		v   T
+		err error
+	}
+	results := make([]chan result, n)
+	for i := range results {
+		results[i] = make(chan result, 1)
+	}
+	// A slot is taken before a job starts and given back when its result
+	// is used, which bounds the results held at once.
+	slots := make(chan struct{}, 2*workers)
+	stop := make(chan struct{})
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				select {
+				case slots <- struct{}{}:
+				case <-stop:
+					return
+				}
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				v, err := produce(i)
+				results[i] <- result{v, err}
+			}
+		}()
+	}
+	var err error
+	for i := 0; i < n && err == nil; i++ {
+		r := <-results[i]
+		err = r.err
+		if err == nil {
+			err = use(i, r.v)
+		}
+		<-slots
+	}
+	close(stop)
+	wg.Wait()
+	return err
+}
