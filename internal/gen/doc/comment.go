@@ -39,42 +39,73 @@ func commentHTML(src string, resolve func(anchor string) string) template.HTML {
 	if h, ok := plainParagraphs(src); ok {
 		return template.HTML(h)
 	}
-	return template.HTML(markdownHTML(src, resolve))
+	if h, ok := renderedComments.get(src); ok {
+		return template.HTML(h)
+	}
+	h, linked := renderMarkdown(src, resolve)
+	if !linked {
+		renderedComments.put(src, h)
+	}
+	return template.HTML(h)
 }
 
 // markdownHTML renders a comment through the Markdown parser and sanitize.
 func markdownHTML(src string, resolve func(anchor string) string) string {
+	h, _ := renderMarkdown(src, resolve)
+	return h
+}
+
+// renderMarkdown is markdownHTML; linked reports whether the HTML depends
+// on resolve, that is whether the comment links to an anchor.
+func renderMarkdown(src string, resolve func(anchor string) string) (h string, linked bool) {
 	w := writers.Get().(*pooledWriter)
 	defer writers.Put(w)
 	w.buf.Reset()
 	w.Writer.Reset(&w.buf)
+	w.resolve, w.linked = resolve, false
+	defer func() { w.resolve = nil }()
 	w.src = append(w.src[:0], escapeRawHTML(src)...)
 	if err := markdown.Convert(w.src, w.Writer); err != nil {
-		return "<p>" + html.EscapeString(src) + "</p>"
+		return "<p>" + html.EscapeString(src) + "</p>", false
 	}
 	if err := w.Flush(); err != nil {
-		return "<p>" + html.EscapeString(src) + "</p>"
+		return "<p>" + html.EscapeString(src) + "</p>", false
 	}
-	out, ok := sanitizeSimple(w.out[:0], w.buf.Bytes(), resolve)
+	out, ok := sanitizeSimple(w.out[:0], w.buf.Bytes(), w.track)
 	w.out = out
 	if ok {
-		return string(out)
+		return string(out), w.linked
 	}
-	return sanitize(w.buf.Bytes(), resolve)
+	h = sanitize(w.buf.Bytes(), w.track)
+	return h, w.linked
 }
 
-// pooledWriter holds the buffers of markdownHTML: goldmark would otherwise
-// allocate a 4 KiB bufio.Writer for every comment.
+// pooledWriter holds the buffers of renderMarkdown: goldmark would
+// otherwise allocate a 4 KiB bufio.Writer for every comment.
 type pooledWriter struct {
 	*bufio.Writer
 	buf bytes.Buffer // rendered HTML
 	src []byte       // Markdown source
 	out []byte       // sanitized HTML
+
+	resolve func(anchor string) string // the caller's, maybe nil
+	linked  bool                       // whether an anchor was looked up
+	track   func(anchor string) string // w.trackResolve
+}
+
+// trackResolve is resolve (a nil one finds nothing), noting the call.
+func (w *pooledWriter) trackResolve(anchor string) string {
+	w.linked = true
+	if w.resolve == nil {
+		return ""
+	}
+	return w.resolve(anchor)
 }
 
 var writers = sync.Pool{New: func() any {
 	w := &pooledWriter{}
 	w.Writer = bufio.NewWriter(&w.buf)
+	w.track = w.trackResolve
 	return w
 }}
 
@@ -321,10 +352,7 @@ func escapeRawHTML(src string) string {
 
 // --- Markdown output ---
 
-var (
-	refDefinition = regexp.MustCompile(`^ {0,3}\[[^\]]*\]:`)
-	inlineLink    = regexp.MustCompile(`\]\(\s*(?:<|&lt;)?([^)\s>]*)`)
-)
+var refDefinition = regexp.MustCompile(`^ {0,3}\[[^\]]*\]:`)
 
 // fenceMarker is the character (` or ~) of the code fence that a line
 // opens or closes: up to three spaces, then three or more of it. It is 0
@@ -494,6 +522,7 @@ func mdInline(l string, cell bool, resolve func(string) string) string {
 // left as text.
 func fixLinkTargets(l string, resolve func(string) string) string {
 	var b strings.Builder
+	b.Grow(len(l) + 16)
 	for {
 		j := strings.Index(l, "](")
 		if j < 0 {
@@ -502,19 +531,48 @@ func fixLinkTargets(l string, resolve func(string) string) string {
 		}
 		b.WriteString(l[:j+1])
 		rest := l[j+2:]
-		m := inlineLink.FindStringSubmatch("](" + rest)
-		dest := m[1]
+		dest, n := linkDest(rest)
+		target := ""
+		if strings.HasPrefix(dest, "#") && resolve != nil {
+			target = resolve(dest[1:])
+		}
 		switch {
-		case strings.HasPrefix(dest, "#") && resolve != nil && resolve(dest[1:]) != "":
-			b.WriteString("(" + mdURL(resolve(dest[1:])))
-			rest = rest[len(m[0])-2:]
-		case dest != "" && !strings.HasPrefix(dest, "#") && absoluteSafeURL(dest):
-			b.WriteString("(")
+		case target != "":
+			b.WriteByte('(')
+			b.WriteString(mdURL(target))
+			rest = rest[n:]
+		case dest != "" && dest[0] != '#' && absoluteSafeURL(dest):
+			b.WriteByte('(')
 		default:
 			b.WriteString(" (")
 		}
 		l = rest
 	}
+}
+
+// linkDest reads the target of a link at the start of s (just after "]("):
+// spaces, maybe < (or &lt;), then the target, which ends at a space, ) or
+// >. n is the length read.
+func linkDest(s string) (dest string, n int) {
+	i := 0
+	for i < len(s) && isRegexpSpace(s[i]) {
+		i++
+	}
+	if strings.HasPrefix(s[i:], "<") {
+		i++
+	} else if strings.HasPrefix(s[i:], "&lt;") {
+		i += 4
+	}
+	start := i
+	for i < len(s) && s[i] != ')' && s[i] != '>' && !isRegexpSpace(s[i]) {
+		i++
+	}
+	return s[start:i], i
+}
+
+// isRegexpSpace reports whether c is a space as \s means it.
+func isRegexpSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'
 }
 
 // escapePipes makes every | of s escaped for a GitHub table: preceded by

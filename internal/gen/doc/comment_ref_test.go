@@ -11,6 +11,7 @@ import (
 var (
 	refFenceLine     = regexp.MustCompile("^ {0,3}(```+|~~~+)")
 	refRefDefinition = regexp.MustCompile(`^ {0,3}\[[^\]]*\]:`)
+	refInlineLink    = regexp.MustCompile(`\]\(\s*(?:<|&lt;)?([^)\s>]*)`)
 )
 
 // refEscapeRawHTML is escapeRawHTML: it turns < outside code into &lt;,
@@ -181,7 +182,7 @@ func refFixLinkTargets(l string, resolve func(string) string) string {
 		}
 		b.WriteString(l[:j+1])
 		rest := l[j+2:]
-		m := inlineLink.FindStringSubmatch("](" + rest)
+		m := refInlineLink.FindStringSubmatch("](" + rest)
 		dest := m[1]
 		switch {
 		case strings.HasPrefix(dest, "#") && resolve != nil && resolve(dest[1:]) != "":

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/yuin/goldmark"
@@ -296,6 +297,7 @@ func TestMarkdownHelpersAgree(t *testing.T) {
 		"a", "Word", "é", " ", "   ", "\n", "\n\n", "`", "``", "```", "~~~", "    ```", "<", ">", "&", "&amp;", "|", "\\", "\\|",
 		"[a](#known.Anchor)", "[b](#other)", "[c](https://e.com)", "[d](javascript:x)", "](", "[", "]", "]:", "[r]: http://x",
 		"[r]: javascript:x", "  [s]: <https://y>", "(", ")", "* ", "#", "<br><br>", "\t",
+		"](  <#known.Anchor>", "](&lt;https://e.com&gt;)", "](\t#known.Anchor)", "](\f", "](#known.Anchor", "#known.Anchor", "https://e.com", "\xff",
 	}
 	rng := rand.New(rand.NewPCG(5, 6))
 	check := func(src string) {
@@ -341,4 +343,68 @@ func FuzzMarkdownHelpers(f *testing.F) {
 			t.Errorf("escapeRawHTML(%q):\ngot  %q\nwant %q", src, got, want)
 		}
 	})
+}
+
+// TestCommentCache: comments rendered by the parser are kept only when
+// their HTML does not depend on the document's links.
+func TestCommentCache(t *testing.T) {
+	linked := "See [the thing](#known.Anchor), **now**."
+	other := func(a string) string {
+		if a == "known.Anchor" {
+			return "elsewhere.html#known.Anchor"
+		}
+		return ""
+	}
+	for range 2 {
+		for _, c := range []struct {
+			resolve func(string) string
+			want    string
+		}{
+			{testResolve, `<p>See <a href="other.html#known.Anchor" rel="nofollow noopener">the thing</a>, <strong>now</strong>.</p>` + "\n"},
+			{other, `<p>See <a href="elsewhere.html#known.Anchor" rel="nofollow noopener">the thing</a>, <strong>now</strong>.</p>` + "\n"},
+			{nil, `<p>See <span class="link-removed">the thing</span>, <strong>now</strong>.</p>` + "\n"},
+		} {
+			if got := string(commentHTML(linked, c.resolve)); got != c.want {
+				t.Errorf("got  %q\nwant %q", got, c.want)
+			}
+		}
+	}
+	if _, ok := renderedComments.get(linked); ok {
+		t.Errorf("a comment with a link to an anchor was kept")
+	}
+	plain := "Some **bold** and [an external link](https://example.com/x) text."
+	want := markdownHTML(plain, nil)
+	for _, resolve := range []func(string) string{nil, testResolve, other} {
+		if got := string(commentHTML(plain, resolve)); got != want {
+			t.Errorf("got  %q\nwant %q", got, want)
+		}
+	}
+	if h, ok := renderedComments.get(plain); !ok || h != want {
+		t.Errorf("kept %q, %v; want %q", h, ok, want)
+	}
+}
+
+// TestCommentConcurrent renders comments from several goroutines, as a
+// parallel build does.
+func TestCommentConcurrent(t *testing.T) {
+	comments := benchComments()
+	want := make([]string, len(comments))
+	for i, c := range comments {
+		want[i] = sanitize([]byte(goldmarkHTML(t, escapeRawHTML(c))), testResolve)
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range 3 * len(comments) {
+				i := (k + g*7) % len(comments)
+				if got := string(commentHTML(comments[i], testResolve)); got != want[i] {
+					t.Errorf("%q:\ngot  %q\nwant %q", comments[i], got, want[i])
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
