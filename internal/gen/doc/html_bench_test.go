@@ -1,0 +1,43 @@
+package doc
+
+import (
+	"encoding/json"
+	"sort"
+	"testing"
+)
+
+// BenchmarkRenderHTML renders the page of BenchmarkGenerate (20 files, 800
+// messages, 12,000 fields) from its model: the HTML writers alone, without
+// reading the request and building the model. The model comes from the
+// JSON output, which is the model.
+func BenchmarkRenderHTML(b *testing.B) {
+	for _, layout := range []string{"single", "package"} {
+		b.Run(layout, func(b *testing.B) {
+			srcs, names := largeProtos(20)
+			out := generate(b, compileSources(b, srcs, "format=json,layout="+layout, names...))
+			var docs []*Document
+			for _, content := range out {
+				d := new(Document)
+				if err := json.Unmarshal([]byte(content), d); err != nil {
+					b.Fatal(err, "short output")
+				}
+				docs = append(docs, d)
+			}
+			sort.Slice(docs, func(i, j int) bool { return docs[i].Path < docs[j].Path })
+			for _, d := range docs {
+				d.Documents = docs[0].Documents // one list per run, as layout makes it
+			}
+			idx := anchorIndex(docs)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				r := &renderer{html: builtinHTML, htmlEntry: htmlEntry}
+				for _, d := range docs {
+					if out, err := r.render(FormatHTML, &view{Document: d, ext: ".html", index: idx}); err != nil || len(out) < 1000 {
+						b.Fatal(err, "short output")
+					}
+				}
+			}
+		})
+	}
+}
