@@ -2,6 +2,7 @@ package doc
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"runtime"
 	"sync"
@@ -46,7 +47,7 @@ func writeDocuments(opts *Options, r *renderer, docs []*Document, emit func(name
 		for _, d := range docs {
 			v := &view{Document: d, ext: f.ext(), index: idx, r: r, format: f}
 			n := 1
-			if r.builtin(f) {
+			if r.builtin(f) && (f != FormatJSON || len(d.Files) > 0) {
 				n = len(d.Files) + 2 // head, sections, tail
 			}
 			for p := 0; p < n; p++ {
@@ -71,7 +72,7 @@ func writeDocuments(opts *Options, r *renderer, docs []*Document, emit func(name
 		case p == j.parts-1:
 			err = r.tail(b, v)
 		default:
-			err = r.renderFile(b, v, v.Files[p-1])
+			err = r.section(b, v, p-1)
 		}
 		if err != nil {
 			partBufs.Put(b)
@@ -113,22 +114,99 @@ func (r *renderer) builtin(f Format) bool {
 		return r.htmlEntry == htmlEntry
 	case FormatMarkdown:
 		return r.mdEntry == mdEntry
+	case FormatJSON:
+		return r.json == nil
 	}
 	return false
 }
 
 func (r *renderer) head(b *bytes.Buffer, v *view) error {
-	if v.format == FormatMarkdown {
+	switch v.format {
+	case FormatMarkdown:
 		return writeMDHead(b, v)
+	case FormatJSON:
+		return writeJSONHead(b, v)
 	}
 	return writeHTMLHead(b, v)
 }
 
 func (r *renderer) tail(b *bytes.Buffer, v *view) error {
-	if v.format == FormatMarkdown {
+	switch v.format {
+	case FormatMarkdown:
 		return writeMDTail(b, v)
+	case FormatJSON:
+		return writeJSONTail(b, v)
 	}
 	return writeHTMLTail(b, v)
+}
+
+// section renders the part of one file.
+func (r *renderer) section(b *bytes.Buffer, v *view, i int) error {
+	if v.format == FormatJSON {
+		return writeJSONFile(b, v, i)
+	}
+	return r.renderFile(b, v, v.Files[i])
+}
+
+// A JSON document is encoding/json's indented encoding of the Document.
+// In parts, it is the encoding of the Document without files, cut where
+// its empty files list is, and each file encoded on its own, indented as
+// the list's elements are: the same bytes.
+
+// jsonFilesKey is where the files list of an indented Document begins.
+const jsonFilesKey = "\n  \"files\": ["
+
+// splitJSON encodes the document without its files and returns the text
+// before and after its files list.
+func splitJSON(v *view) (head, tail []byte, err error) {
+	d := *v.Document
+	d.Files = []*File{}
+	var buf bytes.Buffer
+	if err := encodeJSON(&buf, &d, ""); err != nil {
+		return nil, nil, err
+	}
+	b := buf.Bytes()
+	i := bytes.Index(b, []byte(jsonFilesKey+"]"))
+	if i < 0 || bytes.Count(b, []byte(jsonFilesKey)) != 1 {
+		return nil, nil, fmt.Errorf("no files list in the encoded document")
+	}
+	i += len(jsonFilesKey)
+	return b[:i], b[i+1:], nil
+}
+
+func writeJSONHead(b *bytes.Buffer, v *view) error {
+	head, _, err := splitJSON(v)
+	b.Write(head)
+	return err
+}
+
+func writeJSONTail(b *bytes.Buffer, v *view) error {
+	_, tail, err := splitJSON(v)
+	b.WriteString("\n  ]")
+	b.Write(tail)
+	return err
+}
+
+// writeJSONFile writes file i as an element of the files list.
+func writeJSONFile(b *bytes.Buffer, v *view, i int) error {
+	b.WriteString("\n    ")
+	if err := encodeJSON(b, v.Files[i], "    "); err != nil {
+		return err
+	}
+	// The encoder ends with a newline, which the list does not have.
+	b.Truncate(b.Len() - 1)
+	if i < len(v.Files)-1 {
+		b.WriteByte(',')
+	}
+	return nil
+}
+
+// encodeJSON writes the indented JSON of x as the JSON format does.
+func encodeJSON(b *bytes.Buffer, x any, prefix string) error {
+	enc := json.NewEncoder(b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent(prefix, "  ")
+	return enc.Encode(x)
 }
 
 // renderWhole renders a document as one part.
