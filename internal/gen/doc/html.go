@@ -70,10 +70,10 @@ func writeHTMLHead(b *bytes.Buffer, v *view) error {
 		"<ol id=\"rpcdoc-results\" hidden></ol>\n<div id=\"rpcdoc-toc\">")
 	if len(v.Documents) > 1 {
 		b.WriteString("\n<h2>Documents</h2>\n<ul class=\"docs\">")
-		links := newTOCLinker(v, v.r.docLinks(v))
+		links := v.linker()
 		for i, d := range v.Documents {
 			b.WriteString("\n<li><a href=\"")
-			links.write(b, i)
+			links.write(b, i, normURL)
 			b.WriteString(`"`)
 			if d.Path == v.Path {
 				b.WriteString(` aria-current="page"`)
@@ -190,7 +190,7 @@ func writeHTMLFile(b *bytes.Buffer, v *view, f *File) error {
 			b.WriteString("<li>")
 			if l := v.anchorLink("file:" + imp); l.ok() {
 				b.WriteString(`<a href="`)
-				l.writeURL(b)
+				v.writeURL(b, l)
 				b.WriteString(`"><code>`)
 				escText(b, imp)
 				b.WriteString("</code></a>")
@@ -374,7 +374,7 @@ func (v *view) writeParent(b *bytes.Buffer, parent string) {
 	l := v.anchorLink(parent)
 	if l.ok() {
 		b.WriteString(`<a href="`)
-		l.writeURL(b)
+		v.writeURL(b, l)
 		b.WriteString(`">`)
 	}
 	b.WriteString("<code>")
@@ -545,7 +545,7 @@ func (v *view) writeTypeRef(b *bytes.Buffer, t TypeRef) {
 		b.WriteString(`<a class="type `)
 		escText(b, t.Kind)
 		b.WriteString(`" href="`)
-		l.writeURL(b)
+		v.writeURL(b, l)
 		b.WriteString(`" title="`)
 		escText(b, t.FullName)
 		b.WriteString(`"><code>`)

@@ -14,22 +14,23 @@ import (
 type docLinks struct {
 	docs []DocumentRef
 	ext  string
-	segs [][]string // per document: its path with ext, split at "/"
-	esc  [][]string // the same segments path-escaped and normalised as escURL does
+	segs  [][]string // per document: its path with ext, split at "/"
+	esc   [][]string // the same segments path-escaped (url.PathEscape)
+	index map[string]int
 }
 
 func newDocLinks(docs []DocumentRef, ext string) *docLinks {
-	l := &docLinks{docs: docs, ext: ext, segs: make([][]string, len(docs)), esc: make([][]string, len(docs))}
-	var b bytes.Buffer
+	l := &docLinks{docs: docs, ext: ext, segs: make([][]string, len(docs)), esc: make([][]string, len(docs)), index: make(map[string]int, len(docs))}
 	for i, d := range docs {
 		segs := strings.Split(d.Path+ext, "/")
 		esc := make([]string, len(segs))
 		for j, s := range segs {
-			b.Reset()
-			normURL(&b, url.PathEscape(s))
-			esc[j] = b.String()
+			esc[j] = url.PathEscape(s)
 		}
 		l.segs[i], l.esc[i] = segs, esc
+		if _, dup := l.index[d.Path]; !dup {
+			l.index[d.Path] = i
+		}
 	}
 	return l
 }
@@ -49,7 +50,8 @@ func (r *renderer) docLinks(v *view) *docLinks {
 }
 
 // tocLinker writes the links from one document to the documents of the
-// run: escURL(v.DocHref(path)), without building strings.
+// run, v.DocHref(path) escaped with the escaper given, without building
+// strings.
 type tocLinker struct {
 	links *docLinks
 	root  bool     // the document is at the top: every link is "./" + path
@@ -66,12 +68,13 @@ func newTOCLinker(v *view, links *docLinks) tocLinker {
 	return t
 }
 
-// write writes the link to document i, as relPath builds it.
-func (t *tocLinker) write(b *bytes.Buffer, i int) {
-	esc := t.links.esc[i]
+// write writes the link to document i as relPath builds it, each path
+// segment escaped with esc (which must leave "./" and "../" alone).
+func (t *tocLinker) write(b *bytes.Buffer, i int, esc func(*bytes.Buffer, string)) {
+	segEsc := t.links.esc[i]
 	if t.root {
 		b.WriteString("./")
-		writeJoined(b, esc)
+		writeJoined(b, segEsc, esc)
 		return
 	}
 	segs := t.links.segs[i]
@@ -83,28 +86,35 @@ func (t *tocLinker) write(b *bytes.Buffer, i int) {
 		for ; up > 0; up-- {
 			b.WriteString("../")
 		}
-	} else if len(esc)-n < 2 || esc[n] != ".." {
+	} else if len(segEsc)-n < 2 || segEsc[n] != ".." {
 		b.WriteString("./") // as relPath, unless the path climbs already
 	}
-	writeJoined(b, esc[n:])
+	writeJoined(b, segEsc[n:], esc)
 }
 
-func writeJoined(b *bytes.Buffer, segs []string) {
+func writeJoined(b *bytes.Buffer, segs []string, esc func(*bytes.Buffer, string)) {
 	for i, s := range segs {
 		if i > 0 {
 			b.WriteByte('/')
 		}
-		b.WriteString(s)
+		esc(b, s)
 	}
 }
 
-// link is where a reference points: an anchor in the document at rel (a
-// relative path, "" for this document), or a URL. Written out it is
-// rel + "#" + anchor, or url: Href and TypeHref without building the
-// string.
+// linker is the tocLinker of this document, made on first use.
+func (v *view) linker() *tocLinker {
+	v.linkOnce.Do(func() { v.links = newTOCLinker(v, v.r.docLinks(v)) })
+	return &v.links
+}
+
+// link is where a reference points: an anchor in this document or in
+// another document of the run, or a URL. Written out it is what Href and
+// TypeHref return, without building the string.
 type link struct {
-	rel, anchor, url string
-	found            bool
+	anchor, url string
+	found       bool   // the anchor is documented; otherwise url, if any
+	doc         int    // index among the run's documents of the one holding anchor, or -1
+	rel         string // with doc -1: the relative path to that document, "" for this one
 }
 
 func (l link) ok() bool { return l.found || l.url != "" }
@@ -115,9 +125,13 @@ func (v *view) anchorLink(anchor string) link {
 	if !ok {
 		return link{}
 	}
-	l := link{anchor: anchor, found: true}
+	l := link{anchor: anchor, found: true, doc: -1}
 	if doc != v.Path {
-		l.rel = relPath(v.Path+v.ext, doc+v.ext)
+		if i, ok := v.linker().links.index[doc]; ok {
+			l.doc = i
+		} else {
+			l.rel = relPath(v.Path+v.ext, doc+v.ext)
+		}
 	}
 	return l
 }
@@ -133,24 +147,24 @@ func (v *view) typeLink(t TypeRef) link {
 	return link{url: t.URL}
 }
 
-// writeURL writes the link as escURL writes its string.
-func (l link) writeURL(b *bytes.Buffer) {
+// writeLink writes a link: a URL through check, which also decides whether
+// it is allowed, and the parts of a link to an anchor through esc.
+func (v *view) writeLink(b *bytes.Buffer, l link, check, esc func(*bytes.Buffer, string)) {
 	if !l.found {
-		escURL(b, l.url)
+		check(b, l.url)
 		return
 	}
-	normURL(b, l.rel)
+	if l.doc >= 0 {
+		v.linker().write(b, l.doc, esc)
+	} else {
+		esc(b, l.rel)
+	}
 	b.WriteByte('#')
-	normURL(b, l.anchor)
+	esc(b, l.anchor)
 }
 
-// writeHref writes the link as writeHrefAttr writes its string.
-func (l link) writeHref(b *bytes.Buffer) {
-	if !l.found {
-		writeHrefAttr(b, l.url)
-		return
-	}
-	writeHrefBytes(b, l.rel)
-	b.WriteByte('#')
-	writeHrefBytes(b, l.anchor)
-}
+// writeURL writes a link as escURL writes its string.
+func (v *view) writeURL(b *bytes.Buffer, l link) { v.writeLink(b, l, escURL, normURL) }
+
+// writeHref writes a link as writeHrefAttr writes its string.
+func (v *view) writeHref(b *bytes.Buffer, l link) { v.writeLink(b, l, writeHrefAttr, writeHrefBytes) }

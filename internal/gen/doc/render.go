@@ -26,6 +26,9 @@ type view struct {
 
 	r      *renderer
 	format Format
+
+	linkOnce sync.Once
+	links    tocLinker // links to the other documents, for HTML
 }
 
 // fileView is the data of the "file" and "md-file" templates: one file

@@ -149,7 +149,7 @@ func writeInt(b *bytes.Buffer, n int32) {
 func (v *view) writeType(b *bytes.Buffer, t TypeRef) {
 	if l := v.typeLink(t); l.ok() {
 		writeStrings(b, `<a class="type `, t.Kind, `" href="`)
-		l.writeHref(b)
+		v.writeHref(b, l)
 		b.WriteString(`" title="`)
 		escHTML(b, t.FullName)
 		b.WriteString(`"><code>`)
