@@ -12,8 +12,8 @@ import (
 // links are put together from path segments split and escaped once per
 // run, not once per pair of documents.
 type docLinks struct {
-	docs []DocumentRef
-	ext  string
+	docs  []DocumentRef
+	ext   string
 	segs  [][]string // per document: its path with ext, split at "/"
 	esc   [][]string // the same segments path-escaped (url.PathEscape)
 	index map[string]int
