@@ -49,6 +49,21 @@ func commentHTML(src string, resolve func(anchor string) string) template.HTML {
 	return template.HTML(h)
 }
 
+// writeCommentHTML writes what commentHTML returns to b, and how many
+// bytes that is, without making a string of it when it can.
+func writeCommentHTML(b *bytes.Buffer, src string, resolve func(anchor string) string) int {
+	n := b.Len()
+	switch {
+	case strings.TrimSpace(src) == "":
+	case plainText(src):
+		b.Grow(len(src) + len(src)/8 + 16)
+		writePlainParagraphs(b, src)
+	default:
+		b.WriteString(string(commentHTML(src, resolve)))
+	}
+	return b.Len() - n
+}
+
 // markdownHTML renders a comment through the Markdown parser and sanitize.
 func markdownHTML(src string, resolve func(anchor string) string) string {
 	h, _ := renderMarkdown(src, resolve)

@@ -1,6 +1,7 @@
 package doc
 
 import (
+	"io"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -30,6 +31,19 @@ func plainParagraphs(src string) (string, bool) {
 	}
 	var b strings.Builder
 	b.Grow(len(src) + len(src)/8 + 16)
+	writePlainParagraphs(&b, src)
+	return b.String(), true
+}
+
+// textWriter is a strings.Builder or a bytes.Buffer.
+type textWriter interface {
+	io.StringWriter
+	io.ByteWriter
+}
+
+// writePlainParagraphs writes the HTML of a comment that plainText
+// accepted.
+func writePlainParagraphs(b textWriter, src string) {
 	for rest, more := src, true; more; {
 		var para string
 		para, rest, more = strings.Cut(rest, "\n\n")
@@ -38,14 +52,13 @@ func plainParagraphs(src string) (string, bool) {
 		for lines, lmore := para, true; lmore; {
 			var line string
 			line, lines, lmore = strings.Cut(lines, "\n")
-			writePlainLine(&b, line)
+			writePlainLine(b, line)
 			if lmore {
 				b.WriteByte('\n')
 			}
 		}
 		b.WriteString("</p>\n")
 	}
-	return b.String(), true
 }
 
 // plainText checks what plainParagraphs documents.
@@ -136,7 +149,7 @@ func plainLine(l string) bool {
 }
 
 // writePlainLine writes a line that plainLine accepted.
-func writePlainLine(b *strings.Builder, l string) {
+func writePlainLine(b textWriter, l string) {
 	for {
 		i := strings.IndexByte(l, '`')
 		if i < 0 {
@@ -158,7 +171,7 @@ func writePlainLine(b *strings.Builder, l string) {
 }
 
 // escapeString writes s escaped as html.EscapeString escapes it.
-func escapeString(b *strings.Builder, s string) {
+func escapeString(b textWriter, s string) {
 	last := 0
 	for i := 0; i < len(s); i++ {
 		var esc string

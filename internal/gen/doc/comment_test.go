@@ -326,6 +326,23 @@ func TestMarkdownHelpersAgree(t *testing.T) {
 	}
 }
 
+// TestWriteCommentHTML: writing a comment to a buffer gives what
+// commentHTML returns.
+func TestWriteCommentHTML(t *testing.T) {
+	srcs := append(benchComments(), fuzzCorpus(t, "FuzzCommentInert")...)
+	srcs = append(srcs, "", "  \n ", "[x]: https://example.com", "Plain.", "See [it](#known.Anchor).")
+	var b bytes.Buffer
+	for _, src := range srcs {
+		b.Reset()
+		b.WriteString("prefix")
+		n := writeCommentHTML(&b, src, testResolve)
+		want := string(commentHTML(src, testResolve))
+		if got := b.String(); got != "prefix"+want || n != len(want) {
+			t.Errorf("%q: wrote %q (%d), want %q", src, got, n, want)
+		}
+	}
+}
+
 // FuzzMarkdownHelpers compares the Markdown helpers with their
 // straightforward forms.
 func FuzzMarkdownHelpers(f *testing.F) {
