@@ -1,8 +1,9 @@
 package doc
 
 import (
-	"io"
+	"bytes"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -29,21 +30,18 @@ func plainParagraphs(src string) (string, bool) {
 	if !plainText(src) {
 		return "", false
 	}
-	var b strings.Builder
-	b.Grow(len(src) + len(src)/8 + 16)
-	writePlainParagraphs(&b, src)
+	b := plainBuffers.Get().(*bytes.Buffer)
+	defer plainBuffers.Put(b)
+	b.Reset()
+	writePlainParagraphs(b, src)
 	return b.String(), true
 }
 
-// textWriter is a strings.Builder or a bytes.Buffer.
-type textWriter interface {
-	io.StringWriter
-	io.ByteWriter
-}
+var plainBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // writePlainParagraphs writes the HTML of a comment that plainText
 // accepted.
-func writePlainParagraphs(b textWriter, src string) {
+func writePlainParagraphs(b *bytes.Buffer, src string) {
 	for rest, more := src, true; more; {
 		var para string
 		para, rest, more = strings.Cut(rest, "\n\n")
@@ -66,12 +64,16 @@ func plainText(src string) bool {
 	if src == "" {
 		return false
 	}
+	ascii := true
 	for i := 0; i < len(src); i++ {
-		if c := src[i]; c < ' ' && c != '\n' || c == 0x7f {
+		switch c := src[i]; {
+		case c < ' ' && c != '\n' || c == 0x7f:
 			return false
+		case c >= utf8.RuneSelf:
+			ascii = false
 		}
 	}
-	if !utf8.ValidString(src) {
+	if !ascii && !utf8.ValidString(src) {
 		return false
 	}
 	for rest, more := src, true; more; {
@@ -149,7 +151,7 @@ func plainLine(l string) bool {
 }
 
 // writePlainLine writes a line that plainLine accepted.
-func writePlainLine(b textWriter, l string) {
+func writePlainLine(b *bytes.Buffer, l string) {
 	for {
 		i := strings.IndexByte(l, '`')
 		if i < 0 {
@@ -171,27 +173,14 @@ func writePlainLine(b textWriter, l string) {
 }
 
 // escapeString writes s escaped as html.EscapeString escapes it.
-func escapeString(b textWriter, s string) {
+func escapeString(b *bytes.Buffer, s string) {
 	last := 0
 	for i := 0; i < len(s); i++ {
-		var esc string
-		switch s[i] {
-		case '<':
-			esc = "&lt;"
-		case '>':
-			esc = "&gt;"
-		case '&':
-			esc = "&amp;"
-		case '\'':
-			esc = "&#39;"
-		case '"':
-			esc = "&#34;"
-		default:
-			continue
+		if r := htmlEscapes[s[i]]; r != "" {
+			b.WriteString(s[last:i])
+			b.WriteString(r)
+			last = i + 1
 		}
-		b.WriteString(s[last:i])
-		b.WriteString(esc)
-		last = i + 1
 	}
 	b.WriteString(s[last:])
 }

@@ -150,24 +150,11 @@ func hrefValue(tag []byte) (string, bool) {
 func appendEscaped(dst []byte, s string) []byte {
 	last := 0
 	for i := 0; i < len(s); i++ {
-		var esc string
-		switch s[i] {
-		case '<':
-			esc = "&lt;"
-		case '>':
-			esc = "&gt;"
-		case '&':
-			esc = "&amp;"
-		case '\'':
-			esc = "&#39;"
-		case '"':
-			esc = "&#34;"
-		default:
-			continue
+		if r := htmlEscapes[s[i]]; r != "" {
+			dst = append(dst, s[last:i]...)
+			dst = append(dst, r...)
+			last = i + 1
 		}
-		dst = append(dst, s[last:i]...)
-		dst = append(dst, esc...)
-		last = i + 1
 	}
 	return append(dst, s[last:]...)
 }
