@@ -39,14 +39,20 @@ func commentHTML(src string, resolve func(anchor string) string) template.HTML {
 	if h, ok := plainParagraphs(src); ok {
 		return template.HTML(h)
 	}
+	return template.HTML(cachedMarkdownHTML(src, resolve))
+}
+
+// cachedMarkdownHTML is markdownHTML, kept for comments whose HTML does not
+// depend on resolve.
+func cachedMarkdownHTML(src string, resolve func(anchor string) string) string {
 	if h, ok := renderedComments.get(src); ok {
-		return template.HTML(h)
+		return h
 	}
 	h, linked := renderMarkdown(src, resolve)
 	if !linked {
 		renderedComments.put(src, h)
 	}
-	return template.HTML(h)
+	return h
 }
 
 // writeCommentHTML writes what commentHTML returns to b, and how many
@@ -59,7 +65,7 @@ func writeCommentHTML(b *bytes.Buffer, src string, resolve func(anchor string) s
 		b.Grow(len(src) + len(src)/8 + 16)
 		writePlainParagraphs(b, src)
 	default:
-		b.WriteString(string(commentHTML(src, resolve)))
+		b.WriteString(cachedMarkdownHTML(src, resolve))
 	}
 	return b.Len() - n
 }
