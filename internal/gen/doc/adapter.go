@@ -108,6 +108,7 @@ func descPath(d protoreflect.Descriptor) []int32 {
 
 type pFile struct {
 	Desc       protoreflect.FileDescriptor
+	src        map[string]*location // source locations by pathKey
 	Edition    descriptorpb.Edition
 	Services   []*pService
 	Messages   []*pMessage
@@ -160,7 +161,7 @@ type pEnumValue struct {
 
 func newFile(src sources, fd protoreflect.FileDescriptor, edition descriptorpb.Edition) *pFile {
 	commentsOf := src.comments
-	f := &pFile{Desc: fd, Edition: edition}
+	f := &pFile{Desc: fd, Edition: edition, src: src[fd.Path()]}
 	for i := 0; i < fd.Services().Len(); i++ {
 		sd := fd.Services().Get(i)
 		s := &pService{Desc: sd, Comments: commentsOf(sd)}

@@ -123,7 +123,8 @@ func editionName(e descriptorpb.Edition) string {
 }
 
 // comment returns the Markdown description of an element (leading and
-// trailing comments) and records it as undocumented when empty.
+// trailing comments) and, for require_comments, records it as undocumented
+// when empty.
 func (b *builder) comment(kind string, d protoreflect.Descriptor, cs commentSet) string {
 	var parts []string
 	if s := cleanComment(string(cs.Leading)); s != "" {
@@ -132,7 +133,7 @@ func (b *builder) comment(kind string, d protoreflect.Descriptor, cs commentSet)
 	if s := cleanComment(string(cs.Trailing)); s != "" {
 		parts = append(parts, s)
 	}
-	if len(parts) == 0 {
+	if len(parts) == 0 && b.opts.RequireComments {
 		var line, col int
 		if l := b.src.of(d); l != nil {
 			line, col = int(l.line), int(l.col)

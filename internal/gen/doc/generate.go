@@ -4,7 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
 	"sort"
 	"strings"
 
@@ -75,7 +76,7 @@ func Run(in io.Reader, emit func(name string, content []byte) error) error {
 		wanted[name] = !opts.excluded(name)
 	}
 	// Only the documented files need their comments and element trees.
-	files, src, err := loadFiles(req, func(name string) bool { return wanted[name] })
+	files, err := loadFiles(req, func(name string) bool { return wanted[name] })
 	if err != nil {
 		return err
 	}
@@ -91,15 +92,12 @@ func Run(in io.Reader, emit func(name string, content []byte) error) error {
 	}
 	req, files = nil, nil
 	sort.SliceStable(selected, func(i, j int) bool { return selected[i].Desc.Path() < selected[j].Desc.Path() })
-	docs, err := build(opts, src, all, selected)
+	docs, err := build(opts, all, selected)
 	if err != nil {
 		return err
 	}
-	all, selected, src = nil, nil, nil
-	// The descriptors are garbage now, and they were most of the heap: the
-	// collector would otherwise let the heap grow to twice its size at
-	// its peak before looking again.
-	runtime.GC()
+	all, selected = nil, nil
+	defer capHeap()()
 	r, err := newRenderer(opts)
 	if err != nil {
 		return err
@@ -109,23 +107,31 @@ func Run(in io.Reader, emit func(name string, content []byte) error) error {
 
 // build makes the documents of a run from the selected files; all holds
 // every file of the request (for custom option definitions). The error
-// lists undocumented elements when opts.RequireComments is set.
-func build(opts *Options, src sources, all []protoreflect.FileDescriptor, selected []*pFile) ([]*Document, error) {
-	b := &builder{opts: opts, src: src, inDoc: map[protoreflect.FullName]bool{}, files: selected}
+// lists undocumented elements when opts.RequireComments is set. The
+// element trees of the selected files are dropped as they are built.
+func build(opts *Options, all []protoreflect.FileDescriptor, selected []*pFile) ([]*Document, error) {
+	b := &builder{opts: opts, inDoc: map[protoreflect.FullName]bool{}, files: selected}
 	b.hidden = computeHidden(b.files)
 	b.opt = newOptionReader(all)
-	for _, f := range b.files {
+	order := map[string]int{}
+	for i, f := range b.files {
 		markDocumented(f.Desc, b.inDoc)
+		order[f.Desc.Path()] = i
 	}
 	// Files are built in parallel, each by a copy of the builder that
-	// collects its own undocumented elements.
+	// reads the file's own source locations and collects its own
+	// undocumented elements. A file's tree and comments go once it is
+	// built: the model holds what the documents need.
 	files := make([]*File, len(b.files))
 	missing := make([][]missingComment, len(b.files))
 	parallelFor(len(b.files), func(i int) {
+		f := b.files[i]
 		fb := *b
+		fb.src = sources{f.Desc.Path(): f.src}
 		fb.missing = nil
-		files[i] = fb.buildFile(b.files[i])
+		files[i] = fb.buildFile(f)
 		missing[i] = fb.missing
+		b.files[i] = nil
 	})
 	for _, m := range missing {
 		b.missing = append(b.missing, m...)
@@ -134,10 +140,6 @@ func build(opts *Options, src sources, all []protoreflect.FileDescriptor, select
 		noun := "elements have"
 		if len(b.missing) == 1 {
 			noun = "element has"
-		}
-		order := map[string]int{}
-		for i, f := range b.files {
-			order[f.Desc.Path()] = i
 		}
 		sort.SliceStable(b.missing, func(i, j int) bool {
 			x, y := b.missing[i], b.missing[j]
@@ -186,4 +188,25 @@ func markDocumented(fd protoreflect.FileDescriptor, m map[protoreflect.FullName]
 		m[fd.Enums().Get(j).FullName()] = true
 	}
 	msgs(fd.Messages())
+}
+
+// capHeap is called once the model is built. The descriptors are garbage
+// then, and they were most of the heap; without a limit the collector would
+// let the heap grow to twice its size at its peak before looking again.
+// Rendering needs far less, so the memory the process already holds is
+// made its soft limit (unless a lower one is set). It returns the function
+// that restores the limit.
+func capHeap() (restore func()) {
+	sample := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
+	metrics.Read(sample)
+	if sample[0].Value.Kind() != metrics.KindUint64 || sample[1].Value.Kind() != metrics.KindUint64 {
+		return func() {}
+	}
+	held := int64(sample[0].Value.Uint64() - sample[1].Value.Uint64())
+	old := debug.SetMemoryLimit(-1)
+	if held <= 0 || held >= old {
+		return func() {}
+	}
+	debug.SetMemoryLimit(held)
+	return func() { debug.SetMemoryLimit(old) }
 }

@@ -225,12 +225,12 @@ type loaded struct {
 }
 
 // loadFiles decodes every file of the request and builds its descriptor,
-// in parallel. Files for which document(name) is true get their comments
-// indexed in src and their element tree built.
-func loadFiles(req *request, document func(name string) bool) ([]loaded, sources, error) {
+// in parallel. Files for which document(name) is true get their element
+// tree built, with their comments.
+func loadFiles(req *request, document func(name string) bool) ([]loaded, error) {
 	order, err := topoOrder(req)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	n := len(req.files)
 	out := make([]loaded, n)
@@ -239,7 +239,6 @@ func loadFiles(req *request, document func(name string) bool) ([]loaded, sources
 	for i := range done {
 		done[i] = make(chan struct{})
 	}
-	srcs := make([]map[string]*location, n)
 	reg := newRegistry(req)
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -280,7 +279,6 @@ func loadFiles(req *request, document func(name string) bool) ([]loaded, sources
 					}
 					out[i] = loaded{desc: fd, edition: fp.GetEdition()}
 					if doc {
-						srcs[i] = src
 						out[i].pf = newFile(sources{f.name: src}, fd, fp.GetEdition())
 					}
 					return nil
@@ -293,16 +291,10 @@ func loadFiles(req *request, document func(name string) bool) ([]loaded, sources
 	// workers met it in.
 	for _, err := range errs {
 		if err != nil && err != errDepFailed {
-			return nil, nil, err
+			return nil, err
 		}
 	}
-	src := sources{}
-	for i, s := range srcs {
-		if s != nil {
-			src[req.files[i].name] = s
-		}
-	}
-	return out, src, nil
+	return out, nil
 }
 
 // errDepFailed marks a file not built because an import failed; the
