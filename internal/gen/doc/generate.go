@@ -8,6 +8,7 @@ import (
 	"runtime/metrics"
 	"sort"
 	"strings"
+	"sync"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -124,7 +125,7 @@ func build(opts *Options, all []protoreflect.FileDescriptor, selected []*pFile) 
 	// built: the model holds what the documents need.
 	files := make([]*File, len(b.files))
 	missing := make([][]missingComment, len(b.files))
-	parallelFor(len(b.files), func(i int) {
+	err := parallelFor(len(b.files), func(i int) {
 		f := b.files[i]
 		fb := *b
 		fb.src = sources{f.Desc.Path(): f.src}
@@ -133,6 +134,9 @@ func build(opts *Options, all []protoreflect.FileDescriptor, selected []*pFile) 
 		missing[i] = fb.missing
 		b.files[i] = nil
 	})
+	if err != nil {
+		return nil, err
+	}
 	for _, m := range missing {
 		b.missing = append(b.missing, m...)
 	}
@@ -195,18 +199,35 @@ func markDocumented(fd protoreflect.FileDescriptor, m map[protoreflect.FullName]
 // let the heap grow to twice its size at its peak before looking again.
 // Rendering needs far less, so the memory the process already holds is
 // made its soft limit (unless a lower one is set). It returns the function
-// that restores the limit.
+// that restores the limit. Runs at the same time share the first one's
+// limit, and the last to finish restores it.
 func capHeap() (restore func()) {
-	sample := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
-	metrics.Read(sample)
-	if sample[0].Value.Kind() != metrics.KindUint64 || sample[1].Value.Kind() != metrics.KindUint64 {
-		return func() {}
+	capMu.Lock()
+	defer capMu.Unlock()
+	if capRuns == 0 {
+		capSaved, capSet = 0, false
+		sample := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
+		metrics.Read(sample)
+		if sample[0].Value.Kind() == metrics.KindUint64 && sample[1].Value.Kind() == metrics.KindUint64 {
+			held := int64(sample[0].Value.Uint64() - sample[1].Value.Uint64())
+			if old := debug.SetMemoryLimit(-1); held > 0 && held < old {
+				capSaved, capSet = debug.SetMemoryLimit(held), true
+			}
+		}
 	}
-	held := int64(sample[0].Value.Uint64() - sample[1].Value.Uint64())
-	old := debug.SetMemoryLimit(-1)
-	if held <= 0 || held >= old {
-		return func() {}
+	capRuns++
+	return func() {
+		capMu.Lock()
+		defer capMu.Unlock()
+		if capRuns--; capRuns == 0 && capSet {
+			debug.SetMemoryLimit(capSaved)
+		}
 	}
-	debug.SetMemoryLimit(held)
-	return func() { debug.SetMemoryLimit(old) }
 }
+
+var (
+	capMu    sync.Mutex
+	capRuns  int   // runs between capHeap and restore
+	capSaved int64 // the limit before the first of them
+	capSet   bool  // whether capHeap changed the limit
+)

@@ -252,8 +252,7 @@ func loadFiles(req *request, document func(name string) bool) ([]loaded, error) 
 					return
 				}
 				i := order[k]
-				errs[i] = func() error {
-					defer close(done[i])
+				err := protect(func() error {
 					f := &req.files[i]
 					doc := document(f.name)
 					fp, src, err := decodeFile(f.b, doc)
@@ -282,7 +281,10 @@ func loadFiles(req *request, document func(name string) bool) ([]loaded, error) 
 						out[i].pf = newFile(sources{f.name: src}, fd, fp.GetEdition())
 					}
 					return nil
-				}()
+				})
+				// The error is set before the file counts as done.
+				errs[i] = err
+				close(done[i])
 			}
 		}()
 	}

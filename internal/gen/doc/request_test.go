@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
+	"runtime/debug"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -234,5 +237,42 @@ func TestUnknownRequestFields(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Error(diff)
+	}
+}
+
+// TestMemoryLimitRestored checks that the soft memory limit set while
+// rendering does not outlive the run, and that a lower limit set by the
+// user is kept.
+func TestMemoryLimitRestored(t *testing.T) {
+	req := compileRequest(t, "format=html", goldenFiles...)
+	old := debug.SetMemoryLimit(-1)
+	defer debug.SetMemoryLimit(old)
+	for _, limit := range []int64{math.MaxInt64, 1 << 40, 64 << 10} {
+		debug.SetMemoryLimit(limit)
+		generate(t, req)
+		if got := debug.SetMemoryLimit(-1); got != limit {
+			t.Errorf("limit %d before the run, %d after", limit, got)
+		}
+	}
+}
+
+// TestMemoryLimitConcurrentRuns checks that runs at the same time leave
+// the limit as they found it.
+func TestMemoryLimitConcurrentRuns(t *testing.T) {
+	req := compileRequest(t, "format=html,markdown,json,layout=file", goldenFiles...)
+	old := debug.SetMemoryLimit(-1)
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if resp := Generate(req); resp.Error != nil {
+				t.Error(resp.GetError())
+			}
+		}()
+	}
+	wg.Wait()
+	if got := debug.SetMemoryLimit(-1); got != old {
+		t.Errorf("limit %d before the runs, %d after", old, got)
 	}
 }

@@ -219,8 +219,11 @@ func (r *renderer) renderWhole(b *bytes.Buffer, v *view) error {
 	return nil
 }
 
-// parallelFor runs fn(0..n-1) on GOMAXPROCS workers.
-func parallelFor(n int, fn func(i int)) {
+// parallelFor runs fn(0..n-1) on GOMAXPROCS workers. A panic in fn is
+// returned as an error (the first, by index), as a panic on a worker
+// would otherwise end the process.
+func parallelFor(n int, fn func(i int)) error {
+	errs := make([]error, n)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for w := min(runtime.GOMAXPROCS(0), n); w > 0; w-- {
@@ -228,11 +231,27 @@ func parallelFor(n int, fn func(i int)) {
 		go func() {
 			defer wg.Done()
 			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
-				fn(i)
+				errs[i] = protect(func() error { fn(i); return nil })
 			}
 		}()
 	}
 	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// protect runs fn, turning a panic into an error.
+func protect(fn func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error (please report it): %v", r)
+		}
+	}()
+	return fn()
 }
 
 // inOrder runs produce(0..n-1) on parallel workers and passes the results
@@ -243,7 +262,11 @@ func inOrder[T any](n int, produce func(i int) (T, error), use func(i int, v T) 
 	workers := min(runtime.GOMAXPROCS(0), n)
 	if workers <= 1 {
 		for i := 0; i < n; i++ {
-			v, err := produce(i)
+			var v T
+			err := protect(func() (err error) {
+				v, err = produce(i)
+				return err
+			})
 			if err != nil {
 				return err
 			}
@@ -286,7 +309,11 @@ func inOrder[T any](n int, produce func(i int) (T, error), use func(i int, v T) 
 				if i >= n {
 					return
 				}
-				v, err := produce(i)
+				var v T
+				err := protect(func() (err error) {
+					v, err = produce(i)
+					return err
+				})
 				results[i] <- result{v, err}
 			}
 		}()
