@@ -14,7 +14,7 @@ import (
 // section), one section per file, and its tail. Values are escaped as
 // html/template escapes them in the same place (see html_escape.go):
 // escText for text and attribute values, escFragment after a '#' in an
-// href, escURL for whole links. Comments are HTML already (Comment).
+// href, escURL for whole links. Comments are HTML already (writeComment).
 
 // PageHead is the built-in HTML of the page up to the first file section,
 // for custom templates ("page-head").
@@ -233,9 +233,19 @@ func writeHTMLFile(b *bytes.Buffer, v *view, f *File) error {
 
 // writeDoc writes a comment as a doc block, or nothing for no comment.
 func (v *view) writeDoc(b *bytes.Buffer, src string) {
-	if h := v.Comment(src); h != "" {
-		writeStrings(b, `<div class="doc">`, string(h), "</div>")
+	n := b.Len()
+	b.WriteString(`<div class="doc">`)
+	if v.writeComment(b, src) == 0 {
+		b.Truncate(n)
+		return
 	}
+	b.WriteString("</div>")
+}
+
+// writeComment writes a comment as Comment returns it, and how many bytes
+// that is.
+func (v *view) writeComment(b *bytes.Buffer, src string) int {
+	return writeCommentHTML(b, src, v.htmlState().href)
 }
 
 // writeHeading writes the heading line of an element up to its badges:
@@ -529,7 +539,7 @@ func (v *view) writeExtTable(b *bytes.Buffer, exts []*Field) {
 			b.WriteString("</span>")
 		}
 		b.WriteString("</td>\n<td><div class=\"doc\">")
-		b.WriteString(string(v.Comment(f.Description)))
+		v.writeComment(b, f.Description)
 		b.WriteString("</div>")
 		writeRules(b, f.Rules, escText)
 		writeOptions(b, f.Options, escText)

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"sync"
 )
 
 // docLinks are the documents of a run made ready for the links of the
@@ -101,11 +102,24 @@ func writeJoined(b *bytes.Buffer, segs []string, esc func(*bytes.Buffer, string)
 	}
 }
 
-// linker is the tocLinker of this document, made on first use.
-func (v *view) linker() *tocLinker {
-	v.linkOnce.Do(func() { v.links = newTOCLinker(v, v.r.docLinks(v)) })
-	return &v.links
+// htmlState is what the HTML writers of one document make once, on first
+// use, for all the parts of the document (written in parallel).
+type htmlState struct {
+	once  sync.Once
+	links tocLinker
+	href  func(anchor string) string // v.Href, for writeCommentHTML
 }
+
+func (v *view) htmlState() *htmlState {
+	v.html.once.Do(func() {
+		v.html.links = newTOCLinker(v, v.r.docLinks(v))
+		v.html.href = v.Href
+	})
+	return &v.html
+}
+
+// linker is the tocLinker of this document.
+func (v *view) linker() *tocLinker { return &v.htmlState().links }
 
 // link is where a reference points: an anchor in this document or in
 // another document of the run, or a URL. Written out it is what Href and

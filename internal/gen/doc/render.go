@@ -27,8 +27,7 @@ type view struct {
 	r      *renderer
 	format Format
 
-	linkOnce sync.Once
-	links    tocLinker // links to the other documents, for HTML
+	html htmlState // made by the HTML writers on first use
 }
 
 // fileView is the data of the "file" and "md-file" templates: one file

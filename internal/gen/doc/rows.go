@@ -8,7 +8,7 @@ import (
 
 // The rows of field and enum value tables are the bulk of a large page.
 // Text is escaped as html.EscapeString escapes it (escHTML), comments go
-// through Comment, links through writeHrefAttr.
+// through writeComment, links through writeHrefAttr.
 
 // writeFieldRows writes the rows of a message's field table, oneof members
 // grouped under a row for their oneof: the groups of FieldGroups, found
@@ -30,7 +30,7 @@ func (v *view) writeFieldRows(b *bytes.Buffer, m *Message, defaults bool) {
 				b.WriteString("\"><span class=\"kind\">oneof</span> <code>")
 				escHTML(b, o.Name)
 				b.WriteString("</code> <small>at most one of these fields is set</small><div class=\"doc\">")
-				b.WriteString(string(v.Comment(o.Description)))
+				v.writeComment(b, o.Description)
 				b.WriteString("</div>")
 				writeRules(b, o.Rules, escHTML)
 				writeOptions(b, o.Options, escHTML)
@@ -108,7 +108,7 @@ func (v *view) fieldRow(b *bytes.Buffer, inOneof bool, f *Field, defaults bool) 
 		b.WriteString("</td>")
 	}
 	b.WriteString(`<td><div class="doc">`)
-	b.WriteString(string(v.Comment(f.Description)))
+	v.writeComment(b, f.Description)
 	b.WriteString("</div>")
 	writeRules(b, f.Rules, escHTML)
 	writeOptions(b, f.Options, escHTML)
@@ -132,7 +132,7 @@ func (v *view) valueRow(b *bytes.Buffer, e *EnumValue) {
 		b.WriteString(`</code></small>`)
 	}
 	b.WriteString(`</td><td><div class="doc">`)
-	b.WriteString(string(v.Comment(e.Description)))
+	v.writeComment(b, e.Description)
 	b.WriteString("</div>")
 	writeOptions(b, e.Options, escHTML)
 	b.WriteString("</td></tr>")
