@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
 	"runtime/debug"
 	"runtime/metrics"
 	"sort"
@@ -76,6 +77,8 @@ func Run(in io.Reader, emit func(name string, content []byte) error) error {
 		}
 		wanted[name] = !opts.excluded(name)
 	}
+	building := collectOften()
+	defer building()
 	// Only the documented files need their comments and element trees.
 	files, err := loadFiles(req, func(name string) bool { return wanted[name] })
 	if err != nil {
@@ -98,6 +101,7 @@ func Run(in io.Reader, emit func(name string, content []byte) error) error {
 		return err
 	}
 	all, selected = nil, nil
+	building()
 	defer capHeap()()
 	r, err := newRenderer(opts)
 	if err != nil {
@@ -194,40 +198,77 @@ func markDocumented(fd protoreflect.FileDescriptor, m map[protoreflect.FullName]
 	msgs(fd.Messages())
 }
 
-// capHeap is called once the model is built. The descriptors are garbage
-// then, and they were most of the heap; without a limit the collector would
-// let the heap grow to twice its size at its peak before looking again.
-// Rendering needs far less, so the memory the process already holds is
-// made its soft limit (unless a lower one is set). It returns the function
-// that restores the limit. Runs at the same time share the first one's
-// limit, and the last to finish restores it.
-func capHeap() (restore func()) {
-	capMu.Lock()
-	defer capMu.Unlock()
-	if capRuns == 0 {
-		capSaved, capSet = 0, false
-		sample := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
-		metrics.Read(sample)
-		if sample[0].Value.Kind() == metrics.KindUint64 && sample[1].Value.Kind() == metrics.KindUint64 {
-			held := int64(sample[0].Value.Uint64() - sample[1].Value.Uint64())
-			if old := debug.SetMemoryLimit(-1); held > 0 && held < old {
-				capSaved, capSet = debug.SetMemoryLimit(held), true
-			}
+// The collector is tuned for the two phases of a run. While the request's
+// descriptors are built and the model is made from them, the live heap
+// grows to its peak, and the collector would let the heap reach twice that
+// before looking again: it runs more often then (GOGC=60 unless GOGC is
+// set), which costs little CPU and a sixth of the peak memory. Once the
+// model is built the descriptors are garbage, and rendering needs far less:
+// the memory the process already holds becomes its soft limit (unless a
+// lower one is set), so that the heap does not grow further.
+
+// gcPercentWhileBuilding is GOGC while descriptors are live.
+const gcPercentWhileBuilding = 60
+
+// collectOften lowers GOGC for the build phase. It returns the function
+// that restores it.
+func collectOften() (restore func()) {
+	return gcPercent.acquire(func() func() {
+		if os.Getenv("GOGC") != "" {
+			return nil
 		}
-	}
-	capRuns++
-	return func() {
-		capMu.Lock()
-		defer capMu.Unlock()
-		if capRuns--; capRuns == 0 && capSet {
-			debug.SetMemoryLimit(capSaved)
-		}
-	}
+		old := debug.SetGCPercent(gcPercentWhileBuilding)
+		return func() { debug.SetGCPercent(old) }
+	})
 }
 
-var (
-	capMu    sync.Mutex
-	capRuns  int   // runs between capHeap and restore
-	capSaved int64 // the limit before the first of them
-	capSet   bool  // whether capHeap changed the limit
-)
+// capHeap sets the soft memory limit for rendering. It returns the function
+// that restores it.
+func capHeap() (restore func()) {
+	return memoryLimit.acquire(func() func() {
+		sample := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
+		metrics.Read(sample)
+		if sample[0].Value.Kind() != metrics.KindUint64 || sample[1].Value.Kind() != metrics.KindUint64 {
+			return nil
+		}
+		held := int64(sample[0].Value.Uint64() - sample[1].Value.Uint64())
+		if old := debug.SetMemoryLimit(-1); held <= 0 || held >= old {
+			return nil
+		}
+		old := debug.SetMemoryLimit(held)
+		return func() { debug.SetMemoryLimit(old) }
+	})
+}
+
+var gcPercent, memoryLimit sharedSetting
+
+// sharedSetting is a process-wide setting changed for the length of a
+// phase. Runs at the same time share the first one's change, and the last
+// to finish undoes it.
+type sharedSetting struct {
+	mu    sync.Mutex
+	users int
+	undo  func()
+}
+
+// acquire applies the setting unless it is in force already; apply
+// returns how to undo it (nil when it changed nothing).
+func (s *sharedSetting) acquire(apply func() (undo func())) (release func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.users == 0 {
+		s.undo = apply()
+	}
+	s.users++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if s.users--; s.users == 0 && s.undo != nil {
+				s.undo()
+				s.undo = nil
+			}
+		})
+	}
+}

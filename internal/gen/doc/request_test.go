@@ -261,6 +261,8 @@ func TestMemoryLimitRestored(t *testing.T) {
 func TestMemoryLimitConcurrentRuns(t *testing.T) {
 	req := compileRequest(t, "format=html,markdown,json,layout=file", goldenFiles...)
 	old := debug.SetMemoryLimit(-1)
+	oldPercent := debug.SetGCPercent(-1)
+	debug.SetGCPercent(oldPercent)
 	var wg sync.WaitGroup
 	for i := 0; i < 8; i++ {
 		wg.Add(1)
@@ -275,4 +277,39 @@ func TestMemoryLimitConcurrentRuns(t *testing.T) {
 	if got := debug.SetMemoryLimit(-1); got != old {
 		t.Errorf("limit %d before the runs, %d after", old, got)
 	}
+	if got := debug.SetGCPercent(-1); got != oldPercent {
+		t.Errorf("GOGC %d before the runs, %d after", oldPercent, got)
+	}
+	debug.SetGCPercent(oldPercent)
+}
+
+func TestCollectOften(t *testing.T) {
+	t.Setenv("GOGC", "")
+	old := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(old)
+	release := collectOften()
+	inner := collectOften() // a second run at the same time
+	if got := debug.SetGCPercent(-1); got != gcPercentWhileBuilding {
+		t.Errorf("GOGC while building: %d", got)
+	}
+	debug.SetGCPercent(gcPercentWhileBuilding)
+	release()
+	release() // idempotent
+	if got := debug.SetGCPercent(-1); got != gcPercentWhileBuilding {
+		t.Errorf("GOGC after the first run released: %d", got)
+	}
+	debug.SetGCPercent(gcPercentWhileBuilding)
+	inner()
+	if got := debug.SetGCPercent(-1); got != 100 {
+		t.Errorf("GOGC after both released: %d", got)
+	}
+	debug.SetGCPercent(100)
+	// A GOGC set by the user is left alone.
+	t.Setenv("GOGC", "300")
+	release = collectOften()
+	if got := debug.SetGCPercent(-1); got != 100 {
+		t.Errorf("GOGC with GOGC set: %d", got)
+	}
+	debug.SetGCPercent(100)
+	release()
 }
