@@ -76,3 +76,29 @@ func TestEscHTML(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteHrefAttr: links in table rows accept only fragments, relative
+// paths and http, https and mailto URLs, and percent-encode whatever could
+// end the attribute or start markup.
+func TestWriteHrefAttr(t *testing.T) {
+	for in, want := range map[string]string{
+		"#acme.v1.Foo":                     "#acme.v1.Foo",
+		"../b/index.html#file:b/c d.proto": "../b/index.html#file:b/c%20d.proto",
+		"./x.html#a\"onmouseover=\"x":      "./x.html#a%22onmouseover=%22x",
+		"https://protobuf.dev/a?b=c&d=e":   "https://protobuf.dev/a?b=c%26d=e",
+		"HTTPS://x/<script>'":              "HTTPS://x/%3Cscript%3E%27",
+		"mailto:a@b.c":                     "mailto:a@b.c",
+		"javascript:alert(1)":              "#",
+		"JavaScript:alert(1)":              "#",
+		"data:text/html,<b>":               "#",
+		"vbscript:x":                       "#",
+		"//evil.example/x":                 "#",
+		"./é\x00\xff":                      "./%C3%A9%00%FF",
+	} {
+		var b bytes.Buffer
+		writeHrefAttr(&b, in)
+		if got := b.String(); got != want {
+			t.Errorf("%q: %q, want %q", in, got, want)
+		}
+	}
+}

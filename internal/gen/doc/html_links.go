@@ -10,8 +10,8 @@ import (
 
 // docLinks are the documents of a run made ready for the links of the
 // HTML table of contents: every document lists every other one, so the
-// links are put together from path segments split and escaped once per
-// run, not once per pair of documents.
+// links are put together from path segments split and path-escaped once
+// per run, not once per pair of documents.
 type docLinks struct {
 	docs  []DocumentRef
 	ext   string
