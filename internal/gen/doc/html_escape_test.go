@@ -37,23 +37,26 @@ func refEscape(t *testing.T, src, prefix, suffix string, funcs htmltemplate.Func
 	return out[len(prefix) : len(out)-len(suffix)]
 }
 
+// escaperContexts are the places of the page whose escaping the escapers
+// reproduce, as html/template source with the value as {{.}}.
+var escaperContexts = []struct {
+	name, src, prefix, suffix string
+	esc                       func(*bytes.Buffer, string)
+}{
+	{"text", `<p>{{.}}</p>`, "<p>", "</p>", escText},
+	{"title", `<title>{{.}}</title>`, "<title>", "</title>", escText},
+	{"attribute", `<p id="{{.}}">`, `<p id="`, `">`, escText},
+	{"class", `<p class="type {{.}}">`, `<p class="type `, `">`, escText},
+	{"aria-label", `<a aria-label="Link to {{.}}">`, `<a aria-label="Link to `, `">`, escText},
+	{"data-target", `<b data-target="ex:{{.}}">`, `<b data-target="ex:`, `">`, escText},
+	{"fragment", `<a href="#{{.}}">`, `<a href="#`, `">`, escFragment},
+	{"fragment suffix", `<a href="#{{.}}.extensions">`, `<a href="#`, `.extensions">`, escFragment},
+	{"url", `<a href="{{url .}}">`, `<a href="`, `">`, escURL},
+}
+
 func TestHTMLEscapers(t *testing.T) {
 	fm := htmltemplate.FuncMap{"url": pageURL}
-	cases := []struct {
-		name, src, prefix, suffix string
-		esc                       func(*bytes.Buffer, string)
-	}{
-		{"text", `<p>{{.}}</p>`, "<p>", "</p>", escText},
-		{"title", `<title>{{.}}</title>`, "<title>", "</title>", escText},
-		{"attribute", `<p id="{{.}}">`, `<p id="`, `">`, escText},
-		{"class", `<p class="type {{.}}">`, `<p class="type `, `">`, escText},
-		{"aria-label", `<a aria-label="Link to {{.}}">`, `<a aria-label="Link to `, `">`, escText},
-		{"data-target", `<b data-target="ex:{{.}}">`, `<b data-target="ex:`, `">`, escText},
-		{"fragment", `<a href="#{{.}}">`, `<a href="#`, `">`, escFragment},
-		{"fragment suffix", `<a href="#{{.}}.extensions">`, `<a href="#`, `.extensions">`, escFragment},
-		{"url", `<a href="{{url .}}">`, `<a href="`, `">`, escURL},
-	}
-	for _, c := range cases {
+	for _, c := range escaperContexts {
 		for _, s := range escapeCases {
 			want := refEscape(t, c.src, c.prefix, c.suffix, fm, s)
 			var b bytes.Buffer
@@ -101,4 +104,32 @@ func TestWriteHrefAttr(t *testing.T) {
 			t.Errorf("%q: %q, want %q", in, got, want)
 		}
 	}
+}
+
+// FuzzHTMLEscapers checks the escapers against html/template for any
+// value.
+func FuzzHTMLEscapers(f *testing.F) {
+	for _, s := range escapeCases {
+		f.Add(s)
+	}
+	fm := htmltemplate.FuncMap{"url": pageURL}
+	tmpls := make([]*htmltemplate.Template, len(escaperContexts))
+	for i, c := range escaperContexts {
+		tmpls[i] = htmltemplate.Must(htmltemplate.New("").Funcs(fm).Parse(c.src))
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for i, c := range escaperContexts {
+			var want strings.Builder
+			if err := tmpls[i].Execute(&want, s); err != nil {
+				t.Fatal(err)
+			}
+			var got bytes.Buffer
+			got.WriteString(c.prefix)
+			c.esc(&got, s)
+			got.WriteString(c.suffix)
+			if got.String() != want.String() {
+				t.Errorf("%s: %q gives %q, html/template gives %q", c.name, s, got.String(), want.String())
+			}
+		}
+	})
 }
