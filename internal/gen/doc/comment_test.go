@@ -86,7 +86,7 @@ func TestPlainParagraphsAgree(t *testing.T) {
 		}
 		check(b.String())
 	}
-	for _, src := range fuzzCorpus(t, "FuzzCommentInert") {
+	for _, src := range corpusComments(t) {
 		check(src)
 	}
 	if taken < 1000 {
@@ -108,7 +108,8 @@ func FuzzPlainParagraphs(f *testing.F) {
 	})
 }
 
-// fuzzCorpus reads the string inputs saved for a fuzz target.
+// fuzzCorpus reads the first string of each input saved for a fuzz
+// target.
 func fuzzCorpus(t *testing.T, name string) []string {
 	t.Helper()
 	dir := filepath.Join("testdata", "fuzz", name)
@@ -123,14 +124,34 @@ func fuzzCorpus(t *testing.T, name string) []string {
 			t.Fatal(err)
 		}
 		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-		if len(lines) != 2 || !strings.HasPrefix(lines[1], "string(") {
-			t.Fatalf("%s: not a one-string corpus file", e.Name())
+		if len(lines) < 2 || !strings.HasPrefix(lines[1], "string(") {
+			t.Fatalf("%s: no string input", e.Name())
 		}
 		s, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(lines[1], "string("), ")"))
 		if err != nil {
 			t.Fatalf("%s: %v", e.Name(), err)
 		}
 		out = append(out, s)
+	}
+	return out
+}
+
+// corpusComments are the fuzz corpus inputs of comments, and the comments
+// of the proto sources of the documentation fuzzer, as cleanComment
+// leaves them.
+func corpusComments(t *testing.T) []string {
+	out := fuzzCorpus(t, "FuzzCommentInert")
+	for _, src := range fuzzCorpus(t, "FuzzDocSource") {
+		var lines []string
+		for _, l := range strings.Split(src, "\n") {
+			if _, c, ok := strings.Cut(l, "//"); ok {
+				lines = append(lines, c)
+			} else if len(lines) > 0 {
+				out = append(out, cleanComment(strings.Join(lines, "\n")))
+				lines = lines[:0]
+			}
+		}
+		out = append(out, src)
 	}
 	return out
 }
@@ -242,6 +263,9 @@ func TestSanitizeSimpleAgrees(t *testing.T) {
 		}
 		check(goldmarkHTML(t, escapeRawHTML(b.String())))
 	}
+	for _, src := range corpusComments(t) {
+		check(goldmarkHTML(t, escapeRawHTML(src)))
+	}
 	// And HTML made of pieces, not all of which the renderer writes.
 	tags := []string{
 		"<a href=\"", "\">", "\"", "</a>", "<p>", "</p>", "<br />", "<br>", "<code>", "<A HREF=\"", "<a  href=\"", "<img src=\"",
@@ -318,7 +342,7 @@ func TestMarkdownHelpersAgree(t *testing.T) {
 		}
 		check(b.String())
 	}
-	for _, src := range fuzzCorpus(t, "FuzzCommentInert") {
+	for _, src := range corpusComments(t) {
 		check(src)
 	}
 	for _, src := range benchComments() {
@@ -329,7 +353,7 @@ func TestMarkdownHelpersAgree(t *testing.T) {
 // TestWriteCommentHTML: writing a comment to a buffer gives what
 // commentHTML returns.
 func TestWriteCommentHTML(t *testing.T) {
-	srcs := append(benchComments(), fuzzCorpus(t, "FuzzCommentInert")...)
+	srcs := append(benchComments(), corpusComments(t)...)
 	srcs = append(srcs, "", "  \n ", "[x]: https://example.com", "Plain.", "See [it](#known.Anchor).")
 	var b bytes.Buffer
 	for _, src := range srcs {
