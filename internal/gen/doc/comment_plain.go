@@ -10,22 +10,22 @@ import (
 
 // plainParagraphs renders, without the Markdown parser, comments whose
 // only Markdown is paragraphs, code spans and brackets that cannot form a
-// link, between blank lines; it gives the HTML the parser and sanitize
-// would. ok is false when
+// link; it gives the HTML the parser and sanitize would. ok is false when
 // the text may hold anything else.
 //
-// The comment is read as the parser reads it. Every line must start with
-// something that cannot open a block (a letter, digits not followed by
-// "." or ")" and a space or the end of the line, an opening parenthesis or
-// quote, "[", or fewer than three backticks) and must not end in a space (a line break or trailing space
-// the parser would drop). Outside code spans no character may start
+// The comment is read as the parser reads it. Paragraphs are separated by
+// blank lines. Every line must start with something that cannot open a
+// block (a letter, digits not followed by "." or ")" and a space or the
+// end of the line, an opening parenthesis or quote, "[", or fewer than
+// three backticks) and must not end in a space (which the parser drops or
+// turns into a line break). Outside code spans no character may start
 // emphasis, strikethrough, an escape, an entity or a link: "*", "~", "\",
 // "&" before a name or "#", "](" and "]:" (with no link reference
-// definition, a bracket is text) and "_" other than between two letters or
-// digits. "<" is text, as escapeRawHTML makes it. Every code span closes on
-// its own line with a run of as many backticks, so that it is the span the
-// parser finds. No control characters other than newlines, and valid
-// UTF-8.
+// definition, a bracket is text) and "_" other than between two letters
+// or digits. "<" is text, as escapeRawHTML makes it. Every code span
+// closes on its own line with a run of as many backticks, so that it is
+// the span the parser finds. No control characters other than newlines,
+// and valid UTF-8.
 func plainParagraphs(src string) (string, bool) {
 	if !plainText(src) {
 		return "", false
