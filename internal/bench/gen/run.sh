@@ -26,12 +26,14 @@ if [ ! -x /usr/bin/time ]; then
 fi
 
 echo "building plugins into $bin" >&2
-go build -o "$bin/" ./cmd/protoc-gen-rpc ./cmd/protoc-gen-rpcdoc
+go build -o "$bin/" ./cmd/protoc-gen-rpc ./cmd/protoc-gen-rpcdoc ./internal/bench/gen/cmd/protoc-gen-dump
 go build -o "$bin/" "$GO_GRPC"
 GOBIN="$bin" GOFLAGS= go install "$CONNECT_GO"
 GOBIN="$bin" GOFLAGS= go install "$PROTOC_GEN_DOC"
 
-# Real requests made by genreal (public proto sets from the Go module cache).
+# Real requests made by genreal (public proto sets from the Go module cache),
+# and googleapis with comments as protoc sends it (sources from npm).
 real="$(go run ./internal/bench/gen/cmd/genreal -cache "$cache/requests")"
+real="$real,$(internal/bench/gen/googleapis.sh "$cache" "$bin")"
 
 exec go run ./internal/bench/gen/cmd/genbench -cache "$cache/requests" -bin "$bin" -real "$real" "$@"
