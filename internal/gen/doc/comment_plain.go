@@ -59,98 +59,112 @@ func writePlainParagraphs(b *bytes.Buffer, src string) {
 	}
 }
 
+// plainSpecial marks the bytes plainText must look at.
+var plainSpecial = func() (t [256]bool) {
+	for c := 0; c < ' '; c++ {
+		t[c] = true
+	}
+	for _, c := range []byte("`*~\\_&]\x7f") {
+		t[c] = true
+	}
+	for c := utf8.RuneSelf; c < 256; c++ {
+		t[c] = true
+	}
+	return t
+}()
+
 // plainText checks what plainParagraphs documents.
 func plainText(src string) bool {
-	if src == "" {
+	if src == "" || !plainStart(src) {
 		return false
 	}
 	ascii := true
 	for i := 0; i < len(src); i++ {
-		switch c := src[i]; {
-		case c < ' ' && c != '\n' || c == 0x7f:
-			return false
-		case c >= utf8.RuneSelf:
-			ascii = false
-		}
-	}
-	if !ascii && !utf8.ValidString(src) {
-		return false
-	}
-	for rest, more := src, true; more; {
-		var line string
-		line, rest, more = strings.Cut(rest, "\n")
-		if line == "" {
-			// Blank lines only between paragraphs.
-			if !more || strings.TrimLeft(rest, "\n") == "" {
-				return false
-			}
+		c := src[i]
+		if !plainSpecial[c] {
 			continue
 		}
-		if !plainLine(line) {
-			return false
-		}
-	}
-	return src[0] != '\n'
-}
-
-// plainLine checks one non-empty line.
-func plainLine(l string) bool {
-	if l[len(l)-1] == ' ' {
-		return false
-	}
-	switch c := l[0]; {
-	case c == '`':
-		if runLen(l, 0, '`') >= 3 {
-			return false
-		}
-	case '0' <= c && c <= '9':
-		j := 0
-		for j < len(l) && '0' <= l[j] && l[j] <= '9' {
-			j++
-		}
-		if j < len(l) && (l[j] == '.' || l[j] == ')') && (j+1 == len(l) || l[j+1] == ' ') {
-			return false // an ordered list item
-		}
-	case c == '(' || c == '"' || c == '\'' || c == '[':
-	case c < utf8.RuneSelf:
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
-			return false
-		}
-	default:
-		r, _ := utf8.DecodeRuneInString(l)
-		if !unicode.IsLetter(r) {
-			return false
-		}
-	}
-	for i := 0; i < len(l); i++ {
-		switch l[i] {
+		switch c {
+		case '\n': // i > 0: a line starts with no newline
+			if src[i-1] == ' ' {
+				return false
+			}
+			j := i + 1
+			for j < len(src) && src[j] == '\n' {
+				j++ // blank lines between paragraphs
+			}
+			if j == len(src) || !plainStart(src[j:]) {
+				return false
+			}
+			i = j - 1
 		case '`':
-			n := runLen(l, i, '`')
-			end := findRun(l, i+n, n)
+			n := runLen(src, i, '`')
+			eol := strings.IndexByte(src[i+n:], '\n')
+			if eol < 0 {
+				eol = len(src)
+			} else {
+				eol += i + n
+			}
+			end := findRun(src[:eol], i+n, n)
 			if end < 0 {
 				return false
 			}
+			for _, c := range []byte(src[i+n : end]) {
+				if c < ' ' || c == 0x7f {
+					return false
+				}
+				if c >= utf8.RuneSelf {
+					ascii = false
+				}
+			}
 			i = end + n - 1
-		case '*', '~', '\\':
+		case '*', '~', '\\', 0x7f:
 			return false
 		case '_':
-			if i == 0 || i == len(l)-1 || !isAlnum(l[i-1]) || !isAlnum(l[i+1]) {
+			if i == 0 || i == len(src)-1 || !isAlnum(src[i-1]) || !isAlnum(src[i+1]) {
 				return false
 			}
 		case '&':
-			if i+1 < len(l) && (isAlnum(l[i+1]) || l[i+1] == '#') {
+			if i+1 < len(src) && (isAlnum(src[i+1]) || src[i+1] == '#') {
 				return false
 			}
 		case ']':
-			if i+1 < len(l) && (l[i+1] == '(' || l[i+1] == ':') {
+			if i+1 < len(src) && (src[i+1] == '(' || src[i+1] == ':') {
 				return false
 			}
+		default:
+			if c < ' ' {
+				return false
+			}
+			ascii = false
 		}
 	}
-	return true
+	return src[len(src)-1] != ' ' && (ascii || utf8.ValidString(src))
 }
 
-// writePlainLine writes a line that plainLine accepted.
+// plainStart reports whether the line at the start of s starts with
+// something that cannot open a block.
+func plainStart(s string) bool {
+	switch c := s[0]; {
+	case c == '`':
+		return runLen(s, 0, '`') < 3
+	case '0' <= c && c <= '9':
+		j := 0
+		for j < len(s) && '0' <= s[j] && s[j] <= '9' {
+			j++
+		}
+		// Not an ordered list item.
+		return j == len(s) || s[j] != '.' && s[j] != ')' || j+1 < len(s) && s[j+1] != ' ' && s[j+1] != '\n'
+	case c == '(' || c == '"' || c == '\'' || c == '[':
+		return true
+	case c < utf8.RuneSelf:
+		return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+	}
+	r, _ := utf8.DecodeRuneInString(s)
+	return unicode.IsLetter(r)
+}
+
+// writePlainLine writes a line of a comment that plainText accepted.
 func writePlainLine(b *bytes.Buffer, l string) {
 	for {
 		i := strings.IndexByte(l, '`')
