@@ -1,7 +1,9 @@
 package doc
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"sort"
@@ -12,6 +14,7 @@ import (
 	"google.golang.org/protobuf/types/pluginpb"
 
 	"github.com/polyrpc/polyrpc/internal/gen/rpc/rpctest"
+	"github.com/polyrpc/polyrpc/internal/plugin"
 )
 
 // fuzzParams are the option sets the source fuzzer picks from; every one
@@ -143,4 +146,46 @@ func checkFuzzResponse(t *testing.T, resp *pluginpb.CodeGeneratorResponse) {
 			break
 		}
 	}
+}
+
+// FuzzRun feeds raw bytes to the plugin's own request reader: no panic,
+// clear errors, and every request that protobuf itself can decode (without
+// unknown groups, which the reader refuses) is read.
+func FuzzRun(f *testing.F) {
+	for i, s := range docFuzzSeeds(f) {
+		req, err := rpctest.Request(rpctest.Sources{"seed.proto": s}, []string{"seed.proto"}, fuzzParams[i%len(fuzzParams)])
+		if err != nil {
+			continue
+		}
+		b, err := proto.Marshal(req)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		req := &pluginpb.CodeGeneratorRequest{}
+		decodes := proto.Unmarshal(b, req) == nil
+		if strings.Contains(req.GetParameter(), "template") {
+			return // templates are read from disk: not for a fuzzer
+		}
+		files := map[string]string{}
+		var last string
+		err := Run(bytes.NewReader(b), func(name string, c []byte) error {
+			if name != "" {
+				last = name
+			}
+			files[last] += string(c)
+			return nil
+		})
+		if err == nil {
+			return
+		}
+		if strings.TrimSpace(err.Error()) == "" || strings.Contains(err.Error(), "internal error") {
+			t.Fatalf("unclear error %q", err)
+		}
+		if decodes && errors.Is(err, plugin.ErrNotRequest) && !strings.Contains(err.Error(), "wire type 3") {
+			t.Fatalf("protobuf decodes the request, the reader does not: %v", err)
+		}
+	})
 }

@@ -61,21 +61,15 @@ const (
 func readRequest(r io.Reader) (*request, error) {
 	req := &request{byName: map[string]int{}}
 	err := readFields(bufio.NewReaderSize(r, 64<<10), func(num protowire.Number, typ protowire.Type, v []byte) error {
+		if typ != protowire.BytesType {
+			return nil // unknown fields, as protobuf takes a known number with another wire type
+		}
 		switch num {
 		case reqFileToGenerate:
-			if typ != protowire.BytesType {
-				return errWireType("file_to_generate")
-			}
 			req.toGenerate = append(req.toGenerate, string(v))
 		case reqParameter:
-			if typ != protowire.BytesType {
-				return errWireType("parameter")
-			}
 			req.parameter = string(v)
 		case reqProtoFile:
-			if typ != protowire.BytesType {
-				return errWireType("proto_file")
-			}
 			f := rawFile{b: v}
 			err := forEachField(v, func(num protowire.Number, typ protowire.Type, v []byte) error {
 				switch {
@@ -177,10 +171,6 @@ func unexpectedEOF(err error) error {
 		return io.ErrUnexpectedEOF
 	}
 	return err
-}
-
-func errWireType(field string) error {
-	return fmt.Errorf("field %s has the wrong wire type", field)
 }
 
 // forEachField calls fn with the number, type and value of each field of
