@@ -2,13 +2,11 @@ package doc
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"html"
 	htmltemplate "html/template"
 	"net/url"
 	"path"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -246,126 +244,6 @@ func (r *renderer) renderFile(w *bytes.Buffer, v *view, f *File) error {
 	return writeHTMLFile(w, v, f)
 }
 
-// sectionBufs are the scratch buffers of renderSections, kept across the
-// documents of a run.
-var sectionBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// renderSections renders the file sections of a document, in parallel.
-// Each section is written into a buffer of sectionBufs and returned
-// without a copy: the caller hands the sections back with
-// releaseSections once it has used them.
-func (r *renderer) renderSections(v *view) ([][]byte, error) {
-	out := make([][]byte, len(v.Files))
-	errs := make([]error, len(v.Files))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	workers := min(runtime.GOMAXPROCS(0), len(v.Files))
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				buf := sectionBufs.Get().(*bytes.Buffer)
-				buf.Reset()
-				errs[i] = r.renderFile(buf, v, v.Files[i])
-				out[i] = buf.Bytes()
-			}
-		}()
-	}
-	for i := range v.Files {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			releaseSections(out)
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-// releaseSections returns the buffers of sections to sectionBufs.
-func releaseSections(sections [][]byte) {
-	for i, s := range sections {
-		if s != nil {
-			sectionBufs.Put(bytes.NewBuffer(s[:0]))
-			sections[i] = nil
-		}
-	}
-}
-
-// renderBuiltin renders a document with a built-in template: its head,
-// its file sections (in parallel) and its tail, joined into one buffer of
-// the exact size. It gives the same bytes as executing the page template.
-func (r *renderer) renderBuiltin(v *view, head, tail func(w *bytes.Buffer, v *view) error) ([]byte, error) {
-	sections, err := r.renderSections(v)
-	if err != nil {
-		return nil, err
-	}
-	defer releaseSections(sections)
-	h, t := sectionBufs.Get().(*bytes.Buffer), sectionBufs.Get().(*bytes.Buffer)
-	defer sectionBufs.Put(h)
-	defer sectionBufs.Put(t)
-	h.Reset()
-	t.Reset()
-	if err := head(h, v); err != nil {
-		return nil, err
-	}
-	if err := tail(t, v); err != nil {
-		return nil, err
-	}
-	n := h.Len() + t.Len()
-	for _, s := range sections {
-		n += len(s)
-	}
-	out := make([]byte, 0, n)
-	out = append(out, h.Bytes()...)
-	for _, s := range sections {
-		out = append(out, s...)
-	}
-	return append(out, t.Bytes()...), nil
-}
-
-func (r *renderer) render(f Format, v *view) ([]byte, error) {
-	var buf bytes.Buffer
-	var err error
-	v.r, v.format = r, f
-	var out []byte
-	switch {
-	case f == FormatHTML && r.htmlEntry == htmlEntry:
-		out, err = r.renderBuiltin(v, writeHTMLHead, writeHTMLTail)
-	case f == FormatMarkdown && r.mdEntry == mdEntry:
-		out, err = r.renderBuiltin(v, writeMDHead, writeMDTail)
-	}
-	if out != nil || err != nil {
-		if err != nil {
-			return nil, fmt.Errorf("rendering %s: %v", v.Path+v.ext, err)
-		}
-		return out, nil
-	}
-	switch f {
-	case FormatHTML:
-		err = r.html.ExecuteTemplate(&buf, r.htmlEntry, v)
-	case FormatMarkdown:
-		err = r.md.ExecuteTemplate(&buf, r.mdEntry, v)
-	case FormatJSON:
-		if r.json != nil {
-			err = r.json.ExecuteTemplate(&buf, r.jsonEntry, v)
-			break
-		}
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
-		enc.SetIndent("", "  ")
-		err = enc.Encode(v.Document)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("rendering %s: %v", v.Path+v.ext, err)
-	}
-	return buf.Bytes(), nil
-}
-
 // layout groups files into documents.
 func layout(opts *Options, files []*File) []*Document {
 	var docs []*Document
@@ -514,27 +392,6 @@ func (m *Method) ClientStreams() bool {
 
 func (m *Method) ServerStreams() bool {
 	return m.Streaming == "server_streaming" || m.Streaming == "bidi_streaming"
-}
-
-// extView is an extension row with its references resolved.
-type extView struct {
-	F        *Field
-	Doc      htmltemplate.HTML // description as HTML
-	Cell     string            // description for a Markdown table cell
-	Extendee refView
-	Type     refView
-}
-
-// Exts resolves the references of extension rows.
-func (v *view) Exts(fs []*Field) []extView {
-	out := make([]extView, len(fs))
-	for i, f := range fs {
-		out[i] = extView{F: f, Type: v.Ref(f.Type), Doc: v.Comment(f.Description), Cell: v.MDCellAll(f.Description, f.Rules, f.Options)}
-		if f.Extendee != nil {
-			out[i].Extendee = v.Ref(*f.Extendee)
-		}
-	}
-	return out
 }
 
 // Comment renders a Markdown comment as inert HTML. Links to anchors

@@ -209,14 +209,19 @@ func encodeJSON(b *bytes.Buffer, x any, prefix string) error {
 	return enc.Encode(x)
 }
 
-// renderWhole renders a document as one part.
+// renderWhole renders a document as one part: with a custom template, or
+// as JSON when it has no files.
 func (r *renderer) renderWhole(b *bytes.Buffer, v *view) error {
-	out, err := r.render(v.format, v)
-	if err != nil {
-		return err
+	switch v.format {
+	case FormatHTML:
+		return r.html.ExecuteTemplate(b, r.htmlEntry, v)
+	case FormatMarkdown:
+		return r.md.ExecuteTemplate(b, r.mdEntry, v)
 	}
-	b.Write(out)
-	return nil
+	if r.json != nil {
+		return r.json.ExecuteTemplate(b, r.jsonEntry, v)
+	}
+	return encodeJSON(b, v.Document, "")
 }
 
 // parallelFor runs fn(0..n-1) on GOMAXPROCS workers. A panic in fn is
