@@ -63,7 +63,7 @@ func (b *builder) buildFile(f *pFile) *File {
 	}
 	out.Description = strings.Join(desc, "\n\n")
 	out.Deprecated = fd.Options().(*descriptorpb.FileOptions).GetDeprecated()
-	out.Options = b.opt.options(fd.Options(), nil)
+	out.Options = b.opt.options(fd.Options())
 	for i := 0; i < fd.Imports().Len(); i++ {
 		out.Imports = append(out.Imports, fd.Imports().Get(i).Path())
 	}
@@ -153,7 +153,7 @@ func (b *builder) buildService(s *pService, pkg string) *Service {
 		Anchor:      string(s.Desc.FullName()),
 		Description: b.comment("service", s.Desc, s.Comments),
 		Deprecated:  s.Desc.Options().(*descriptorpb.ServiceOptions).GetDeprecated(),
-		Options:     b.opt.options(s.Desc.Options(), nil),
+		Options:     b.opt.options(s.Desc.Options()),
 	}
 	for _, m := range s.Methods {
 		if b.hidden[m.Desc.FullName()] {
@@ -198,9 +198,9 @@ func (b *builder) buildMethod(m *pMethod, pkg string) *Method {
 		web = h2
 	}
 	out.Protocols = []Protocol{{Name: "Connect", HTTP: web}, {Name: "gRPC", HTTP: h2}, {Name: "gRPC-Web", HTTP: web}}
-	resolved := b.opt.resolve(md.Options())
-	out.HTTPRules = httpRules(resolved)
-	out.Options = b.opt.options(md.Options(), resolved)
+	oe := b.opt.entry(md.Options())
+	out.HTTPRules = httpRules(oe.msg())
+	out.Options = oe.list()
 	sample := newSampler(b).message(md.Input(), 0, nil)
 	out.SampleRequest = sample.pretty("")
 	url := b.opts.BaseURL + out.Procedure
@@ -222,15 +222,15 @@ func (b *builder) buildMethod(m *pMethod, pkg string) *Method {
 func (b *builder) buildMessage(m *pMessage, pkg string) *Message {
 	md := m.Desc
 	opts := md.Options().(*descriptorpb.MessageOptions)
-	resolved := b.opt.resolve(md.Options())
+	oe := b.opt.entry(md.Options())
 	out := &Message{
 		Name:        relName(md.FullName(), pkg),
 		FullName:    string(md.FullName()),
 		Anchor:      string(md.FullName()),
 		Description: b.comment("message", md, m.Comments),
 		Deprecated:  opts.GetDeprecated(),
-		Rules:       messageRules(resolved),
-		Options:     b.opt.options(md.Options(), resolved),
+		Rules:       messageRules(oe.msg()),
+		Options:     oe.list(),
 	}
 	if p, ok := md.Parent().(protoreflect.MessageDescriptor); ok {
 		out.Parent = string(p.FullName())
@@ -251,9 +251,9 @@ func (b *builder) buildMessage(m *pMessage, pkg string) *Message {
 			Anchor:      string(o.Desc.FullName()),
 			Description: joinComments(o.Comments),
 		}
-		ores := b.opt.resolve(o.Desc.Options())
-		oo.Rules = oneofRules(ores)
-		oo.Options = b.opt.options(o.Desc.Options(), ores)
+		ooe := b.opt.entry(o.Desc.Options())
+		oo.Rules = oneofRules(ooe.msg())
+		oo.Options = ooe.list()
 		for _, f := range o.Fields {
 			if !b.hidden[f.Desc.FullName()] {
 				oo.Fields = append(oo.Fields, string(f.Desc.Name()))
@@ -302,7 +302,7 @@ func (b *builder) buildField(f *pField, pkg string) *Field {
 		kind = "extension"
 	}
 	opts := fd.Options().(*descriptorpb.FieldOptions)
-	resolved := b.opt.resolve(fd.Options())
+	oe := b.opt.entry(fd.Options())
 	out := &Field{
 		Name:        string(fd.Name()),
 		FullName:    string(fd.FullName()),
@@ -312,8 +312,8 @@ func (b *builder) buildField(f *pField, pkg string) *Field {
 		Type:        b.typeRef(fd, pkg),
 		Deprecated:  opts.GetDeprecated(),
 		Description: b.fieldComment(kind, f),
-		Rules:       fieldRules(resolved),
-		Options:     b.opt.options(fd.Options(), resolved),
+		Rules:       fieldRules(oe.msg()),
+		Options:     oe.list(),
 	}
 	if fd.IsExtension() {
 		out.JSONName = "[" + string(fd.FullName()) + "]"
@@ -370,7 +370,7 @@ func (b *builder) buildEnum(e *pEnum, pkg string) *Enum {
 		Deprecated:  ed.Options().(*descriptorpb.EnumOptions).GetDeprecated(),
 		Closed:      ed.IsClosed(),
 		Values:      []*EnumValue{},
-		Options:     b.opt.options(ed.Options(), nil),
+		Options:     b.opt.options(ed.Options()),
 	}
 	if p, ok := ed.Parent().(protoreflect.MessageDescriptor); ok {
 		out.Parent = string(p.FullName())
@@ -397,7 +397,7 @@ func (b *builder) buildEnum(e *pEnum, pkg string) *Enum {
 			AliasOf:     alias,
 			Deprecated:  vd.Options().(*descriptorpb.EnumValueOptions).GetDeprecated(),
 			Description: b.comment("enum value", vd, v.Comments),
-			Options:     b.opt.options(vd.Options(), nil),
+			Options:     b.opt.options(vd.Options()),
 		})
 	}
 	out.ReservedRanges = enumRanges(ed.ReservedRanges())

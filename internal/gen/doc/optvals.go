@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -19,6 +20,16 @@ import (
 // the extensions defined in the request itself.
 type optionReader struct {
 	types *protoregistry.Types
+	// Options messages are often alike (the same field behaviour on many
+	// fields): they are resolved and listed once per distinct encoding.
+	byBytes sync.Map // type name + "\x00" + encoding -> *optEntry
+}
+
+// optEntry is one distinct options message, resolved, and its listing.
+type optEntry struct {
+	resolved protoreflect.Message
+	once     sync.Once
+	opts     []Option
 }
 
 func newOptionReader(files []protoreflect.FileDescriptor) *optionReader {
@@ -44,20 +55,27 @@ func newOptionReader(files []protoreflect.FileDescriptor) *optionReader {
 	return &optionReader{types: types}
 }
 
-// resolve re-reads an options message with the request's extensions known.
-func (r *optionReader) resolve(m proto.Message) protoreflect.Message {
+// entry is an options message re-read with the request's extensions
+// known, or nil when there is none. It is shared by every options message
+// with the same encoding and must not be changed.
+func (r *optionReader) entry(m proto.Message) *optEntry {
 	if m == nil || !m.ProtoReflect().IsValid() {
 		return nil
 	}
 	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
 	if err != nil {
-		return m.ProtoReflect()
+		return &optEntry{resolved: m.ProtoReflect()}
+	}
+	key := string(m.ProtoReflect().Descriptor().FullName()) + "\x00" + string(b)
+	if e, ok := r.byBytes.Load(key); ok {
+		return e.(*optEntry)
 	}
 	out := m.ProtoReflect().New()
 	if err := (proto.UnmarshalOptions{Resolver: r.types}).Unmarshal(b, out.Interface()); err != nil {
-		return m.ProtoReflect()
+		out = m.ProtoReflect()
 	}
-	return out
+	e, _ := r.byBytes.LoadOrStore(key, &optEntry{resolved: out})
+	return e.(*optEntry)
 }
 
 // Options shown elsewhere on the page, or meaningless to readers.
@@ -73,14 +91,28 @@ var skipOptions = map[string]bool{
 	"(google.api.http)":         true,
 }
 
-// options lists every set option, flattened to dotted paths.
-func (r *optionReader) options(m proto.Message, resolved protoreflect.Message) []Option {
-	if resolved == nil {
-		resolved = r.resolve(m)
-	}
-	if resolved == nil {
+// msg is the resolved options message, or nil.
+func (e *optEntry) msg() protoreflect.Message {
+	if e == nil {
 		return nil
 	}
+	return e.resolved
+}
+
+// list is every set option, flattened to dotted paths. It is shared and
+// must not be changed.
+func (e *optEntry) list() []Option {
+	if e == nil {
+		return nil
+	}
+	e.once.Do(func() { e.opts = listOptions(e.resolved) })
+	return e.opts
+}
+
+// options lists the options of m.
+func (r *optionReader) options(m proto.Message) []Option { return r.entry(m).list() }
+
+func listOptions(resolved protoreflect.Message) []Option {
 	var out []Option
 	for _, fd := range populated(resolved) {
 		name := optionName(fd)
