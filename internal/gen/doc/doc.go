@@ -40,10 +40,10 @@
 // A custom template is the body of a template named "custom", parsed into a
 // copy of the built-in set, so it can call (or redefine) the built-in named
 // templates: "page-head", "file", "page-tail" for HTML and "md-head",
-// "md-file", "md-tail" for Markdown. The built-in HTML page itself is
-// written in Go; its named templates call it, and redefining them changes
-// only the custom template's own calls. A custom template executes on a
-// view of one Document: the Document's fields, plus
+// "md-file", "md-tail" for Markdown. The built-in pages themselves are
+// written in Go; their named templates call them, and redefining one
+// changes only the custom template's own calls. A custom template executes
+// on a view of one Document: the Document's fields, plus
 //
 //	.Comment TEXT        a Markdown comment as inert HTML
 //	.Href ANCHOR         link to a documented element ("" when it is not documented)
@@ -51,6 +51,7 @@
 //	.DocHref PATH        link to another document of the run
 //	.Section FILE        the built-in HTML of one file (MDSection for Markdown)
 //	.PageHead/.PageTail  the built-in HTML before the first and after the last file
+//	                     (MDHead/MDTail for Markdown)
 //	.MDBlock/.MDCell TEXT  a comment made safe for Markdown blocks or table cells
 //
 // Custom HTML templates are html/template, so everything they print is
