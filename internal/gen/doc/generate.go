@@ -48,11 +48,11 @@ func Generate(req *pluginpb.CodeGeneratorRequest) *pluginpb.CodeGeneratorRespons
 	return resp
 }
 
-// Run documents the files of an encoded CodeGeneratorRequest read from in, passing the
-// output to emit as it is rendered, in a fixed order. A large file comes in
-// pieces: its name with the first, then "" with each further piece, as in
-// CodeGeneratorResponse.File. emit must not keep content. An error is about
-// the options or the protos, or comes from emit.
+// Run documents the files of an encoded CodeGeneratorRequest read from in,
+// passing the output to emit as it is rendered, in a fixed order. A large
+// file comes in pieces: its name with the first, then "" with each further
+// piece, as in CodeGeneratorResponse.File. emit must not keep content. An
+// error is about the options or the protos, or comes from emit.
 func Run(in io.Reader, emit func(name string, content []byte) error) error {
 	req, err := readRequest(in)
 	if err != nil {
@@ -68,6 +68,11 @@ func Run(in io.Reader, emit func(name string, content []byte) error) error {
 		}
 	}
 	if err := opts.finish(); err != nil {
+		return err
+	}
+	// Templates are parsed first, so that a broken one fails at once.
+	r, err := newRenderer(opts)
+	if err != nil {
 		return err
 	}
 	wanted := map[string]bool{}
@@ -103,10 +108,6 @@ func Run(in io.Reader, emit func(name string, content []byte) error) error {
 	all, selected = nil, nil
 	building()
 	defer capHeap()()
-	r, err := newRenderer(opts)
-	if err != nil {
-		return err
-	}
 	return writeDocuments(opts, r, docs, emit)
 }
 
