@@ -190,10 +190,8 @@ func writeJSONTail(b *bytes.Buffer, v *view) error {
 // writeJSONFile writes file i as an element of the files list.
 func writeJSONFile(b *bytes.Buffer, v *view, i int) error {
 	b.WriteString("\n    ")
-	if err := encodeJSON(b, v.Files[i], "    "); err != nil {
-		return err
-	}
-	// The encoder ends with a newline, which the list does not have.
+	writeFileJSON(b, v.Files[i], "    ")
+	// The encoding ends with a newline, which the list does not have.
 	b.Truncate(b.Len() - 1)
 	if i < len(v.Files)-1 {
 		b.WriteByte(',')
@@ -203,11 +201,30 @@ func writeJSONFile(b *bytes.Buffer, v *view, i int) error {
 
 // encodeJSON writes the indented JSON of x as the JSON format does.
 func encodeJSON(b *bytes.Buffer, x any, prefix string) error {
-	enc := json.NewEncoder(b)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent(prefix, "  ")
-	return enc.Encode(x)
+	// An encoder keeps its indentation buffer: pooled, the buffer grows
+	// once instead of once per file.
+	e := jsonEncoders.Get().(*jsonEncoder)
+	defer jsonEncoders.Put(e)
+	e.to = b
+	defer func() { e.to = nil }()
+	e.enc.SetIndent(prefix, "  ")
+	return e.enc.Encode(x)
 }
+
+// jsonEncoder is an encoder whose output can be redirected.
+type jsonEncoder struct {
+	enc *json.Encoder
+	to  *bytes.Buffer
+}
+
+func (e *jsonEncoder) Write(p []byte) (int, error) { return e.to.Write(p) }
+
+var jsonEncoders = sync.Pool{New: func() any {
+	e := &jsonEncoder{}
+	e.enc = json.NewEncoder(e)
+	e.enc.SetEscapeHTML(false)
+	return e
+}}
 
 // renderWhole renders a document as one part: with a custom template, or
 // as JSON when it has no files.

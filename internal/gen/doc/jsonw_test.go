@@ -1,0 +1,98 @@
+package doc
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// encodingJSON is what writeFileJSON must give: encoding/json's output.
+func encodingJSON(t testing.TB, x any, prefix string) string {
+	t.Helper()
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent(prefix, "  ")
+	if err := enc.Encode(x); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func checkFileJSON(t testing.TB, f *File) {
+	t.Helper()
+	for _, prefix := range []string{"", "    "} {
+		var b bytes.Buffer
+		writeFileJSON(&b, f, prefix)
+		if diff := cmp.Diff(encodingJSON(t, f, prefix), b.String()); diff != "" {
+			t.Fatalf("file %q, prefix %q (-encoding/json +writer):\n%s", f.Name, prefix, diff)
+		}
+	}
+}
+
+// jsonHostileStrings are strings that need escaping, or must not be escaped.
+var jsonHostileStrings = []string{
+	"", "plain", `"quoted" \back\slash/`, "tab\tnew\nline\rret\bbs\fff", "\x00\x01\x1f\x7f",
+	"<script>&amp;</script>", "é ü 世界 🎉", "\u2028\u2029", "bad \xff\xfe utf8 \xe2\x82", "\xed\xa0\x80 surrogate",
+}
+
+// hostileFile is a File whose every string and list shape is unusual:
+// nil and empty lists, nil pointers in lists, every omitempty field set.
+func hostileFile(s string) *File {
+	opt := []Option{{Name: s, Value: s}}
+	ref := TypeRef{Name: s, Kind: s, FullName: s, URL: s, Key: &TypeRef{Name: s}, Value: &TypeRef{Name: s, Kind: "message"}}
+	field := &Field{Name: s, FullName: s, Anchor: s, Number: -7, JSONName: s, Type: ref, Label: s, Presence: s, Oneof: s,
+		Default: s, Deprecated: true, Description: s, Extendee: &ref, Rules: []string{s, ""}, Options: opt}
+	return &File{
+		Name: s, Anchor: s, Package: s, Syntax: s, Edition: s, Features: opt, Description: s,
+		DetachedComments: []string{s, s}, Deprecated: true, Options: opt, Imports: []string{s},
+		Services: []*Service{nil, {Name: s, Methods: []*Method{nil, {
+			Name: s, Streaming: s, Request: ref, Response: TypeRef{}, Idempotency: s, Procedure: s,
+			Protocols: []Protocol{{Name: s}, {Name: s, HTTP: []string{}}, {HTTP: []string{s}}}, ConnectGet: s,
+			HTTPRules: []HTTPRule{{Method: s, Path: s, Body: s, ResponseBody: s}, {}}, SampleRequest: s, Example: s, Options: opt,
+		}, {Name: s}}}},
+		Messages: []*Message{nil, {Name: s}, {
+			Name: s, FullName: s, Anchor: s, Parent: s, Description: s, Deprecated: true,
+			Fields: []*Field{field, nil, {}}, Oneofs: []*Oneof{nil, {Name: s}, {Name: s, Fields: []string{}, Rules: []string{s}, Options: opt}, {Fields: []string{s}}},
+			NestedMessages: []TypeRef{ref, {}}, NestedEnums: []TypeRef{{Name: s}}, ReservedRanges: []string{s},
+			ReservedNames: []string{s}, ExtensionRanges: []string{s}, Extensions: []*Field{field}, Rules: []string{s}, Options: opt,
+		}},
+		Enums: []*Enum{nil, {Name: s}, {Name: s, Values: []*EnumValue{}}, {
+			Name: s, FullName: s, Anchor: s, Parent: s, Description: s, Deprecated: true, Closed: true,
+			Values:         []*EnumValue{nil, {Name: s}, {Name: s, FullName: s, Anchor: s, Number: 1 << 30, AliasOf: s, Deprecated: true, Description: s, Options: opt}},
+			ReservedRanges: []string{s}, ReservedNames: []string{s}, Options: opt,
+		}},
+		Extensions: []*Field{field},
+	}
+}
+
+func TestJSONWriter(t *testing.T) {
+	// Every file of the golden documents.
+	n := 0
+	for _, d := range []string{"format=json", "format=json,order=alpha"} {
+		doc := jsonDoc(t, d, goldenFiles...)
+		for _, f := range doc.Files {
+			checkFileJSON(t, f)
+			n++
+		}
+	}
+	if n < 2*len(goldenFiles) {
+		t.Fatalf("checked %d files", n)
+	}
+	checkFileJSON(t, nil)
+	checkFileJSON(t, &File{})
+	for _, s := range jsonHostileStrings {
+		checkFileJSON(t, hostileFile(s))
+	}
+}
+
+func FuzzJSONWriter(f *testing.F) {
+	for _, s := range jsonHostileStrings {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		checkFileJSON(t, hostileFile(s))
+	})
+}
