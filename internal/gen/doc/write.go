@@ -29,7 +29,27 @@ type part struct {
 	buf  *bytes.Buffer
 }
 
-var partBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+// bufferList keeps the buffers of a run's parts for reuse. Unlike a
+// sync.Pool, which the collector empties at every cycle, it keeps them for
+// the whole run, so that they grow once instead of once per cycle.
+type bufferList chan *bytes.Buffer
+
+func (l bufferList) get() *bytes.Buffer {
+	select {
+	case b := <-l:
+		b.Reset()
+		return b
+	default:
+		return new(bytes.Buffer)
+	}
+}
+
+func (l bufferList) put(b *bytes.Buffer) {
+	select {
+	case l <- b:
+	default:
+	}
+}
 
 // writeDocuments renders every document in every format and passes the
 // output to emit in order: for each document, its name with its first
@@ -58,10 +78,12 @@ func writeDocuments(opts *Options, r *renderer, docs []*Document, emit func(name
 	}
 	var pending bytes.Buffer
 	started := false
+	// Parts in flight are bounded by inOrder; a few more buffers cover the
+	// ones being written.
+	bufs := make(bufferList, 2*runtime.GOMAXPROCS(0)+2)
 	return inOrder(len(refs), func(i int) (part, error) {
 		j, p := jobs[refs[i].job], refs[i].part
-		b := partBufs.Get().(*bytes.Buffer)
-		b.Reset()
+		b := bufs.get()
 		var err error
 		v := j.v
 		switch {
@@ -75,12 +97,12 @@ func writeDocuments(opts *Options, r *renderer, docs []*Document, emit func(name
 			err = r.section(b, v, p-1)
 		}
 		if err != nil {
-			partBufs.Put(b)
+			bufs.put(b)
 			return part{}, fmt.Errorf("rendering %s: %v", v.Path+v.ext, err)
 		}
 		return part{doc: refs[i].job, last: p == j.parts-1, buf: b}, nil
 	}, func(i int, pt part) error {
-		defer partBufs.Put(pt.buf)
+		defer bufs.put(pt.buf)
 		// A part that fills a chunk on its own is passed on without a copy.
 		if pending.Len() == 0 && (pt.buf.Len() >= chunkSize || pt.last) {
 			return emitChunk(emit, jobs[pt.doc].v, &started, pt.buf.Bytes(), pt.last)
