@@ -159,69 +159,101 @@ type pEnumValue struct {
 	Comments commentSet
 }
 
+// pathBuf is the source path of the element being visited, encoded as
+// pathKey encodes it: elements are pushed on the way down and popped on the
+// way back, so that looking up their locations allocates nothing.
+type pathBuf struct{ b []byte }
+
+func (p *pathBuf) push(field, index int) (mark int) {
+	mark = len(p.b)
+	p.b = protowire.AppendVarint(protowire.AppendVarint(p.b, uint64(field)), uint64(index))
+	return mark
+}
+
+func (p *pathBuf) pop(mark int) { p.b = p.b[:mark] }
+
+func (p *pathBuf) comments(idx map[string]*location) commentSet { return idx[string(p.b)].comments() }
+
 func newFile(src sources, fd protoreflect.FileDescriptor, edition descriptorpb.Edition) *pFile {
-	commentsOf := src.comments
-	f := &pFile{Desc: fd, Edition: edition, src: src[fd.Path()]}
+	idx := src[fd.Path()]
+	f := &pFile{Desc: fd, Edition: edition, src: idx}
+	p := &pathBuf{b: make([]byte, 0, 32)}
 	for i := 0; i < fd.Services().Len(); i++ {
 		sd := fd.Services().Get(i)
-		s := &pService{Desc: sd, Comments: commentsOf(sd)}
+		ms := p.push(pathFileService, i)
+		s := &pService{Desc: sd, Comments: p.comments(idx)}
 		for j := 0; j < sd.Methods().Len(); j++ {
-			md := sd.Methods().Get(j)
-			s.Methods = append(s.Methods, &pMethod{Desc: md, Comments: commentsOf(md)})
+			mm := p.push(pathServiceMethod, j)
+			s.Methods = append(s.Methods, &pMethod{Desc: sd.Methods().Get(j), Comments: p.comments(idx)})
+			p.pop(mm)
 		}
+		p.pop(ms)
 		f.Services = append(f.Services, s)
 	}
 	for i := 0; i < fd.Messages().Len(); i++ {
-		f.Messages = append(f.Messages, newMessage(src, fd.Messages().Get(i)))
+		m := p.push(pathFileMessage, i)
+		f.Messages = append(f.Messages, newMessage(idx, p, fd.Messages().Get(i)))
+		p.pop(m)
 	}
 	for i := 0; i < fd.Enums().Len(); i++ {
-		f.Enums = append(f.Enums, newEnum(src, fd.Enums().Get(i)))
+		m := p.push(pathFileEnum, i)
+		f.Enums = append(f.Enums, newEnum(idx, p, fd.Enums().Get(i)))
+		p.pop(m)
 	}
 	for i := 0; i < fd.Extensions().Len(); i++ {
-		f.Extensions = append(f.Extensions, newField(src, fd.Extensions().Get(i)))
+		m := p.push(pathFileExtension, i)
+		f.Extensions = append(f.Extensions, &pField{Desc: fd.Extensions().Get(i), Comments: p.comments(idx)})
+		p.pop(m)
 	}
 	return f
 }
 
-func newField(src sources, fd protoreflect.FieldDescriptor) *pField {
-	return &pField{Desc: fd, Comments: src.comments(fd)}
-}
-
-func newMessage(src sources, md protoreflect.MessageDescriptor) *pMessage {
-	commentsOf := src.comments
-	m := &pMessage{Desc: md, Comments: commentsOf(md)}
+// newMessage builds the tree of a message whose path is in p.
+func newMessage(idx map[string]*location, p *pathBuf, md protoreflect.MessageDescriptor) *pMessage {
+	m := &pMessage{Desc: md, Comments: p.comments(idx)}
 	byName := map[protoreflect.Name]*pField{}
 	for i := 0; i < md.Fields().Len(); i++ {
-		f := newField(src, md.Fields().Get(i))
+		mk := p.push(pathMsgField, i)
+		f := &pField{Desc: md.Fields().Get(i), Comments: p.comments(idx)}
+		p.pop(mk)
 		byName[f.Desc.Name()] = f
 		m.Fields = append(m.Fields, f)
 	}
 	for i := 0; i < md.Oneofs().Len(); i++ {
 		od := md.Oneofs().Get(i)
-		o := &pOneof{Desc: od, Comments: commentsOf(od)}
+		mk := p.push(pathMsgOneof, i)
+		o := &pOneof{Desc: od, Comments: p.comments(idx)}
+		p.pop(mk)
 		for j := 0; j < od.Fields().Len(); j++ {
 			o.Fields = append(o.Fields, byName[od.Fields().Get(j).Name()])
 		}
 		m.Oneofs = append(m.Oneofs, o)
 	}
 	for i := 0; i < md.Messages().Len(); i++ {
-		m.Messages = append(m.Messages, newMessage(src, md.Messages().Get(i)))
+		mk := p.push(pathMsgNested, i)
+		m.Messages = append(m.Messages, newMessage(idx, p, md.Messages().Get(i)))
+		p.pop(mk)
 	}
 	for i := 0; i < md.Enums().Len(); i++ {
-		m.Enums = append(m.Enums, newEnum(src, md.Enums().Get(i)))
+		mk := p.push(pathMsgEnum, i)
+		m.Enums = append(m.Enums, newEnum(idx, p, md.Enums().Get(i)))
+		p.pop(mk)
 	}
 	for i := 0; i < md.Extensions().Len(); i++ {
-		m.Extensions = append(m.Extensions, newField(src, md.Extensions().Get(i)))
+		mk := p.push(pathMsgExtension, i)
+		m.Extensions = append(m.Extensions, &pField{Desc: md.Extensions().Get(i), Comments: p.comments(idx)})
+		p.pop(mk)
 	}
 	return m
 }
 
-func newEnum(src sources, ed protoreflect.EnumDescriptor) *pEnum {
-	commentsOf := src.comments
-	e := &pEnum{Desc: ed, Comments: commentsOf(ed)}
+// newEnum builds the tree of an enum whose path is in p.
+func newEnum(idx map[string]*location, p *pathBuf, ed protoreflect.EnumDescriptor) *pEnum {
+	e := &pEnum{Desc: ed, Comments: p.comments(idx)}
 	for i := 0; i < ed.Values().Len(); i++ {
-		vd := ed.Values().Get(i)
-		e.Values = append(e.Values, &pEnumValue{Desc: vd, Comments: commentsOf(vd)})
+		mk := p.push(pathEnumValue, i)
+		e.Values = append(e.Values, &pEnumValue{Desc: ed.Values().Get(i), Comments: p.comments(idx)})
+		p.pop(mk)
 	}
 	return e
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/pluginpb"
 
@@ -312,4 +313,79 @@ func TestCollectOften(t *testing.T) {
 	}
 	debug.SetGCPercent(100)
 	release()
+}
+
+// TestElementComments checks that the element trees find each element's
+// comments where descPath, the path of a descriptor, says they are.
+func TestElementComments(t *testing.T) {
+	in, err := proto.Marshal(compileRequest(t, "", goldenFiles...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := readRequest(bytes.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := loadFiles(req, func(string) bool { return true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, withComments := 0, 0
+	check := func(d protoreflect.Descriptor, got commentSet) {
+		t.Helper()
+		n++
+		want := sources{d.ParentFile().Path(): files[req.byName[d.ParentFile().Path()]].pf.src}.comments(d)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s (-descPath +tree):\n%s", d.FullName(), diff)
+		}
+		if got.Leading != "" || got.Trailing != "" {
+			withComments++
+		}
+	}
+	var msg func(m *pMessage)
+	enum := func(e *pEnum) {
+		check(e.Desc, e.Comments)
+		for _, v := range e.Values {
+			check(v.Desc, v.Comments)
+		}
+	}
+	msg = func(m *pMessage) {
+		check(m.Desc, m.Comments)
+		for _, f := range m.Fields {
+			check(f.Desc, f.Comments)
+		}
+		for _, o := range m.Oneofs {
+			check(o.Desc, o.Comments)
+		}
+		for _, x := range m.Extensions {
+			check(x.Desc, x.Comments)
+		}
+		for _, e := range m.Enums {
+			enum(e)
+		}
+		for _, nm := range m.Messages {
+			msg(nm)
+		}
+	}
+	for _, lf := range files {
+		f := lf.pf
+		for _, s := range f.Services {
+			check(s.Desc, s.Comments)
+			for _, m := range s.Methods {
+				check(m.Desc, m.Comments)
+			}
+		}
+		for _, m := range f.Messages {
+			msg(m)
+		}
+		for _, e := range f.Enums {
+			enum(e)
+		}
+		for _, x := range f.Extensions {
+			check(x.Desc, x.Comments)
+		}
+	}
+	if n < 100 || withComments < 50 {
+		t.Fatalf("checked %d elements, %d with comments", n, withComments)
+	}
 }
