@@ -202,14 +202,14 @@ func markDocumented(fd protoreflect.FileDescriptor, m map[protoreflect.FullName]
 // The collector is tuned for the two phases of a run. While the request's
 // descriptors are built and the model is made from them, the live heap
 // grows to its peak, and the collector would let the heap reach twice that
-// before looking again: it runs more often then (GOGC=60 unless GOGC is
-// set), which costs little CPU and a sixth of the peak memory. Once the
+// before looking again: it runs more often then (GOGC=80 unless GOGC is
+// set), which costs little CPU and a tenth of the peak memory. Once the
 // model is built the descriptors are garbage, and rendering needs far less:
 // the memory the process already holds becomes its soft limit (unless a
 // lower one is set), so that the heap does not grow further.
 
 // gcPercentWhileBuilding is GOGC while descriptors are live.
-const gcPercentWhileBuilding = 60
+const gcPercentWhileBuilding = 80
 
 // collectOften lowers GOGC for the build phase. It returns the function
 // that restores it.
