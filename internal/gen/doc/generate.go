@@ -85,7 +85,7 @@ func Run(in io.Reader, emit func(name string, content []byte) error) error {
 	building := collectOften()
 	defer building()
 	// Only the documented files need their comments and element trees.
-	files, err := loadFiles(req, func(name string) bool { return wanted[name] })
+	files, err := loadFiles(req, func(name string) bool { return wanted[name] }, opts.RequireComments)
 	if err != nil {
 		return err
 	}

@@ -216,8 +216,9 @@ type loaded struct {
 
 // loadFiles decodes every file of the request and builds its descriptor,
 // in parallel. Files for which document(name) is true get their element
-// tree built, with their comments.
-func loadFiles(req *request, document func(name string) bool) ([]loaded, error) {
+// tree built, with their comments, and with the positions of elements
+// without comments when positions is set (for require_comments).
+func loadFiles(req *request, document func(name string) bool, positions bool) ([]loaded, error) {
 	order, err := topoOrder(req)
 	if err != nil {
 		return nil, err
@@ -245,7 +246,7 @@ func loadFiles(req *request, document func(name string) bool) ([]loaded, error) 
 				err := protect(func() error {
 					f := &req.files[i]
 					doc := document(f.name)
-					fp, src, err := decodeFile(f.b, doc)
+					fp, src, err := decodeFile(f.b, doc, positions)
 					f.b = nil // decoded: its buffer can go
 					if err != nil {
 						return fmt.Errorf("file %q: %v", f.name, err)
@@ -334,8 +335,9 @@ func topoOrder(req *request) ([]int, error) {
 }
 
 // decodeFile decodes one FileDescriptorProto without its source info.
-// With comments set, the source info goes into a comment index instead.
-func decodeFile(b []byte, comments bool) (*descriptorpb.FileDescriptorProto, map[string]*location, error) {
+// With comments set, the source info goes into a comment index instead
+// (see indexSourceInfo for positions).
+func decodeFile(b []byte, comments, positions bool) (*descriptorpb.FileDescriptorProto, map[string]*location, error) {
 	fp := new(descriptorpb.FileDescriptorProto)
 	var src map[string]*location
 	if comments {
@@ -368,7 +370,7 @@ func decodeFile(b []byte, comments bool) (*descriptorpb.FileDescriptorProto, map
 			}
 			if comments {
 				v, _ := protowire.ConsumeBytes(b[pos+n:])
-				if err := indexSourceInfo(v, src); err != nil {
+				if err := indexSourceInfo(v, src, positions); err != nil {
 					return nil, nil, fmt.Errorf("source_code_info: %v", err)
 				}
 			}
@@ -395,8 +397,9 @@ const (
 // indexSourceInfo adds the locations of an encoded SourceCodeInfo to idx,
 // keyed by pathKey of their path, keeping the first of duplicates.
 // Locations that are parts of elements (names, types, numbers) are
-// skipped; see sources.add.
-func indexSourceInfo(b []byte, idx map[string]*location) error {
+// skipped. Without positions, a location without comments is kept as nil:
+// only require_comments needs to know where such an element is.
+func indexSourceInfo(b []byte, idx map[string]*location, positions bool) error {
 	var key []byte
 	return forEachField(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
 		if num != sciLocation || typ != protowire.BytesType {
@@ -453,6 +456,10 @@ func indexSourceInfo(b []byte, idx map[string]*location) error {
 		if _, dup := idx[string(key)]; dup {
 			return nil
 		}
+		if !positions && l.leading == "" && l.trailing == "" && len(l.detached) == 0 {
+			idx[string(key)] = nil
+			return nil
+		}
 		idx[string(key)] = &l
 		return nil
 	})
@@ -485,8 +492,8 @@ func (r *registry) FindFileByPath(p string) (protoreflect.FileDescriptor, error)
 }
 
 // FindDescriptorByName finds declarations as protoregistry.Files does:
-// messages, enums, enum values (in their enum's scope), extensions and
-// services by name, and fields, oneofs and methods through their parent.
+// messages, enums, extensions and services by name, and fields, oneofs and
+// methods through their parent; not enum values (see add).
 func (r *registry) FindDescriptorByName(name protoreflect.FullName) (protoreflect.Descriptor, error) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
@@ -514,17 +521,16 @@ func (r *registry) FindDescriptorByName(name protoreflect.FullName) (protoreflec
 	return nil, protoregistry.NotFound
 }
 
-// add registers a built file and its declarations.
+// add registers a built file and its declarations. Enum values, which are
+// most of the names of a large request, are left out: type references,
+// extendees and method types, all that protodesc looks up, never name
+// them.
 func (r *registry) add(fd protoreflect.FileDescriptor) error {
 	var decls []protoreflect.Descriptor
 	var enums func(es protoreflect.EnumDescriptors)
 	enums = func(es protoreflect.EnumDescriptors) {
 		for i := 0; i < es.Len(); i++ {
-			e := es.Get(i)
-			decls = append(decls, e)
-			for j := 0; j < e.Values().Len(); j++ {
-				decls = append(decls, e.Values().Get(j))
-			}
+			decls = append(decls, es.Get(i))
 		}
 	}
 	exts := func(xs protoreflect.ExtensionDescriptors) {

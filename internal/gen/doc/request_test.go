@@ -58,12 +58,30 @@ func TestIndexSourceInfo(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		want := indexFromProto(info)
 		got := map[string]*location{}
-		if err := indexSourceInfo(b, got); err != nil {
+		if err := indexSourceInfo(b, got, true); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if diff := cmp.Diff(indexFromProto(info), derefIndex(got), cmp.AllowUnexported(location{})); diff != "" {
+		if diff := cmp.Diff(want, derefIndex(got), cmp.AllowUnexported(location{})); diff != "" {
 			t.Errorf("%s: index differs (-proto +wire):\n%s", name, diff)
+		}
+		// Without positions, the same paths, those without comments nil.
+		got = map[string]*location{}
+		if err := indexSourceInfo(b, got, false); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for k, l := range want {
+			if l.leading == "" && l.trailing == "" && len(l.detached) == 0 {
+				if g, ok := got[k]; !ok || g != nil {
+					t.Errorf("%s: location %x without comments: %v, %v", name, k, g, ok)
+				}
+			} else if g := got[k]; g == nil || !cmp.Equal(l, *g, cmp.AllowUnexported(location{})) {
+				t.Errorf("%s: location %x: %+v, want %+v", name, k, g, l)
+			}
+		}
+		if len(got) != len(want) {
+			t.Errorf("%s: %d locations without positions, %d with", name, len(got), len(want))
 		}
 	}
 	req := compileRequest(t, "", goldenFiles...)
@@ -110,13 +128,13 @@ func TestIndexSourceInfo(t *testing.T) {
 	b = protowire.AppendTag(b, sciLocation, protowire.BytesType)
 	b = protowire.AppendBytes(b, l)
 	got := map[string]*location{}
-	if err := indexSourceInfo(b, got); err != nil {
+	if err := indexSourceInfo(b, got, true); err != nil {
 		t.Fatal(err)
 	}
 	if l := got[pathKey([]int32{6, 1})]; l == nil || l.trailing != "unpacked" || l.line != 5 || l.col != 6 {
 		t.Errorf("unpacked location: %+v", l)
 	}
-	if err := indexSourceInfo([]byte{0x0a, 0x05, 0x0a}, map[string]*location{}); err == nil {
+	if err := indexSourceInfo([]byte{0x0a, 0x05, 0x0a}, map[string]*location{}, true); err == nil {
 		t.Error("truncated source info: no error")
 	}
 }
@@ -326,7 +344,7 @@ func TestElementComments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := loadFiles(req, func(string) bool { return true })
+	files, err := loadFiles(req, func(string) bool { return true }, true)
 	if err != nil {
 		t.Fatal(err)
 	}
