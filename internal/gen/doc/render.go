@@ -25,7 +25,8 @@ type view struct {
 	r      *renderer
 	format Format
 
-	html htmlState // made by the HTML writers on first use
+	html      htmlState // made by the HTML writers on first use
+	jsonFrame jsonFrame // made by the JSON writers on first use
 }
 
 // fileView is the data of the "file" and "md-file" templates: one file

@@ -178,32 +178,42 @@ func (r *renderer) section(b *bytes.Buffer, v *view, i int) error {
 // jsonFilesKey is where the files list of an indented Document begins.
 const jsonFilesKey = "\n  \"files\": ["
 
-// splitJSON encodes the document without its files and returns the text
-// before and after its files list.
-func splitJSON(v *view) (head, tail []byte, err error) {
-	d := *v.Document
-	d.Files = []*File{}
-	var buf bytes.Buffer
-	if err := encodeJSON(&buf, &d, ""); err != nil {
-		return nil, nil, err
-	}
-	b := buf.Bytes()
-	i := bytes.Index(b, []byte(jsonFilesKey+"]"))
-	if i < 0 || bytes.Count(b, []byte(jsonFilesKey)) != 1 {
-		return nil, nil, fmt.Errorf("no files list in the encoded document")
-	}
-	i += len(jsonFilesKey)
-	return b[:i], b[i+1:], nil
+// jsonFrame is the encoding of a document without its files, cut where its
+// files list is: the head and tail parts of the document, made once.
+type jsonFrame struct {
+	once       sync.Once
+	head, tail []byte
+	err        error
+}
+
+func (fr *jsonFrame) get(v *view) ([]byte, []byte, error) {
+	fr.once.Do(func() {
+		d := *v.Document
+		d.Files = []*File{}
+		var buf bytes.Buffer
+		if fr.err = encodeJSON(&buf, &d, ""); fr.err != nil {
+			return
+		}
+		b := buf.Bytes()
+		i := bytes.Index(b, []byte(jsonFilesKey+"]"))
+		if i < 0 || bytes.Count(b, []byte(jsonFilesKey)) != 1 {
+			fr.err = fmt.Errorf("no files list in the encoded document")
+			return
+		}
+		i += len(jsonFilesKey)
+		fr.head, fr.tail = b[:i], b[i+1:]
+	})
+	return fr.head, fr.tail, fr.err
 }
 
 func writeJSONHead(b *bytes.Buffer, v *view) error {
-	head, _, err := splitJSON(v)
+	head, _, err := v.jsonFrame.get(v)
 	b.Write(head)
 	return err
 }
 
 func writeJSONTail(b *bytes.Buffer, v *view) error {
-	_, tail, err := splitJSON(v)
+	_, tail, err := v.jsonFrame.get(v)
 	b.WriteString("\n  ]")
 	b.Write(tail)
 	return err
