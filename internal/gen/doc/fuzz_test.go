@@ -92,9 +92,8 @@ func FuzzDocSource(f *testing.F) {
 	})
 }
 
-// FuzzDocRequest runs the generator on arbitrary request bytes: a request
-// that does not describe valid protos gets an error, never a panic.
-func FuzzDocRequest(f *testing.F) {
+// addRequestSeeds adds the seed protos, compiled, as encoded requests.
+func addRequestSeeds(f *testing.F) {
 	for i, s := range docFuzzSeeds(f) {
 		req, err := rpctest.Request(rpctest.Sources{"seed.proto": s}, []string{"seed.proto"}, fuzzParams[i%len(fuzzParams)])
 		if err != nil {
@@ -106,6 +105,12 @@ func FuzzDocRequest(f *testing.F) {
 		}
 		f.Add(b)
 	}
+}
+
+// FuzzDocRequest runs the generator on arbitrary request bytes: a request
+// that does not describe valid protos gets an error, never a panic.
+func FuzzDocRequest(f *testing.F) {
+	addRequestSeeds(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		req := &pluginpb.CodeGeneratorRequest{}
 		if err := proto.Unmarshal(b, req); err != nil {
@@ -152,17 +157,7 @@ func checkFuzzResponse(t *testing.T, resp *pluginpb.CodeGeneratorResponse) {
 // clear errors, and every request that protobuf itself can decode (without
 // unknown groups, which the reader refuses) is read.
 func FuzzRun(f *testing.F) {
-	for i, s := range docFuzzSeeds(f) {
-		req, err := rpctest.Request(rpctest.Sources{"seed.proto": s}, []string{"seed.proto"}, fuzzParams[i%len(fuzzParams)])
-		if err != nil {
-			continue
-		}
-		b, err := proto.Marshal(req)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
+	addRequestSeeds(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		req := &pluginpb.CodeGeneratorRequest{}
 		decodes := proto.Unmarshal(b, req) == nil
