@@ -82,6 +82,11 @@ func (in *inMessage) decode(m any) error {
 	if in.decodeErr != nil {
 		return in.decodeErr
 	}
+	if moveMessage(msg, in.decoded) {
+		// The handler's message now stands for the request.
+		in.decoded = msg
+		return nil
+	}
 	proto.Reset(msg)
 	if msg.ProtoReflect().Descriptor() == in.decoded.ProtoReflect().Descriptor() {
 		proto.Merge(msg, in.decoded)
@@ -174,12 +179,23 @@ func newCodecOptions() []connect.HandlerOption {
 	}
 }
 
-// unmarshalInto stores data in an inMessage, or decodes it into a message.
+// unmarshalInto decodes data into a message. An inMessage whose type is
+// known decodes it at once into a message of that type, which the handler
+// then receives: one copy of the request, not two. Without a known type the
+// bytes are kept until the handler says which message it wants. Either way,
+// a decoding error reaches the handler through its dec function, as with
+// grpc-go.
 func unmarshalInto(c messageCodec, data []byte, m any) error {
 	if in, ok := m.(*inMessage); ok {
-		in.store(data)
 		in.codec = c
 		in.set = true
+		if in.msgType != nil {
+			msg := in.msgType.New().Interface()
+			in.decodeErr = c.unmarshal(data, msg)
+			in.decoded = msg
+			return nil
+		}
+		in.store(data)
 		return nil
 	}
 	msg, err := asProto(m)
