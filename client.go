@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"reflect"
 	"strings"
@@ -44,12 +45,45 @@ var _ grpc.ClientConnInterface = (*ClientConn)(nil)
 // binary protobuf unless they contain connect.WithProtoJSON. Other
 // connect-go client options, such as connect.WithSendGzip,
 // connect.WithInterceptors or connect.WithHTTPGet, apply as usual.
+//
+// As with grpc-go's client, a reply larger than 4 MiB, after decompression,
+// fails with ResourceExhausted; connect.WithReadMaxBytes sets another
+// limit (with gzip, at most 4 MiB unless [ClientMaxRecvMsgSize] raises it).
 func NewClientConn(httpClient connect.HTTPClient, baseURL string, opts ...connect.ClientOption) *ClientConn {
+	recv := defaultMaxRecvMsgSize
+	for _, opt := range opts {
+		if o, ok := opt.(*clientLimitOption); ok {
+			recv = o.recv
+		}
+	}
+	all := make([]connect.ClientOption, 0, len(opts)+2)
+	all = append(all,
+		connect.WithReadMaxBytes(recv),
+		connect.WithAcceptCompression(gzipName, limitedGzip(recv), newGzipWriter),
+	)
+	all = append(all, opts...)
 	return &ClientConn{
 		httpClient: httpClient,
 		baseURL:    strings.TrimRight(baseURL, "/"),
-		opts:       opts,
+		opts:       all,
 	}
+}
+
+// clientLimitOption sets the receive limit of a ClientConn.
+type clientLimitOption struct {
+	connect.ClientOption // a no-op, to make it a connect.ClientOption
+	recv                 int
+}
+
+// ClientMaxRecvMsgSize returns a [NewClientConn] option that sets the
+// largest reply, in bytes after decompression, that the ClientConn accepts,
+// as grpc.MaxCallRecvMsgSize does in grpc.WithDefaultCallOptions. The
+// default is grpc-go's, 4 MiB.
+func ClientMaxRecvMsgSize(n int) connect.ClientOption {
+	if n <= 0 {
+		n = math.MaxInt32
+	}
+	return &clientLimitOption{ClientOption: connect.WithClientOptions(), recv: n}
 }
 
 // unaryClient calls one unary method. Replies are decoded into a message of

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 
 	"connectrpc.com/connect"
@@ -31,8 +32,8 @@ import (
 // handler options, plus [ChainUnaryInterceptor] and [ChainStreamInterceptor]
 // for grpc-go interceptors.
 func NewHandler(desc *grpc.ServiceDesc, impl any, opts ...connect.HandlerOption) (string, http.Handler) {
-	handlerOpts, is := splitOptions(opts)
-	svc := newService(desc, impl, handlerOpts, is)
+	cfg := splitOptions(opts)
+	svc := newService(desc, impl, &cfg)
 	return svc.prefix, svc
 }
 
@@ -41,22 +42,27 @@ func NewHandler(desc *grpc.ServiceDesc, impl any, opts ...connect.HandlerOption)
 type service struct {
 	name          string
 	prefix        string
-	routes        map[string]*connect.Handler
+	routes        map[string]route
 	unimplemented *connect.ErrorWriter
 }
 
-func newService(desc *grpc.ServiceDesc, impl any, opts []connect.HandlerOption, is interceptors) *service {
+// route is the handler of one method.
+type route struct {
+	h *connect.Handler
+	// clientStreams is set for methods whose request body is a stream of
+	// messages.
+	clientStreams bool
+}
+
+func newService(desc *grpc.ServiceDesc, impl any, cfg *serverConfig) *service {
 	svc := &service{
 		name:   desc.ServiceName,
 		prefix: "/" + desc.ServiceName + "/",
-		routes: make(map[string]*connect.Handler, len(desc.Methods)+len(desc.Streams)),
+		routes: make(map[string]route, len(desc.Methods)+len(desc.Streams)),
 	}
-	// polyrpc's codecs go last: they must win over the defaults, since the
-	// handlers below are instantiated with polyrpc's message wrappers.
-	base := make([]connect.HandlerOption, 0, len(opts)+3)
-	base = append(base, opts...)
-	base = append(base, newCodecOptions()...)
+	base := handlerBaseOptions(cfg)
 	svc.unimplemented = connect.NewErrorWriter(base...)
+	is := cfg.interceptors
 
 	schema := lookupService(desc)
 	unaryInterceptor := is.chainUnary()
@@ -64,13 +70,14 @@ func newService(desc *grpc.ServiceDesc, impl any, opts []connect.HandlerOption, 
 	for i := range desc.Methods {
 		md := desc.Methods[i]
 		procedure := svc.prefix + md.MethodName
-		m := &unaryMethod{impl: impl, handler: md.Handler, method: procedure, interceptor: unaryInterceptor}
-		svc.routes[procedure] = connect.NewUnaryHandler(procedure, m.serve, methodOptions(schema, md.MethodName, base)...)
+		m := &unaryMethod{impl: impl, handler: md.Handler, method: procedure, interceptor: unaryInterceptor, maxSend: cfg.limits.maxSend}
+		svc.routes[procedure] = route{h: connect.NewUnaryHandler(procedure, m.serve, methodOptions(schema, md.MethodName, base)...)}
 	}
 	for i := range desc.Streams {
 		sd := desc.Streams[i]
 		procedure := svc.prefix + sd.StreamName
 		m := &streamMethod{
+			maxSend:     cfg.limits.maxSend,
 			impl:        impl,
 			handler:     sd.Handler,
 			interceptor: streamInterceptor,
@@ -94,26 +101,83 @@ func newService(desc *grpc.ServiceDesc, impl any, opts []connect.HandlerOption, 
 			// grpc-go serves it: as a stream of one message each way.
 			h = connect.NewBidiStreamHandler(procedure, m.serveBidi, opts...)
 		}
-		svc.routes[procedure] = h
+		svc.routes[procedure] = route{h: h, clientStreams: sd.ClientStreams}
 	}
 	return svc
 }
 
-// ServeHTTP routes a request to its method.
+// handlerBaseOptions returns the connect-go options of every method: the
+// limits first, then the user's options, then polyrpc's codecs, which must
+// win over the defaults since the handlers are instantiated with polyrpc's
+// message wrappers.
+func handlerBaseOptions(cfg *serverConfig) []connect.HandlerOption {
+	limits := cfg.limits.handlerOptions()
+	codecs := newCodecOptions()
+	base := make([]connect.HandlerOption, 0, len(limits)+len(cfg.handlerOptions)+len(codecs))
+	base = append(base, limits...)
+	base = append(base, cfg.handlerOptions...)
+	return append(base, codecs...)
+}
+
+// ServeHTTP routes a request to its method. Only the exact path
+// "/package.Service/Method" reaches a method (see canonicalPath).
 func (s *service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h, ok := s.routes[r.URL.Path]
-	if !ok {
+	rt, ok := s.routes[r.URL.Path]
+	if !ok || !canonicalPath(r) {
 		method := r.URL.Path
+		if r.URL.RawPath != "" {
+			method = r.URL.RawPath
+		}
 		if len(method) > len(s.prefix) && method[:len(s.prefix)] == s.prefix {
 			method = method[len(s.prefix):]
 		}
 		writeUnimplemented(s.unimplemented, w, r, fmt.Sprintf("unknown method %s for service %s", method, s.name))
 		return
 	}
+	if err := checkBinaryHeaders(r.Header); err != nil {
+		_ = s.unimplemented.Write(w, r, err)
+		return
+	}
 	if r.TLS != nil {
 		r = r.WithContext(context.WithValue(r.Context(), tlsStateKey{}, r.TLS))
 	}
-	h.ServeHTTP(w, r)
+	if rt.clientStreams && r.ProtoMajor == 1 {
+		serveWatchingBody(rt.h, w, r)
+		return
+	}
+	rt.h.ServeHTTP(w, r)
+}
+
+// canonicalPath reports whether the client sent the request's path as it
+// is: a path that names a method only once percent-decoded (r.URL.RawPath is
+// set then) or once cleaned of "." and ".." segments and empty ones, by
+// http.ServeMux for instance, is answered as an unknown method, as
+// grpc.Server does, so that a path-based rule in front of the server cannot
+// be bypassed. A prefix stripped by http.StripPrefix is fine.
+func canonicalPath(r *http.Request) bool {
+	if r.URL.RawPath != "" {
+		return false
+	}
+	path := r.RequestURI
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	for i := 0; i < len(path); i++ {
+		if path[i] != '/' {
+			continue
+		}
+		seg := path[i+1:]
+		if j := strings.IndexByte(seg, '/'); j >= 0 {
+			seg = seg[:j]
+		} else if i > 0 {
+			// The last segment is the method name, checked by the route.
+			break
+		}
+		if seg == "" || seg == "." || seg == ".." {
+			return false
+		}
+	}
+	return true
 }
 
 // writeUnimplemented answers a call to an unknown service or method with
@@ -210,6 +274,7 @@ type unaryMethod struct {
 	handler     grpc.MethodHandler
 	method      string
 	interceptor grpc.UnaryServerInterceptor
+	maxSend     int // 0: no limit of polyrpc's own
 }
 
 // unaryCall holds what polyrpc adds to a unary call, in one allocation.
@@ -238,6 +303,9 @@ func (m *unaryMethod) serve(ctx context.Context, req *connect.Request[inMessage]
 	msg, err := asProto(res)
 	if err != nil {
 		return nil, connect.NewError(connect.CodeInternal, err)
+	}
+	if err := checkSendSize(msg, m.maxSend); err != nil {
+		return nil, err
 	}
 	call.out.msg = msg
 	resp := connect.NewResponse(&call.out)
@@ -320,6 +388,7 @@ func (t *unaryTransport) SetTrailer(md metadata.MD) error {
 
 // streamMethod adapts a grpc.StreamDesc handler to connect stream handlers.
 type streamMethod struct {
+	maxSend     int // 0: no limit of polyrpc's own
 	impl        any
 	handler     grpc.StreamHandler
 	interceptor grpc.StreamServerInterceptor
@@ -340,7 +409,7 @@ func (m *streamMethod) run(ctx context.Context, ss *serverStream, header http.He
 
 func (m *streamMethod) serveClientStream(ctx context.Context, cs *connect.ClientStream[inMessage]) (*connect.Response[outMessage], error) {
 	conn := cs.Conn()
-	ss := &serverStream{conn: conn, method: m.info.FullMethod, unaryResponse: true}
+	ss := &serverStream{conn: conn, method: m.info.FullMethod, unaryResponse: true, maxSend: m.maxSend}
 	if err := m.run(ctx, ss, conn.RequestHeader(), conn.Peer()); err != nil {
 		return nil, err
 	}
@@ -351,23 +420,24 @@ func (m *streamMethod) serveClientStream(ctx context.Context, cs *connect.Client
 }
 
 func (m *streamMethod) serveServerStream(ctx context.Context, req *connect.Request[inMessage], stream *connect.ServerStream[outMessage]) error {
-	ss := &serverStream{conn: stream.Conn(), method: m.info.FullMethod, first: req.Msg}
+	ss := &serverStream{conn: stream.Conn(), method: m.info.FullMethod, first: req.Msg, maxSend: m.maxSend}
 	return m.run(ctx, ss, req.Header(), req.Peer())
 }
 
 func (m *streamMethod) serveBidi(ctx context.Context, stream *connect.BidiStream[inMessage, outMessage]) error {
 	conn := stream.Conn()
-	ss := &serverStream{conn: conn, method: m.info.FullMethod}
+	ss := &serverStream{conn: conn, method: m.info.FullMethod, maxSend: m.maxSend}
 	return m.run(ctx, ss, conn.RequestHeader(), conn.Peer())
 }
 
 // serverStream is the grpc.ServerStream given to grpc-go stream handlers.
 type serverStream struct {
-	ctx    context.Context
-	hctx   handlerContext
-	st     streamTransport
-	conn   connect.StreamingHandlerConn
-	method string
+	ctx     context.Context
+	hctx    handlerContext
+	st      streamTransport
+	conn    connect.StreamingHandlerConn
+	method  string
+	maxSend int
 	// first is the request of a server-streaming call, already received.
 	first     *inMessage
 	firstRead bool
@@ -422,6 +492,9 @@ func (s *serverStream) SendMsg(m any) error {
 	msg, err := asProto(m)
 	if err != nil {
 		return status.Error(codes.Internal, err.Error())
+	}
+	if err := checkSendSize(msg, s.maxSend); err != nil {
+		return toStatusError(err)
 	}
 	s.mu.Lock()
 	if s.unaryResponse {

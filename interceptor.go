@@ -24,6 +24,7 @@ type ServerOption interface {
 type serverConfig struct {
 	handlerOptions []connect.HandlerOption
 	interceptors   interceptors
+	limits         limits
 }
 
 // interceptors holds grpc-go interceptors in the order they were given.
@@ -75,8 +76,8 @@ type handlerOptionsOption struct {
 
 func (o *handlerOptionsOption) applyToServer(c *serverConfig) {
 	for _, opt := range o.options {
-		if io, ok := opt.(*interceptorOption); ok {
-			c.interceptors.add(io)
+		if so, ok := opt.(ServerOption); ok {
+			so.applyToServer(c)
 			continue
 		}
 		c.handlerOptions = append(c.handlerOptions, opt)
@@ -90,19 +91,19 @@ func WithHandlerOptions(options ...connect.HandlerOption) ServerOption {
 	return &handlerOptionsOption{options: options}
 }
 
-// splitOptions separates polyrpc's interceptor options from connect-go's
-// handler options.
-func splitOptions(options []connect.HandlerOption) ([]connect.HandlerOption, interceptors) {
-	var is interceptors
-	rest := make([]connect.HandlerOption, 0, len(options))
+// splitOptions separates polyrpc's own options, which configure the
+// translation layer, from connect-go's handler options.
+func splitOptions(options []connect.HandlerOption) serverConfig {
+	var c serverConfig
+	c.handlerOptions = make([]connect.HandlerOption, 0, len(options))
 	for _, opt := range options {
-		if io, ok := opt.(*interceptorOption); ok {
-			is.add(io)
+		if o, ok := opt.(ServerOption); ok {
+			o.applyToServer(&c)
 			continue
 		}
-		rest = append(rest, opt)
+		c.handlerOptions = append(c.handlerOptions, opt)
 	}
-	return rest, is
+	return c
 }
 
 // unary returns one interceptor running the chain, or nil.

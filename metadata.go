@@ -2,6 +2,7 @@ package polyrpc
 
 import (
 	"crypto/tls"
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
@@ -67,6 +68,30 @@ func headerToMetadata(h http.Header, md metadata.MD) metadata.MD {
 		}
 	}
 	return md
+}
+
+// checkBinaryHeaders reports a request header with a "-bin" key whose value
+// is not base64, as grpc-go does: such a call fails with Internal and a
+// message naming the header, instead of reaching the handler without the
+// key.
+func checkBinaryHeaders(h http.Header) error {
+	for k, vs := range h {
+		if len(k) < 4 || !strings.EqualFold(k[len(k)-4:], "-bin") {
+			continue
+		}
+		for _, v := range vs {
+			for part := range strings.SplitSeq(v, ",") {
+				if _, err := connect.DecodeBinaryHeader(strings.TrimSpace(part)); err != nil {
+					if len(v) > 64 {
+						v = v[:64] + "..."
+					}
+					return connect.NewError(connect.CodeInternal,
+						fmt.Errorf("malformed binary metadata %q in header %q: %v", v, strings.ToLower(k), err))
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // lowerKeys holds the lower-case form of common canonical header keys, to

@@ -43,8 +43,7 @@ func NewServer(opts ...ServerOption) *Server {
 	for _, opt := range opts {
 		opt.applyToServer(&s.config)
 	}
-	ewOpts := append(append([]connect.HandlerOption{}, s.config.handlerOptions...), newCodecOptions()...)
-	s.unimplemented = connect.NewErrorWriter(ewOpts...)
+	s.unimplemented = connect.NewErrorWriter(handlerBaseOptions(&s.config)...)
 	empty := map[string]*registered{}
 	s.services.Store(&empty)
 	return s
@@ -73,7 +72,7 @@ func (s *Server) RegisterService(desc *grpc.ServiceDesc, impl any) {
 		next[k] = v
 	}
 	next[desc.ServiceName] = &registered{
-		svc:  newService(desc, impl, s.config.handlerOptions, s.config.interceptors),
+		svc:  newService(desc, impl, &s.config),
 		info: serviceInfo(desc),
 	}
 	s.services.Store(&next)
@@ -108,6 +107,15 @@ func (s *Server) GetServiceInfo() map[string]grpc.ServiceInfo {
 // ServeHTTP serves a call to a registered service. Calls to unknown
 // services or methods fail with Unimplemented in the caller's protocol.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !canonicalPath(r) {
+		// Such a path never names a method (see canonicalPath).
+		path := r.URL.Path
+		if r.URL.RawPath != "" {
+			path = r.URL.RawPath
+		}
+		writeUnimplemented(s.unimplemented, w, r, "unknown service "+serviceName(path))
+		return
+	}
 	name := serviceName(r.URL.Path)
 	if reg, ok := (*s.services.Load())[name]; ok {
 		reg.svc.ServeHTTP(w, r)
