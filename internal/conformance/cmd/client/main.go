@@ -118,6 +118,8 @@ func invoke(ctx context.Context, clients *httpClients, req *conformancev1.Client
 	case conformancev1.Codec_CODEC_PROTO:
 	case conformancev1.Codec_CODEC_JSON:
 		opts = append(opts, connect.WithProtoJSON())
+	case conformancev1.Codec_CODEC_TEXT: //nolint:staticcheck // deprecated by the runner, still served
+		opts = append(opts, polyrpc.WithProtoText())
 	default:
 		return nil, fmt.Errorf("codec %v is not supported", req.GetCodec())
 	}

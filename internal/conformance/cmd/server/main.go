@@ -104,7 +104,7 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 // newHandler serves the conformance service through the generated handler,
 // or through a polyrpc.Server when registrar is set.
 func newHandler(req *conformancev1.ServerCompatRequest, registrar bool) http.Handler {
-	opts := compat.HandlerCompressions()
+	opts := append(compat.HandlerCompressions(), polyrpc.WithProtoText())
 	if limit := req.GetMessageReceiveLimit(); limit > 0 {
 		opts = append(opts, connect.WithReadMaxBytes(int(limit)))
 	}
