@@ -55,9 +55,11 @@
 // Messages are decoded with protobuf-go: binary protobuf, or protojson with
 // unknown fields discarded, as connect-go does. polyrpc installs its own
 // "proto" and "json" codecs on every handler, after any given with
-// connect.WithCodec. Methods marked with idempotency_level = NO_SIDE_EFFECTS
-// in a descriptor registered with protobuf-go's global registry also answer
-// HTTP GET requests of the Connect protocol.
+// connect.WithCodec. The protobuf text format ("text") is off unless
+// [WithProtoText] is given, to handlers, a Server or a ClientConn. Methods
+// marked with idempotency_level = NO_SIDE_EFFECTS in a descriptor registered
+// with protobuf-go's global registry also answer HTTP GET requests of the
+// Connect protocol.
 //
 // # Options
 //

@@ -118,6 +118,8 @@ func invoke(ctx context.Context, clients *httpClients, req *conformancev1.Client
 	case conformancev1.Codec_CODEC_PROTO:
 	case conformancev1.Codec_CODEC_JSON:
 		opts = append(opts, connect.WithProtoJSON())
+	case conformancev1.Codec_CODEC_TEXT: //nolint:staticcheck // deprecated by the runner, still served
+		opts = append(opts, polyrpc.WithProtoText())
 	default:
 		return nil, fmt.Errorf("codec %v is not supported", req.GetCodec())
 	}
@@ -166,6 +168,17 @@ func (c *httpClients) get(req *conformancev1.ClientCompatRequest) (*http.Client,
 	}
 	if cached, ok := c.cache.Load(key); ok {
 		return cached.(*http.Client), scheme, nil
+	}
+	if key.version == conformancev1.HTTPVersion_HTTP_VERSION_3 {
+		if key.serverCert == "" {
+			return nil, "", errors.New("HTTP/3 requested without TLS")
+		}
+		conf, err := compat.ClientTLSConfig(req.GetServerTlsCert(), req.GetClientTlsCreds())
+		if err != nil {
+			return nil, "", err
+		}
+		actual, _ := c.cache.LoadOrStore(key, &http.Client{Transport: newH3Transport(conf)})
+		return actual.(*http.Client), scheme, nil
 	}
 	transport := &http.Transport{
 		DisableCompression: true,

@@ -15,6 +15,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -22,6 +23,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strconv"
@@ -66,23 +68,20 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	lis, err := (&net.ListenConfig{}).Listen(ctx, "tcp", net.JoinHostPort(*host, strconv.Itoa(*port)))
+	addr, err := srv.listen(ctx, net.JoinHostPort(*host, strconv.Itoa(*port)))
 	if err != nil {
 		return err
 	}
-	addr := lis.Addr().(*net.TCPAddr)
 	serveErr := make(chan error, 1)
-	go func() {
-		if srv.TLSConfig != nil {
-			serveErr <- srv.ServeTLS(lis, "", "")
-		} else {
-			serveErr <- srv.Serve(lis)
-		}
-	}()
+	go func() { serveErr <- srv.serve() }()
 
+	bound, err := netip.ParseAddrPort(addr.String())
+	if err != nil {
+		return err
+	}
 	resp := &conformancev1.ServerCompatResponse{
-		Host:    addr.IP.String(),
-		Port:    uint32(addr.Port),
+		Host:    bound.Addr().String(),
+		Port:    uint32(bound.Port()),
 		PemCert: certPEM,
 	}
 	if err := compat.WriteMessage(stdout, resp); err != nil {
@@ -96,8 +95,8 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		_ = srv.Close()
+	if err := srv.shutdown(shutdownCtx); err != nil {
+		_ = srv.close()
 	}
 	return nil
 }
@@ -105,7 +104,7 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 // newHandler serves the conformance service through the generated handler,
 // or through a polyrpc.Server when registrar is set.
 func newHandler(req *conformancev1.ServerCompatRequest, registrar bool) http.Handler {
-	opts := compat.HandlerCompressions()
+	opts := append(compat.HandlerCompressions(), polyrpc.WithProtoText())
 	if limit := req.GetMessageReceiveLimit(); limit > 0 {
 		opts = append(opts, connect.WithReadMaxBytes(int(limit)))
 	}
@@ -120,15 +119,47 @@ func newHandler(req *conformancev1.ServerCompatRequest, registrar bool) http.Han
 	return mux
 }
 
+// httpServer serves over TCP (HTTP/1.1 and HTTP/2, net/http) or over QUIC
+// (HTTP/3, quic-go).
+type httpServer interface {
+	listen(ctx context.Context, addr string) (net.Addr, error)
+	serve() error
+	shutdown(ctx context.Context) error
+	close() error
+}
+
 // newHTTPServer returns a server speaking the requested HTTP version (HTTP/2
-// over TLS or as h2c), and the PEM certificate clients must trust when TLS is
-// requested.
-func newHTTPServer(req *conformancev1.ServerCompatRequest, handler http.Handler) (*http.Server, []byte, error) {
+// over TLS or as h2c, HTTP/3 over TLS only), and the PEM certificate clients
+// must trust when TLS is requested.
+func newHTTPServer(req *conformancev1.ServerCompatRequest, handler http.Handler) (httpServer, []byte, error) {
+	var (
+		conf    *tls.Config
+		certPEM []byte
+	)
+	if req.GetUseTls() {
+		creds := req.GetServerCreds()
+		if creds == nil {
+			return nil, nil, errors.New("TLS requested without server credentials")
+		}
+		var err error
+		conf, err = compat.ServerTLSConfig(creds.GetCert(), creds.GetKey(), req.GetClientTlsCert())
+		if err != nil {
+			return nil, nil, err
+		}
+		certPEM = creds.GetCert()
+	}
+	if req.GetHttpVersion() == conformancev1.HTTPVersion_HTTP_VERSION_3 {
+		if conf == nil {
+			return nil, nil, errors.New("HTTP/3 requested without TLS")
+		}
+		return newH3Server(handler, conf), certPEM, nil
+	}
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ErrorLog:          log.New(io.Discard, "", 0),
 		Protocols:         new(http.Protocols),
+		TLSConfig:         conf,
 	}
 	switch req.GetHttpVersion() {
 	case conformancev1.HTTPVersion_HTTP_VERSION_1:
@@ -139,17 +170,30 @@ func newHTTPServer(req *conformancev1.ServerCompatRequest, handler http.Handler)
 	default:
 		return nil, nil, fmt.Errorf("HTTP version %v is not supported", req.GetHttpVersion())
 	}
-	if !req.GetUseTls() {
-		return srv, nil, nil
-	}
-	creds := req.GetServerCreds()
-	if creds == nil {
-		return nil, nil, errors.New("TLS requested without server credentials")
-	}
-	conf, err := compat.ServerTLSConfig(creds.GetCert(), creds.GetKey(), req.GetClientTlsCert())
-	if err != nil {
-		return nil, nil, err
-	}
-	srv.TLSConfig = conf
-	return srv, creds.GetCert(), nil
+	return &tcpServer{srv: srv}, certPEM, nil
 }
+
+// tcpServer serves HTTP/1.1 or HTTP/2 with net/http.
+type tcpServer struct {
+	srv *http.Server
+	lis net.Listener
+}
+
+func (s *tcpServer) listen(ctx context.Context, addr string) (net.Addr, error) {
+	lis, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	s.lis = lis
+	return lis.Addr(), nil
+}
+
+func (s *tcpServer) serve() error {
+	if s.srv.TLSConfig != nil {
+		return s.srv.ServeTLS(s.lis, "", "")
+	}
+	return s.srv.Serve(s.lis)
+}
+
+func (s *tcpServer) shutdown(ctx context.Context) error { return s.srv.Shutdown(ctx) }
+func (s *tcpServer) close() error                       { return s.srv.Close() }
