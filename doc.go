@@ -87,6 +87,22 @@
 // protobuf-go's global registry, as generated code does; otherwise it looks
 // empty.
 //
+// # Browsers on other origins
+//
+// [CORS] wraps a Server or handler so that pages on the origins it is given
+// may call it with the Connect protocol and gRPC-Web. It answers preflight
+// requests and exposes the protocols' headers and the response metadata keys
+// it is told of:
+//
+//	h := polyrpc.CORS(s, polyrpc.CORSOptions{
+//		AllowedOrigins: []string{"https://app.example.com"},
+//		AllowedHeaders: []string{"authorization"}, // request metadata
+//		ExposedHeaders: []string{"x-request-id"},  // response metadata
+//	})
+//
+// Without origins no page on another origin may call; credentials are
+// allowed only with AllowCredentials.
+//
 // # Calling: ClientConn
 //
 // [NewClientConn] returns a grpc.ClientConnInterface, so generated

@@ -11,6 +11,14 @@
 // connect-go's generated client (impl=connect-go) or protoc-gen-rpc's
 // generated client on polyrpc.NewClientConn (impl=polyrpc).
 //
+// BenchmarkServer (server_test.go) compares the servers as a grpc-go client
+// sees them: the same grpc-go implementation on grpc.Server, served by its
+// own Serve (impl=grpc-go, the baseline), or on polyrpc.Server, served by
+// net/http with HTTP/1.1 and h2c on one port (impl=polyrpc), called by
+// grpc-go's client over loopback TCP. One operation is one call (unary),
+// one message received (server streaming) or one round trip on an open
+// stream (bidi). Names are Server/kind=K/size=S/impl=I; server.sh runs it.
+//
 // Compare with benchstat -col /impl (see run.sh): every row is one protocol
 // and kind, every column an implementation, connect-go first. Names are
 // Handler/proto=P/kind=K/impl=I.

@@ -7,7 +7,8 @@
 #   internal/bench/runtime/run.sh [output directory]
 #
 # Environment: COUNT (default 10), BENCHTIME (default 500ms), BENCH (default
-# ".", a -bench pattern).
+# "^Benchmark(Handler|Client)$", a -bench pattern). BenchmarkServer has its
+# own script, server.sh.
 set -eu
 root=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
 cd "$root"
@@ -15,7 +16,7 @@ out=${1:-$root/internal/bench/runtime/results}
 mkdir -p "$out"
 count=${COUNT:-10}
 benchtime=${BENCHTIME:-500ms}
-bench=${BENCH:-.}
+bench=${BENCH:-'^Benchmark(Handler|Client)$'}
 
 {
 	echo "# date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"

@@ -5,10 +5,14 @@
 // drifts within a run, this is steadier than a ratio of medians.
 //
 //	go run ./internal/bench/runtime/paired internal/bench/runtime/results/bench.txt
+//
+// -baseline names another implementation to divide by (server.sh uses
+// grpc-go).
 package main
 
 import (
 	"bufio"
+	"flag"
 	"fmt"
 	"os"
 	"slices"
@@ -16,14 +20,15 @@ import (
 	"strings"
 )
 
-const baseline = "connect-go"
-
 func main() {
-	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: paired bench.txt")
+	baselineFlag := flag.String("baseline", "connect-go", "the implementation every ratio divides by")
+	flag.Parse()
+	baseline := *baselineFlag
+	if flag.NArg() != 1 {
+		fmt.Fprintln(os.Stderr, "usage: paired [-baseline impl] bench.txt")
 		os.Exit(2)
 	}
-	f, err := os.Open(os.Args[1])
+	f, err := os.Open(flag.Arg(0))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -78,6 +83,9 @@ func main() {
 		fmt.Printf("%s: median of paired ratios to %s (n pairs)\n", unit, baseline)
 		for _, row := range rows {
 			base := values[unit][row][baseline]
+			if len(base) == 0 { // a unit this row does not report
+				continue
+			}
 			fmt.Printf("  %-40s", row)
 			for _, impl := range impls[1:] {
 				vs := values[unit][row][impl]
