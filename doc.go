@@ -73,7 +73,7 @@
 //
 // connect-go handler options reach a Server through [WithHandlerOptions]:
 //
-//	s := polyrpc.NewServer(polyrpc.WithHandlerOptions(connect.WithReadMaxBytes(1<<20)))
+//	s := polyrpc.NewServer(polyrpc.WithHandlerOptions(connect.WithCompressMinBytes(1024)))
 //
 // Interceptors given inside connect.WithHandlerOptions are not seen by
 // NewHandler; pass them directly.
@@ -86,6 +86,28 @@
 // interceptor only when its method's descriptor is registered with
 // protobuf-go's global registry, as generated code does; otherwise it looks
 // empty.
+//
+// # Limits and hostile input
+//
+// The defaults are grpc-go's. A handler or Server receives messages of at
+// most 4 MiB and sends messages of up to 2 GiB; [MaxRecvMsgSize] and
+// [MaxSendMsgSize] change that. The receive limit applies to the
+// decompressed size of every message, on every protocol and in Connect GET
+// query strings: an enveloped message is refused from its declared size
+// before it is read, and a gzip-compressed one as soon as it inflates past
+// the limit, with ResourceExhausted and before any interceptor or handler
+// sees it. Beyond that:
+//
+//   - Only the exact path "/package.Service/Method" reaches a method. A path
+//     that names one only once percent-decoded, or once cleaned of "." ,
+//     ".." or empty segments, is an unknown method (Unimplemented, or 404 on
+//     Connect unary), as on a grpc.Server; a path-based rule in front of the
+//     server sees what the server serves.
+//   - A "-bin" request header that is not base64 fails the call with
+//     Internal, naming the header, as with grpc-go.
+//   - The body of an HTTP/1.1 client stream is read ahead of the handler (64
+//     KiB at most), so that a client that goes away mid-body cancels the
+//     call's context; net/http alone would not notice before the body ends.
 //
 // # Browsers on other origins
 //
@@ -120,14 +142,16 @@
 // deadline is sent as the protocol's timeout. Errors are status errors with
 // the server's code, message and details; a stream ends with io.EOF.
 // connect-go client options (compression, read limits, connect-go
-// interceptors, connect.WithHTTPGet for NO_SIDE_EFFECTS methods) apply.
+// interceptors, connect.WithHTTPGet for NO_SIDE_EFFECTS methods) apply. As
+// with grpc-go, a reply larger than 4 MiB (decompressed) fails with
+// ResourceExhausted; [ClientMaxRecvMsgSize] sets another limit.
 //
 // Of grpc-go's call options, ClientConn honours grpc.Header, grpc.Trailer
 // and grpc.Peer (address only). It ignores all others, among them
 // grpc.WaitForReady, grpc.CallContentSubtype, grpc.ForceCodec,
 // grpc.UseCompressor (use connect.WithSendGzip), grpc.MaxCallRecvMsgSize and
-// grpc.MaxCallSendMsgSize (use connect.WithReadMaxBytes and
-// connect.WithSendMaxBytes), grpc.PerRPCCredentials (use an http.Client
+// grpc.MaxCallSendMsgSize (use ClientMaxRecvMsgSize and
+// connect.WithSendMaxBytes when creating the ClientConn), grpc.PerRPCCredentials (use an http.Client
 // that adds them, or a connect-go interceptor), grpc.OnFinish and
 // grpc.StaticMethod.
 package polyrpc

@@ -43,9 +43,9 @@ func gzipBomb(tb testing.TB, size int) []byte {
 	return bytes.Repeat(member.Bytes(), size>>20)
 }
 
-// envelope frames a message as the gRPC, gRPC-Web and Connect streaming
+// frame frames a message as the gRPC, gRPC-Web and Connect streaming
 // protocols do.
-func envelope(flags byte, msg []byte) []byte {
+func frame(flags byte, msg []byte) []byte {
 	env := make([]byte, 5, 5+len(msg))
 	env[0] = flags
 	binary.BigEndian.PutUint32(env[1:], uint32(len(msg)))
@@ -111,15 +111,15 @@ func TestCompressedBomb(t *testing.T) {
 		}, connectExhausted},
 		{"connect stream", rpctest.HTTP1, func(base string) *http.Request {
 			return req(base, http.MethodPost, testpb.TestService_StreamingInputCall_FullMethodName, "application/connect+proto",
-				envelope(1, bomb), http.Header{"Connect-Content-Encoding": {"gzip"}})
+				frame(1, bomb), http.Header{"Connect-Content-Encoding": {"gzip"}})
 		}, connectStreamExhausted},
 		{"grpc-web", rpctest.HTTP1, func(base string) *http.Request {
 			return req(base, http.MethodPost, testpb.TestService_UnaryCall_FullMethodName, "application/grpc-web+proto",
-				envelope(1, bomb), http.Header{"Grpc-Encoding": {"gzip"}})
+				frame(1, bomb), http.Header{"Grpc-Encoding": {"gzip"}})
 		}, grpcExhausted},
 		{"grpc", rpctest.H2C, func(base string) *http.Request {
 			return req(base, http.MethodPost, testpb.TestService_UnaryCall_FullMethodName, "application/grpc+proto",
-				envelope(1, bomb), http.Header{"Grpc-Encoding": {"gzip"}, "Te": {"trailers"}})
+				frame(1, bomb), http.Header{"Grpc-Encoding": {"gzip"}, "Te": {"trailers"}})
 		}, grpcExhausted},
 	}
 	handlers, calls := countingServers()
@@ -308,13 +308,15 @@ func TestEncodedPaths(t *testing.T) {
 			// the cleaned path: a gRPC client does not follow that.
 			hc := *client
 			hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-			redirected := func(code int) bool { return code == http.StatusMovedPermanently || code == http.StatusTemporaryRedirect || code == http.StatusPermanentRedirect }
+			redirected := func(code int) bool {
+				return code == http.StatusMovedPermanently || code == http.StatusTemporaryRedirect || code == http.StatusPermanentRedirect
+			}
 			// The canonical path works.
 			for _, path := range append([]string{testpb.TestService_UnaryCall_FullMethodName}, paths...) {
 				for _, ct := range []string{"application/proto", "application/grpc", "application/grpc-web+proto"} {
 					payload := body
 					if ct != "application/proto" {
-						payload = envelope(0, body)
+						payload = frame(0, body)
 					}
 					r, err := http.NewRequestWithContext(t.Context(), http.MethodPost, base, bytes.NewReader(payload))
 					if err != nil {
@@ -440,7 +442,7 @@ func TestHTTP1StreamClientVanishes(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					chunk := envelope(0, msg)
+					chunk := frame(0, msg)
 					fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n",
 						testpb.TestService_StreamingInputCall_FullMethodName, addr, ct, len(chunk), chunk)
 					select {
