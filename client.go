@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -30,6 +31,7 @@ type ClientConn struct {
 	httpClient connect.HTTPClient
 	baseURL    string
 	opts       []connect.ClientOption
+	stats      []stats.Handler
 
 	unary   sync.Map // method → *unaryClient
 	streams sync.Map // method → *connect.Client[outMessage, outMessage]
@@ -45,11 +47,16 @@ var _ grpc.ClientConnInterface = (*ClientConn)(nil)
 // connect-go client options, such as connect.WithSendGzip,
 // connect.WithInterceptors or connect.WithHTTPGet, apply as usual.
 func NewClientConn(httpClient connect.HTTPClient, baseURL string, opts ...connect.ClientOption) *ClientConn {
-	return &ClientConn{
+	c := &ClientConn{
 		httpClient: httpClient,
 		baseURL:    strings.TrimRight(baseURL, "/"),
 		opts:       opts,
 	}
+	if hs := clientStatsHandlers(opts); len(hs) != 0 {
+		c.stats = hs
+		c.httpClient = &statsHTTPClient{next: httpClient}
+	}
+	return c
 }
 
 // unaryClient calls one unary method. Replies are decoded into a message of
@@ -133,6 +140,11 @@ func (c *ClientConn) Invoke(ctx context.Context, method string, args, reply any,
 		return status.Error(codes.Internal, err.Error())
 	}
 	uc := c.unaryClient(method, rep)
+	var sc *clientCall
+	if len(c.stats) != 0 {
+		ctx, sc = c.beginCall(ctx, method, false, false)
+		sc.request = req
+	}
 	// The request and the message it carries, in one allocation.
 	call := &struct {
 		req connect.Request[outMessage]
@@ -148,6 +160,9 @@ func (c *ClientConn) Invoke(ctx context.Context, method string, args, reply any,
 		ctx, info = connect.NewClientContext(ctx)
 	}
 	res, err := uc.client.CallUnary(ctx, request)
+	if sc != nil {
+		sc.endUnary(res, err)
+	}
 	if info != nil {
 		header, trailer, _ := responseMetadata(ctx, info)
 		applyCallOptions(opts, header, trailer, info.Peer())
@@ -248,6 +263,10 @@ func (c *ClientConn) streamClient(method string) *connect.Client[outMessage, out
 // closed with CloseSend, as generated clients do.
 func (c *ClientConn) NewStream(ctx context.Context, desc *grpc.StreamDesc, method string, opts ...grpc.CallOption) (grpc.ClientStream, error) {
 	client := c.streamClient(method)
+	var sc *clientCall
+	if len(c.stats) != 0 {
+		ctx, sc = c.beginCall(ctx, method, desc.ClientStreams, desc.ServerStreams)
+	}
 	md, _ := metadata.FromOutgoingContext(ctx)
 	cs := &clientStream{
 		ctx:           ctx,
@@ -255,6 +274,7 @@ func (c *ClientConn) NewStream(ctx context.Context, desc *grpc.StreamDesc, metho
 		opts:          opts,
 		serverStreams: desc.ServerStreams,
 		md:            md,
+		stats:         sc,
 	}
 	var err error
 	switch {
@@ -271,12 +291,12 @@ func (c *ClientConn) NewStream(ctx context.Context, desc *grpc.StreamDesc, metho
 		cs.conn, err = stream.Conn()
 	}
 	if err != nil {
-		return nil, toStatusError(err)
+		return nil, cs.fail(err)
 	}
 	cs.watch()
 	// Send the request headers now, as grpc-go does.
 	if err := cs.conn.Send(nil); err != nil && !errors.Is(err, io.EOF) {
-		return nil, toStatusError(err)
+		return nil, cs.fail(err)
 	}
 	return cs, nil
 }
@@ -289,6 +309,8 @@ type clientStream struct {
 	opts          []grpc.CallOption
 	serverStreams bool
 	md            metadata.MD // outgoing metadata
+	stats         *clientCall // set when stats handlers are given
+	err           error       // how the call ended
 
 	// lazy server-streaming calls start in CloseSend.
 	lazy     bool
@@ -327,6 +349,9 @@ func (s *clientStream) start() error {
 	if s.request == nil {
 		s.startErr = status.Error(codes.Internal, "polyrpc: server-streaming call has no request message")
 		return s.startErr
+	}
+	if s.stats != nil {
+		s.stats.request = s.request
 	}
 	req := connect.NewRequest(&outMessage{msg: s.request})
 	metadataToHeader(s.md, req.Header())
@@ -385,6 +410,9 @@ func (s *clientStream) SendMsg(m any) error {
 		}
 		return toStatusError(err)
 	}
+	if s.stats != nil {
+		s.stats.sent(msg)
+	}
 	return nil
 }
 
@@ -410,7 +438,13 @@ func (s *clientStream) RecvMsg(m any) error {
 	if err != nil {
 		return status.Error(codes.Internal, err.Error())
 	}
+	if s.stats != nil {
+		s.stats.respBody.count.mark()
+	}
 	err = s.conn.Receive(msg)
+	if err == nil && s.stats != nil {
+		s.stats.received(msg)
+	}
 	if err == nil || errors.Is(err, io.EOF) {
 		s.ready.Store(true)
 	}
@@ -439,6 +473,7 @@ func (s *clientStream) RecvMsg(m any) error {
 
 // end finishes the call after err, returning the error RecvMsg reports.
 func (s *clientStream) end(err error) error {
+	s.err = err
 	s.finish()
 	if errors.Is(err, io.EOF) {
 		return io.EOF
@@ -451,6 +486,9 @@ func (s *clientStream) finish() {
 		return
 	}
 	s.finished = true
+	if s.stats != nil {
+		defer s.stats.streamEnd(s, s.err)
+	}
 	if s.conn == nil {
 		applyCallOptions(s.opts, nil, nil, connect.Peer{})
 		return
@@ -483,4 +521,13 @@ func responseMetadata(ctx context.Context, src interface {
 		return nil, nil, false
 	}
 	return header, src.ResponseTrailer(), true
+}
+
+// fail ends a stream that could not start.
+func (s *clientStream) fail(err error) error {
+	err = toStatusError(err)
+	if s.stats != nil {
+		s.stats.end(nil, err)
+	}
+	return err
 }

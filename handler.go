@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -43,6 +44,7 @@ type service struct {
 	prefix        string
 	routes        map[string]*connect.Handler
 	unimplemented *connect.ErrorWriter
+	stats         []stats.Handler
 }
 
 func newService(desc *grpc.ServiceDesc, impl any, opts []connect.HandlerOption, is interceptors) *service {
@@ -53,7 +55,12 @@ func newService(desc *grpc.ServiceDesc, impl any, opts []connect.HandlerOption, 
 	}
 	// polyrpc's codecs go last: they must win over the defaults, since the
 	// handlers below are instantiated with polyrpc's message wrappers.
-	base := make([]connect.HandlerOption, 0, len(opts)+3)
+	base := make([]connect.HandlerOption, 0, len(opts)+4)
+	if len(is.stats) != 0 {
+		// First, so that a call refused by another gate is reported too.
+		svc.stats = is.stats
+		base = append(base, connect.WithRequestGate(statsGate))
+	}
 	base = append(base, opts...)
 	base = append(base, newCodecOptions()...)
 	svc.unimplemented = connect.NewErrorWriter(base...)
@@ -64,7 +71,7 @@ func newService(desc *grpc.ServiceDesc, impl any, opts []connect.HandlerOption, 
 	for i := range desc.Methods {
 		md := desc.Methods[i]
 		procedure := svc.prefix + md.MethodName
-		m := &unaryMethod{impl: impl, handler: md.Handler, method: procedure, interceptor: unaryInterceptor}
+		m := &unaryMethod{impl: impl, handler: md.Handler, method: procedure, interceptor: unaryInterceptor, stats: len(is.stats) != 0}
 		svc.routes[procedure] = connect.NewUnaryHandler(procedure, m.serve, methodOptions(schema, md.MethodName, base)...)
 	}
 	for i := range desc.Streams {
@@ -74,6 +81,7 @@ func newService(desc *grpc.ServiceDesc, impl any, opts []connect.HandlerOption, 
 			impl:        impl,
 			handler:     sd.Handler,
 			interceptor: streamInterceptor,
+			stats:       len(is.stats) != 0,
 			info: &grpc.StreamServerInfo{
 				FullMethod:     procedure,
 				IsClientStream: sd.ClientStreams,
@@ -112,6 +120,10 @@ func (s *service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.TLS != nil {
 		r = r.WithContext(context.WithValue(r.Context(), tlsStateKey{}, r.TLS))
+	}
+	if len(s.stats) != 0 {
+		serveWithStats(h, w, r, s.stats)
+		return
 	}
 	h.ServeHTTP(w, r)
 }
@@ -210,6 +222,7 @@ type unaryMethod struct {
 	handler     grpc.MethodHandler
 	method      string
 	interceptor grpc.UnaryServerInterceptor
+	stats       bool // report to stats handlers
 }
 
 // unaryCall holds what polyrpc adds to a unary call, in one allocation.
@@ -226,7 +239,17 @@ func (m *unaryMethod) serve(ctx context.Context, req *connect.Request[inMessage]
 		st.info = info
 	}
 	ctx = handlerCallContext(&call.ctx, ctx, req.Header(), req.Peer(), st)
-	res, err := m.handler(m.impl, ctx, req.Msg.decodeRequest, m.interceptor)
+	dec := req.Msg.decodeRequest
+	var sc *serverCall
+	if m.stats {
+		if sc = serverCallFrom(ctx); sc != nil {
+			dec = sc.unaryDecoder(req.Msg, st)
+		}
+	}
+	res, err := m.handler(m.impl, ctx, dec, m.interceptor)
+	if sc != nil {
+		sc.unaryDone(res, err)
+	}
 	if err != nil {
 		err = toConnectError(err)
 		if ce, ok := err.(*connect.Error); ok && st.info == nil {
@@ -324,16 +347,25 @@ type streamMethod struct {
 	handler     grpc.StreamHandler
 	interceptor grpc.StreamServerInterceptor
 	info        *grpc.StreamServerInfo
+	stats       bool // report to stats handlers
 }
 
 func (m *streamMethod) run(ctx context.Context, ss *serverStream, header http.Header, p connect.Peer) error {
 	ss.st.s = ss
 	ss.ctx = handlerCallContext(&ss.hctx, ctx, header, p, &ss.st)
+	if m.stats {
+		if sc := serverCallFrom(ctx); sc != nil {
+			sc.attach(ss)
+		}
+	}
 	var err error
 	if m.interceptor != nil {
 		err = m.interceptor(m.impl, ss, m.info, m.handler)
 	} else {
 		err = m.handler(m.impl, ss)
+	}
+	if ss.stats != nil {
+		ss.stats.streamDone(err)
 	}
 	return toConnectError(err)
 }
@@ -375,6 +407,7 @@ type serverStream struct {
 	// when the handler returns.
 	unaryResponse bool
 	response      proto.Message
+	stats         *serverCall // set when stats handlers are given
 
 	mu         sync.Mutex
 	headerSent bool
@@ -450,6 +483,9 @@ func (s *serverStream) RecvMsg(m any) error {
 			return io.EOF
 		}
 		s.firstRead = true
+		if s.stats != nil {
+			return s.stats.decode(s.first, m)
+		}
 		return s.first.decodeRequest(m)
 	}
 	if err := s.conn.Receive(m); err != nil {

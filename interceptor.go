@@ -5,6 +5,7 @@ import (
 
 	"connectrpc.com/connect"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/stats"
 )
 
 // Option configures both a handler built by [NewHandler] (or a generated
@@ -26,10 +27,12 @@ type serverConfig struct {
 	interceptors   interceptors
 }
 
-// interceptors holds grpc-go interceptors in the order they were given.
+// interceptors holds grpc-go interceptors, and stats handlers, in the order
+// they were given.
 type interceptors struct {
 	unary  []grpc.UnaryServerInterceptor
 	stream []grpc.StreamServerInterceptor
+	stats  []stats.Handler
 }
 
 type interceptorOption struct {
@@ -37,6 +40,7 @@ type interceptorOption struct {
 	connect.HandlerOption
 	unary  []grpc.UnaryServerInterceptor
 	stream []grpc.StreamServerInterceptor
+	stats  []stats.Handler
 }
 
 func (o *interceptorOption) applyToServer(c *serverConfig) {
@@ -46,6 +50,7 @@ func (o *interceptorOption) applyToServer(c *serverConfig) {
 func (is *interceptors) add(o *interceptorOption) {
 	is.unary = append(is.unary, o.unary...)
 	is.stream = append(is.stream, o.stream...)
+	is.stats = append(is.stats, o.stats...)
 }
 
 // ChainUnaryInterceptor returns an [Option] that applies grpc-go unary server

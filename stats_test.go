@@ -1,0 +1,468 @@
+package polyrpc_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"connectrpc.com/connect"
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	testpb "google.golang.org/grpc/interop/grpc_testing"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/stats"
+	"google.golang.org/grpc/status"
+
+	"github.com/polyrpc/polyrpc"
+	"github.com/polyrpc/polyrpc/internal/rpctest"
+)
+
+// event is a stats event with what the tests compare of it.
+type event struct {
+	Kind         string
+	Client       bool
+	Method       string `json:",omitempty"`
+	ClientStream bool   `json:",omitempty"`
+	ServerStream bool   `json:",omitempty"`
+	Compression  string `json:",omitempty"`
+	// Meta is the x-user value of InHeader (server) and OutHeader (client),
+	// x-header of InHeader (client) and OutHeader (server), x-trailer of
+	// trailers.
+	Meta                                 string `json:",omitempty"`
+	Length, CompressedLength, WireLength int
+	Code                                 codes.Code
+	// Tagged tells that the event's context came from TagRPC.
+	Tagged bool
+}
+
+type tagKey struct{}
+
+// recorder is a stats.Handler that records the events of each call.
+type recorder struct {
+	name string // tags contexts, so that two recorders can be told apart
+
+	mu     sync.Mutex
+	calls  map[string][]event // by method
+	tagMD  map[string]string  // x-user in the incoming metadata TagRPC saw
+	tagCtx []string
+}
+
+func newRecorder(name string) *recorder {
+	return &recorder{name: name, calls: map[string][]event{}, tagMD: map[string]string{}}
+}
+
+func (r *recorder) TagRPC(ctx context.Context, info *stats.RPCTagInfo) context.Context {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if md, ok := metadata.FromIncomingContext(ctx); ok {
+		r.tagMD[info.FullMethodName] = strings.Join(md.Get("x-user"), ",")
+	}
+	// Which recorders tagged the context before this one.
+	tags, _ := ctx.Value(tagKey{}).([]string)
+	r.tagCtx = append(r.tagCtx, strings.Join(tags, ","))
+	tags = append(slices.Clone(tags), r.name)
+	return context.WithValue(ctx, tagKey{}, tags)
+}
+
+func (r *recorder) HandleRPC(ctx context.Context, s stats.RPCStats) {
+	tags, _ := ctx.Value(tagKey{}).([]string)
+	method, _ := ctx.Value(methodKey{}).(string)
+	e := event{Client: s.IsClient(), Tagged: slices.Contains(tags, r.name)}
+	switch s := s.(type) {
+	case *stats.Begin:
+		e.Kind, e.ClientStream, e.ServerStream = "Begin", s.IsClientStream, s.IsServerStream
+		if s.BeginTime.IsZero() {
+			e.Kind += " without time"
+		}
+	case *stats.InHeader:
+		e.Kind, e.Method, e.Compression = "InHeader", s.FullMethod, s.Compression
+		e.Meta = strings.Join(s.Header.Get("x-user"), ",")
+		if s.Client {
+			e.Meta = strings.Join(s.Header.Get("x-header"), ",")
+		} else if s.RemoteAddr == nil || s.LocalAddr == nil {
+			e.Kind += " without addresses"
+		}
+	case *stats.InPayload:
+		e.Kind, e.Length, e.CompressedLength, e.WireLength = "InPayload", s.Length, s.CompressedLength, s.WireLength
+		if s.Payload == nil || s.RecvTime.IsZero() {
+			e.Kind += " without payload"
+		}
+	case *stats.InTrailer:
+		e.Kind, e.Meta = "InTrailer", strings.Join(s.Trailer.Get("x-trailer"), ",")
+	case *stats.OutHeader:
+		e.Kind, e.Method, e.Compression = "OutHeader", s.FullMethod, s.Compression
+		e.Meta = strings.Join(s.Header.Get("x-header"), ",")
+		if s.Client {
+			e.Meta = strings.Join(s.Header.Get("x-user"), ",")
+		}
+	case *stats.OutPayload:
+		e.Kind, e.Length, e.CompressedLength, e.WireLength = "OutPayload", s.Length, s.CompressedLength, s.WireLength
+		if s.Payload == nil || s.SentTime.IsZero() {
+			e.Kind += " without payload"
+		}
+	case *stats.OutTrailer:
+		e.Kind, e.Meta = "OutTrailer", strings.Join(s.Trailer.Get("x-trailer"), ",")
+	case *stats.End:
+		e.Kind, e.Code = "End", status.Code(s.Error)
+		if s.EndTime.Before(s.BeginTime) || s.BeginTime.IsZero() {
+			e.Kind += " with bad times"
+		}
+	default:
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls[method] = append(r.calls[method], e)
+}
+
+func (*recorder) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context { return ctx }
+func (*recorder) HandleConn(context.Context, stats.ConnStats)                       {}
+
+func (r *recorder) events(method string) []event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.calls[method])
+}
+
+// methodKey names the call in the context of the test's calls: a recorder
+// files events by it. Incoming contexts carry it as the "x-call" header.
+type methodKey struct{}
+
+// methodTagger is the first stats handler: it copies x-call into methodKey.
+type methodTagger struct{}
+
+func (methodTagger) TagRPC(ctx context.Context, info *stats.RPCTagInfo) context.Context {
+	if md, ok := metadata.FromIncomingContext(ctx); ok && len(md.Get("x-call")) > 0 {
+		return context.WithValue(ctx, methodKey{}, md.Get("x-call")[0])
+	}
+	if md, ok := metadata.FromOutgoingContext(ctx); ok && len(md.Get("x-call")) > 0 {
+		return context.WithValue(ctx, methodKey{}, md.Get("x-call")[0])
+	}
+	return ctx
+}
+func (methodTagger) HandleRPC(context.Context, stats.RPCStats)                       {}
+func (methodTagger) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context { return ctx }
+func (methodTagger) HandleConn(context.Context, stats.ConnStats)                       {}
+
+// statsCall is one of the calls the stats tests make.
+type statsCall struct {
+	name string
+	run  func(ctx context.Context, c testpb.TestServiceClient) error
+}
+
+var statsCalls = []statsCall{
+	{"unary", func(ctx context.Context, c testpb.TestServiceClient) error {
+		_, err := c.UnaryCall(ctx, &testpb.SimpleRequest{Payload: &testpb.Payload{Body: []byte("hello, world")}})
+		return err
+	}},
+	{"unary-not-found", func(ctx context.Context, c testpb.TestServiceClient) error {
+		_, err := c.UnaryCall(ctx, &testpb.SimpleRequest{ResponseStatus: &testpb.EchoStatus{Code: int32(codes.NotFound), Message: "no such thing"}})
+		if status.Code(err) != codes.NotFound {
+			return fmt.Errorf("got %v, want NotFound", err)
+		}
+		return nil
+	}},
+	{"unary-internal", func(ctx context.Context, c testpb.TestServiceClient) error {
+		_, err := c.UnaryCall(ctx, &testpb.SimpleRequest{ResponseStatus: &testpb.EchoStatus{Code: int32(codes.Internal), Message: "broken"}})
+		if status.Code(err) != codes.Internal {
+			return fmt.Errorf("got %v, want Internal", err)
+		}
+		return nil
+	}},
+	{"server-stream", func(ctx context.Context, c testpb.TestServiceClient) error {
+		stream, err := c.StreamingOutputCall(ctx, &testpb.StreamingOutputCallRequest{ResponseParameters: sizes(3, 300)})
+		if err != nil {
+			return err
+		}
+		for {
+			if _, err := stream.Recv(); err == io.EOF {
+				return nil
+			} else if err != nil {
+				return err
+			}
+		}
+	}},
+	{"client-stream", func(ctx context.Context, c testpb.TestServiceClient) error {
+		stream, err := c.StreamingInputCall(ctx)
+		if err != nil {
+			return err
+		}
+		for _, n := range []int{1, 20, 300} {
+			if err := stream.Send(&testpb.StreamingInputCallRequest{Payload: &testpb.Payload{Body: make([]byte, n)}}); err != nil {
+				return err
+			}
+		}
+		_, err = stream.CloseAndRecv()
+		return err
+	}},
+	{"bidi", func(ctx context.Context, c testpb.TestServiceClient) error {
+		stream, err := c.FullDuplexCall(ctx)
+		if err != nil {
+			return err
+		}
+		for _, n := range []int32{5, 50} {
+			if err := stream.Send(&testpb.StreamingOutputCallRequest{ResponseParameters: sizes(n)}); err != nil {
+				return err
+			}
+			if _, err := stream.Recv(); err != nil {
+				return err
+			}
+		}
+		if err := stream.CloseSend(); err != nil {
+			return err
+		}
+		if _, err := stream.Recv(); err != io.EOF {
+			return fmt.Errorf("got %v, want io.EOF", err)
+		}
+		return nil
+	}},
+}
+
+// runStatsCalls makes every call of statsCalls, each with its name in the
+// x-call header and "x-user: alice".
+func runStatsCalls(t *testing.T, c testpb.TestServiceClient) {
+	t.Helper()
+	for _, call := range statsCalls {
+		ctx := metadata.AppendToOutgoingContext(t.Context(), "x-call", call.name, "x-user", "alice")
+		if err := call.run(ctx, c); err != nil {
+			t.Fatalf("%s: %v", call.name, err)
+		}
+	}
+}
+
+// startNative serves the test service on a grpc.Server on loopback.
+func startNative(t *testing.T, opts ...grpc.ServerOption) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := grpc.NewServer(opts...)
+	testpb.RegisterTestServiceServer(gs, testService{})
+	go func() { _ = gs.Serve(lis) }()
+	t.Cleanup(gs.Stop)
+	return "http://" + lis.Addr().String()
+}
+
+// dialGRPCWith returns a grpc-go client connection to an h2c server.
+func dialGRPCWith(t *testing.T, base string, opts ...grpc.DialOption) *grpc.ClientConn {
+	t.Helper()
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts = append(opts, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	cc, err := grpc.NewClient("passthrough:///"+u.Host, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cc.Close() })
+	return cc
+}
+
+func h2cClient(t *testing.T) *http.Client {
+	protocols := new(http.Protocols)
+	protocols.SetUnencryptedHTTP2(true)
+	hc := &http.Client{Transport: &http.Transport{Protocols: protocols}}
+	t.Cleanup(hc.CloseIdleConnections)
+	return hc
+}
+
+// statsServers serves the test service with stats handlers, through
+// NewHandler and through Server. Responses are not compressed, as
+// grpc.Server does not compress them for a client that sends uncompressed
+// requests.
+func statsServers(compress bool, hs ...stats.Handler) map[string]http.Handler {
+	var hopts []connect.HandlerOption
+	var sopts []polyrpc.ServerOption
+	if !compress {
+		hopts = append(hopts, connect.WithCompressMinBytes(1<<20))
+		sopts = append(sopts, polyrpc.WithHandlerOptions(connect.WithCompressMinBytes(1<<20)))
+	}
+	for _, h := range hs {
+		o := polyrpc.StatsHandler(h)
+		hopts = append(hopts, o)
+		sopts = append(sopts, o)
+	}
+	mux := http.NewServeMux()
+	mux.Handle(polyrpc.NewHandler(&testpb.TestService_ServiceDesc, testService{}, hopts...))
+	s := polyrpc.NewServer(sopts...)
+	testpb.RegisterTestServiceServer(s, testService{})
+	return map[string]http.Handler{"handler": mux, "server": s}
+}
+
+// statsClients are the clients the stats tests call polyrpc with.
+var statsClients = []struct {
+	name string
+	dial func(t *testing.T, base string, hc *http.Client, opts ...connect.ClientOption) testpb.TestServiceClient
+}{
+	{"grpc-go", func(t *testing.T, base string, _ *http.Client, _ ...connect.ClientOption) testpb.TestServiceClient {
+		return testpb.NewTestServiceClient(dialGRPC(t, base))
+	}},
+	{"grpc", func(t *testing.T, base string, hc *http.Client, opts ...connect.ClientOption) testpb.TestServiceClient {
+		return testpb.NewTestServiceClient(polyrpc.NewClientConn(hc, base, append(opts, connect.WithGRPC())...))
+	}},
+	{"grpcweb", func(t *testing.T, base string, hc *http.Client, opts ...connect.ClientOption) testpb.TestServiceClient {
+		return testpb.NewTestServiceClient(polyrpc.NewClientConn(hc, base, append(opts, connect.WithGRPCWeb())...))
+	}},
+	{"connect", func(t *testing.T, base string, hc *http.Client, opts ...connect.ClientOption) testpb.TestServiceClient {
+		return testpb.NewTestServiceClient(polyrpc.NewClientConn(hc, base, opts...))
+	}},
+}
+
+// TestStatsServerEvents checks the events stats handlers see on polyrpc, on
+// every protocol, against those grpc.Server reports for the same calls from
+// a grpc-go client.
+func TestStatsServerEvents(t *testing.T) {
+	want := newRecorder("r1")
+	base := startNative(t, grpc.StatsHandler(methodTagger{}), grpc.StatsHandler(want))
+	runStatsCalls(t, testpb.NewTestServiceClient(dialGRPC(t, base)))
+
+	// The order of a unary call's events.
+	var kinds []string
+	for _, e := range want.events("unary") {
+		kinds = append(kinds, e.Kind)
+	}
+	if got, w := strings.Join(kinds, " "), "InHeader Begin InPayload OutHeader OutPayload OutTrailer End"; got != w {
+		t.Fatalf("grpc.Server reports %s, want %s", got, w)
+	}
+
+	for _, serverName := range []string{"handler", "server"} {
+		for _, client := range statsClients {
+			t.Run(serverName+"/"+client.name, func(t *testing.T) {
+				t.Parallel()
+				r1, r2 := newRecorder("r1"), newRecorder("r2")
+				h := statsServers(false, methodTagger{}, r1, r2)[serverName]
+				base, hc := rpctest.Start(t, h, rpctest.H2C)
+				runStatsCalls(t, client.dial(t, base, hc))
+				for _, call := range statsCalls {
+					w := want.events(call.name)
+					if call.name == "client-stream" {
+						w = headersWithResponse(w)
+					}
+					if client.name == "connect" && !strings.Contains(call.name, "stream") && call.name != "bidi" {
+						w = bareMessages(w)
+					}
+					got := r1.events(call.name)
+					for i, e := range got {
+						if e.Kind == "OutHeader" && e.Compression == "gzip" {
+							// connect-go names the compression the client
+							// accepts in the response headers, even when
+							// no message reaches CompressMinBytes.
+							got[i].Compression = ""
+						}
+					}
+					if diff := cmp.Diff(w, got); diff != "" {
+						t.Errorf("%s: events differ (-grpc.Server +polyrpc):\n%s", call.name, diff)
+					}
+					checkSecondHandler(t, call.name, r1, r2)
+					if got := r1.tagMD["/grpc.testing.TestService/"+methodName(call.name)]; got != "alice" {
+						t.Errorf("%s: TagRPC saw x-user %q in the incoming metadata, want alice", call.name, got)
+					}
+				}
+				for _, tags := range r2.tagCtx {
+					if !strings.Contains(tags, "r1") {
+						t.Errorf("the second handler's TagRPC got a context without the first's tag: %q", tags)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestStatsServerCompressed checks the lengths of compressed messages
+// against grpc.Server's, which compresses with the same gzip.
+func TestStatsServerCompressed(t *testing.T) {
+	want := newRecorder("r1")
+	base := startNative(t, grpc.StatsHandler(methodTagger{}), grpc.StatsHandler(want))
+	gz := grpc.WithDefaultCallOptions(grpc.UseCompressor("gzip"))
+	runStatsCalls(t, testpb.NewTestServiceClient(dialGRPCWith(t, base, gz)))
+
+	r1 := newRecorder("r1")
+	base, _ = rpctest.Start(t, statsServers(true, methodTagger{}, r1)["server"], rpctest.H2C)
+	runStatsCalls(t, testpb.NewTestServiceClient(dialGRPCWith(t, base, gz)))
+	for _, call := range statsCalls {
+		w := want.events(call.name)
+		if call.name == "client-stream" {
+			w = headersWithResponse(w)
+		}
+		if diff := cmp.Diff(w, r1.events(call.name)); diff != "" {
+			t.Errorf("%s: events differ (-grpc.Server +polyrpc):\n%s", call.name, diff)
+		}
+	}
+	// The test means something only if messages were compressed.
+	var compressed bool
+	for _, e := range r1.events("server-stream") {
+		compressed = compressed || (e.Kind == "OutPayload" && e.CompressedLength < e.Length)
+	}
+	if !compressed {
+		t.Error("no message was compressed")
+	}
+}
+
+func methodName(call string) string {
+	switch call {
+	case "server-stream":
+		return "StreamingOutputCall"
+	case "client-stream":
+		return "StreamingInputCall"
+	case "bidi":
+		return "FullDuplexCall"
+	}
+	return "UnaryCall"
+}
+
+// bareMessages adjusts the wire lengths of a unary call for the Connect
+// protocol, whose unary messages travel without the five-byte prefix.
+func bareMessages(events []event) []event {
+	out := slices.Clone(events)
+	for i, e := range out {
+		if e.Kind == "InPayload" || e.Kind == "OutPayload" {
+			out[i].WireLength = e.CompressedLength
+		}
+	}
+	return out
+}
+
+// headersWithResponse moves the OutHeader of a client-streaming call to just
+// before its response: polyrpc sends the headers of a client-streaming call
+// with the response (see serverStream.SendHeader), grpc.Server when the
+// handler calls SendHeader.
+func headersWithResponse(events []event) []event {
+	var header event
+	out := make([]event, 0, len(events))
+	for _, e := range events {
+		switch e.Kind {
+		case "OutHeader":
+			header = e
+			continue
+		case "OutPayload":
+			out = append(out, header)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// checkSecondHandler checks that a second stats handler saw the same events,
+// with contexts that both handlers' TagRPC tagged, in order.
+func checkSecondHandler(t *testing.T, call string, r1, r2 *recorder) {
+	t.Helper()
+	if diff := cmp.Diff(r1.events(call), r2.events(call)); diff != "" {
+		t.Errorf("%s: second handler's events differ:\n%s", call, diff)
+	}
+	for _, e := range r1.events(call) {
+		if !e.Tagged {
+			t.Errorf("%s: %s context not from TagRPC", call, e.Kind)
+		}
+	}
+}
