@@ -149,7 +149,7 @@ func (methodTagger) TagRPC(ctx context.Context, info *stats.RPCTagInfo) context.
 	}
 	return ctx
 }
-func (methodTagger) HandleRPC(context.Context, stats.RPCStats)                       {}
+func (methodTagger) HandleRPC(context.Context, stats.RPCStats)                         {}
 func (methodTagger) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context { return ctx }
 func (methodTagger) HandleConn(context.Context, stats.ConnStats)                       {}
 
