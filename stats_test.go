@@ -1,6 +1,8 @@
 package polyrpc_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
@@ -21,6 +23,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/polyrpc/polyrpc"
 	"github.com/polyrpc/polyrpc/internal/rpctest"
@@ -96,6 +99,7 @@ func (r *recorder) HandleRPC(ctx context.Context, s stats.RPCStats) {
 		if s.Payload == nil || s.RecvTime.IsZero() {
 			e.Kind += " without payload"
 		}
+		e.Kind += checkCompressed(s.Payload, s.Length, s.CompressedLength)
 	case *stats.InTrailer:
 		e.Kind, e.Meta = "InTrailer", strings.Join(s.Trailer.Get("x-trailer"), ",")
 	case *stats.OutHeader:
@@ -109,6 +113,7 @@ func (r *recorder) HandleRPC(ctx context.Context, s stats.RPCStats) {
 		if s.Payload == nil || s.SentTime.IsZero() {
 			e.Kind += " without payload"
 		}
+		e.Kind += checkCompressed(s.Payload, s.Length, s.CompressedLength)
 	case *stats.OutTrailer:
 		e.Kind, e.Meta = "OutTrailer", strings.Join(s.Trailer.Get("x-trailer"), ",")
 	case *stats.End:
@@ -122,6 +127,32 @@ func (r *recorder) HandleRPC(ctx context.Context, s stats.RPCStats) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.calls[method] = append(r.calls[method], e)
+}
+
+// checkCompressed checks the lengths of a message against the message: its
+// binary encoding, and, when it was compressed, the length of that encoding
+// compressed with gzip, which both grpc-go and connect-go compress with
+// compress/gzip at its default level.
+func checkCompressed(payload any, length, compressedLength int) string {
+	msg, ok := payload.(proto.Message)
+	if !ok {
+		return " with a payload that is not a message"
+	}
+	data, err := proto.Marshal(msg)
+	if err != nil || len(data) != length {
+		return fmt.Sprintf(" with length %d for a message of %d bytes", length, len(data))
+	}
+	if compressedLength == length {
+		return ""
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	_, _ = zw.Write(data)
+	_ = zw.Close()
+	if buf.Len() != compressedLength {
+		return fmt.Sprintf(" with compressed length %d, gzip makes %d", compressedLength, buf.Len())
+	}
+	return ""
 }
 
 func (*recorder) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context { return ctx }
@@ -352,15 +383,7 @@ func TestStatsServerEvents(t *testing.T) {
 					if client.name == "connect" && !strings.Contains(call.name, "stream") && call.name != "bidi" {
 						w = bareMessages(w)
 					}
-					got := r1.events(call.name)
-					for i, e := range got {
-						if e.Kind == "OutHeader" && e.Compression == "gzip" {
-							// connect-go names the compression the client
-							// accepts in the response headers, even when
-							// no message reaches CompressMinBytes.
-							got[i].Compression = ""
-						}
-					}
+					got := uncompressedHeaders(r1.events(call.name))
 					if diff := cmp.Diff(w, got); diff != "" {
 						t.Errorf("%s: events differ (-grpc.Server +polyrpc):\n%s", call.name, diff)
 					}
@@ -395,7 +418,18 @@ func TestStatsServerCompressed(t *testing.T) {
 		if call.name == "client-stream" {
 			w = headersWithResponse(w)
 		}
-		if diff := cmp.Diff(w, r1.events(call.name)); diff != "" {
+		got := r1.events(call.name)
+		if call.name == "unary" {
+			// The response holds the client's port, which compresses
+			// differently from one run to the next: the recorder checked
+			// its compressed length.
+			for _, events := range [][]event{w, got} {
+				for i := range events {
+					events[i].CompressedLength, events[i].WireLength = 0, 0
+				}
+			}
+		}
+		if diff := cmp.Diff(w, got); diff != "" {
 			t.Errorf("%s: events differ (-grpc.Server +polyrpc):\n%s", call.name, diff)
 		}
 	}
@@ -407,6 +441,19 @@ func TestStatsServerCompressed(t *testing.T) {
 	if !compressed {
 		t.Error("no message was compressed")
 	}
+}
+
+// uncompressedHeaders clears the compression of the response headers of
+// polyrpc's uncompressed responses: connect-go names the compression the
+// client accepts in the response headers, even when no message reaches
+// CompressMinBytes and every message goes out uncompressed.
+func uncompressedHeaders(events []event) []event {
+	for i, e := range events {
+		if (e.Kind == "OutHeader" && !e.Client || e.Kind == "InHeader" && e.Client) && e.Compression == "gzip" {
+			events[i].Compression = ""
+		}
+	}
+	return events
 }
 
 func methodName(call string) string {
@@ -465,4 +512,79 @@ func checkSecondHandler(t *testing.T, call string, r1, r2 *recorder) {
 			t.Errorf("%s: %s context not from TagRPC", call, e.Kind)
 		}
 	}
+}
+
+// TestStatsClientEvents checks the events stats handlers see on
+// polyrpc.ClientConn against those of a grpc.ClientConn making the same
+// calls to grpc.Server, and on the other protocols against polyrpc.
+func TestStatsClientEvents(t *testing.T) {
+	native := startNative(t)
+	want := newRecorder("r1")
+	runStatsCalls(t, testpb.NewTestServiceClient(dialGRPCWith(t, native,
+		grpc.WithStatsHandler(methodTagger{}), grpc.WithStatsHandler(want))))
+
+	polyBase, polyHC := rpctest.Start(t, statsServers(false)["server"], rpctest.H2C)
+	for _, client := range statsClients[1:] {
+		t.Run(client.name, func(t *testing.T) {
+			t.Parallel()
+			base, hc := polyBase, polyHC
+			if client.name == "grpc" {
+				base, hc = native, h2cClient(t)
+			}
+			r1, r2 := newRecorder("r1"), newRecorder("r2")
+			runStatsCalls(t, client.dial(t, base, hc,
+				polyrpc.WithStatsHandler(methodTagger{}), polyrpc.WithStatsHandler(r1), polyrpc.WithStatsHandler(r2)))
+			for _, call := range statsCalls {
+				w := want.events(call.name)
+				if client.name == "connect" && !strings.Contains(call.name, "stream") && call.name != "bidi" {
+					w = bareMessages(w)
+				}
+				got := r1.events(call.name)
+				if client.name != "grpc" {
+					got = uncompressedHeaders(got)
+				}
+				if call.name == "unary" {
+					// polyrpc reports a unary call in this order.
+					var kinds []string
+					for _, e := range got {
+						kinds = append(kinds, e.Kind)
+					}
+					if k, w := strings.Join(kinds, " "), "Begin OutHeader OutPayload InHeader InPayload InTrailer End"; k != w {
+						t.Errorf("unary: got %s, want %s", k, w)
+					}
+				}
+				// grpc-go reports what it receives from two goroutines, so
+				// the order of sending and receiving events, and that of
+				// the trailer and the last message, vary: compare each
+				// direction's order.
+				if diff := cmp.Diff(byDirection(w), byDirection(got)); diff != "" {
+					t.Errorf("%s: events differ (-grpc.ClientConn +polyrpc):\n%s", call.name, diff)
+				}
+				checkSecondHandler(t, call.name, r1, r2)
+			}
+		})
+	}
+}
+
+// byDirection orders events as Begin, the events of sending, the received
+// header, messages and trailer, End, keeping the order within each.
+func byDirection(events []event) []event {
+	rank := func(e event) int {
+		switch {
+		case e.Kind == "Begin":
+			return 0
+		case strings.HasPrefix(e.Kind, "Out"):
+			return 1
+		case e.Kind == "InHeader":
+			return 2
+		case e.Kind == "InPayload":
+			return 3
+		case e.Kind == "InTrailer":
+			return 4
+		}
+		return 5
+	}
+	out := slices.Clone(events)
+	slices.SortStableFunc(out, func(a, b event) int { return rank(a) - rank(b) })
+	return out
 }
