@@ -208,6 +208,12 @@ func userMetadata(h http.Header) metadata.MD {
 	delete(md, "content-type")
 	delete(md, "user-agent")
 	delete(md, "vary")
+	for k := range md {
+		// Trailers that net/http sends after the body, in the header map.
+		if strings.HasPrefix(k, "trailer:") {
+			delete(md, k)
+		}
+	}
 	return md
 }
 

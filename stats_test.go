@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -587,4 +591,151 @@ func byDirection(events []event) []event {
 	out := slices.Clone(events)
 	slices.SortStableFunc(out, func(a, b event) int { return rank(a) - rank(b) })
 	return out
+}
+
+// TestStatsEarlyEnd checks the events of calls that end before the method
+// runs: malformed, oversized and refused requests, on every protocol. The
+// status in End must be the one the client received.
+func TestStatsEarlyEnd(t *testing.T) {
+	envelope := func(flags byte, declared int, data []byte) []byte {
+		b := []byte{flags, 0, 0, 0, 0}
+		binary.BigEndian.PutUint32(b[1:], uint32(declared))
+		return append(b, data...)
+	}
+	big, _ := proto.Marshal(&testpb.SimpleRequest{Payload: &testpb.Payload{Body: make([]byte, 100)}})
+	const unary = "/grpc.testing.TestService/UnaryCall"
+	const serverStream = "/grpc.testing.TestService/StreamingOutputCall"
+	refuse := connect.WithRequestGate(func(context.Context, connect.Spec, connect.Peer, http.Header) (context.Context, error) {
+		return nil, connect.NewError(connect.CodeUnauthenticated, errors.New("who are you"))
+	})
+	deny := connect.WithInterceptors(connect.UnaryInterceptorFunc(func(connect.UnaryFunc) connect.UnaryFunc {
+		return func(context.Context, connect.AnyRequest) (connect.AnyResponse, error) {
+			return nil, connect.NewError(connect.CodePermissionDenied, errors.New("not you"))
+		}
+	}))
+	tests := []struct {
+		name        string
+		path        string
+		contentType string
+		header      http.Header
+		body        []byte
+		opts        []connect.HandlerOption
+		want        codes.Code // codes.OK: no events at all
+	}{
+		{"grpc/truncated", unary, "application/grpc", nil, envelope(0, 100, []byte("abc")), nil, codes.Internal},
+		{"grpc/two messages", unary, "application/grpc", nil, append(envelope(0, 0, nil), envelope(0, 0, nil)...), nil, codes.Unimplemented},
+		{"grpc/too large", unary, "application/grpc", nil, envelope(0, len(big), big), []connect.HandlerOption{connect.WithReadMaxBytes(16)}, codes.ResourceExhausted},
+		{"grpc/bad gzip", unary, "application/grpc", http.Header{"Grpc-Encoding": {"gzip"}}, envelope(1, 3, []byte("abc")), nil, codes.InvalidArgument},
+		{"grpc/gate", unary, "application/grpc", nil, envelope(0, 0, nil), []connect.HandlerOption{refuse}, codes.Unauthenticated},
+		{"grpc/interceptor", unary, "application/grpc", nil, envelope(0, 0, nil), []connect.HandlerOption{deny}, codes.PermissionDenied},
+		{"grpc/server stream truncated", serverStream, "application/grpc", nil, envelope(0, 100, []byte("abc")), nil, codes.Internal},
+		{"grpcweb/truncated", unary, "application/grpc-web+proto", nil, envelope(0, 100, []byte("abc")), nil, codes.Internal},
+		{"grpcweb/interceptor", unary, "application/grpc-web+proto", nil, envelope(0, 0, nil), []connect.HandlerOption{deny}, codes.PermissionDenied},
+		{"connect/bad gzip", unary, "application/proto", http.Header{"Content-Encoding": {"gzip"}}, []byte("abc"), nil, codes.InvalidArgument},
+		{"connect/too large", unary, "application/proto", nil, big, []connect.HandlerOption{connect.WithReadMaxBytes(16)}, codes.ResourceExhausted},
+		{"connect/interceptor", unary, "application/json", nil, []byte("{}"), []connect.HandlerOption{deny}, codes.PermissionDenied},
+		{"connect/server stream truncated", serverStream, "application/connect+proto", nil, envelope(0, 100, []byte("abc")), nil, codes.Internal},
+		{"unknown method", "/grpc.testing.TestService/Nope", "application/grpc", nil, envelope(0, 0, nil), nil, codes.OK},
+		{"unknown content type", unary, "text/plain", nil, []byte("hi"), nil, codes.OK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rec := newRecorder("r")
+			opts := append(slices.Clone(tt.opts), polyrpc.StatsHandler(rec))
+			s := polyrpc.NewServer(polyrpc.WithHandlerOptions(opts...))
+			testpb.RegisterTestServiceServer(s, testService{})
+			base, hc := rpctest.Start(t, s, rpctest.H2C)
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, base+tt.path, bytes.NewReader(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range tt.header {
+				req.Header[k] = v
+			}
+			req.Header.Set("Content-Type", tt.contentType)
+			req.Header.Set("X-Call", "call")
+			resp, err := hc.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, err := io.ReadAll(resp.Body)
+			_ = resp.Body.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			events := rec.events("")
+			if tt.want == codes.OK {
+				if len(events) != 0 {
+					t.Fatalf("got events %v for a request that is no call", events)
+				}
+				return
+			}
+			if got := responseCode(t, resp, body); got != tt.want {
+				t.Fatalf("the client got %v, want %v (response %d %q)", got, tt.want, resp.StatusCode, body)
+			}
+			want := []event{
+				{Kind: "InHeader", Method: tt.path, Compression: strings.Join(tt.header["Grpc-Encoding"], "") + strings.Join(tt.header["Content-Encoding"], ""), Tagged: true},
+				{Kind: "Begin", ServerStream: tt.path == serverStream, Tagged: true},
+				{Kind: "OutTrailer", Tagged: true},
+				{Kind: "End", Code: tt.want, Tagged: true},
+			}
+			if diff := cmp.Diff(want, events); diff != "" {
+				t.Errorf("events differ (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// responseCode reads the status of a call from a raw response, whatever
+// its protocol.
+func responseCode(t *testing.T, resp *http.Response, body []byte) codes.Code {
+	t.Helper()
+	ct := resp.Header.Get("Content-Type")
+	parse := func(s string) codes.Code {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			t.Fatalf("grpc-status %q in %v %v %q", s, resp.Header, resp.Trailer, body)
+		}
+		return codes.Code(n)
+	}
+	connectCode := func(data []byte) codes.Code {
+		var e struct {
+			Code  string `json:"code"`
+			Error *struct {
+				Code string `json:"code"`
+			} `json:"error"`
+		}
+		if err := json.Unmarshal(data, &e); err != nil {
+			t.Fatalf("connect error %q: %v", data, err)
+		}
+		if e.Error != nil {
+			e.Code = e.Error.Code
+		}
+		var c connect.Code
+		if err := c.UnmarshalText([]byte(e.Code)); err != nil {
+			t.Fatal(err)
+		}
+		return codes.Code(c)
+	}
+	switch {
+	case strings.HasPrefix(ct, "application/grpc-web"):
+		if s := resp.Header.Get("Grpc-Status"); s != "" {
+			return parse(s)
+		}
+		_, after, _ := strings.Cut(string(body), "grpc-status:")
+		s, _, _ := strings.Cut(after, "\r\n")
+		return parse(strings.TrimSpace(s))
+	case strings.HasPrefix(ct, "application/grpc"):
+		if s := resp.Header.Get("Grpc-Status"); s != "" {
+			return parse(s)
+		}
+		return parse(resp.Trailer.Get("Grpc-Status"))
+	case strings.HasPrefix(ct, "application/connect+"):
+		if len(body) < 5 {
+			t.Fatalf("connect stream body %q", body)
+		}
+		return connectCode(body[5:])
+	}
+	return connectCode(body)
 }
