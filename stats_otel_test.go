@@ -1,8 +1,11 @@
 package polyrpc_test
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -22,6 +25,7 @@ import (
 	"google.golang.org/grpc"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
 	"google.golang.org/grpc/stats"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/polyrpc/polyrpc"
 	"github.com/polyrpc/polyrpc/internal/rpctest"
@@ -220,6 +224,46 @@ func TestStatsOpenTelemetry(t *testing.T) {
 			}
 			if diff := cmp.Diff(want.clientMetrics, got.clientMetrics); diff != "" {
 				t.Errorf("client metrics differ (-grpc-go +polyrpc):\n%s", diff)
+			}
+		})
+	}
+}
+
+// noopStats is a stats.Handler that does nothing.
+type noopStats struct{}
+
+func (noopStats) TagRPC(ctx context.Context, _ *stats.RPCTagInfo) context.Context   { return ctx }
+func (noopStats) HandleRPC(context.Context, stats.RPCStats)                         {}
+func (noopStats) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context { return ctx }
+func (noopStats) HandleConn(context.Context, stats.ConnStats)                       {}
+
+// BenchmarkStatsInProcess measures the server side of a Connect unary call
+// without stats handlers, with one that does nothing, and with otelgrpc's.
+func BenchmarkStatsInProcess(b *testing.B) {
+	body, err := proto.Marshal(&testpb.SimpleRequest{Payload: &testpb.Payload{Body: []byte("hello, world")}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name string
+		opts []polyrpc.ServerOption
+	}{
+		{"none", nil},
+		{"noop", []polyrpc.ServerOption{polyrpc.StatsHandler(noopStats{})}},
+		{"otelgrpc", []polyrpc.ServerOption{polyrpc.StatsHandler(newOtelSide(true).handler)}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			s := polyrpc.NewServer(bc.opts...)
+			testpb.RegisterTestServiceServer(s, testService{})
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodPost, "/grpc.testing.TestService/UnaryCall", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/proto")
+				rec := httptest.NewRecorder()
+				s.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("status %d: %s", rec.Code, rec.Body)
+				}
 			}
 		})
 	}
