@@ -653,15 +653,27 @@ func webTrailerStatus(body []byte) (code, msg string) {
 }
 
 // Connection stats.
+//
+// grpc.Server calls TagConn and reports ConnBegin and ConnEnd for each
+// connection it accepts. ServeHTTP sees requests, not connections; a Server
+// that accepts connections itself hooks these two methods into its
+// http.Server:
+//
+//	hs := &http.Server{Handler: s, ConnContext: s.statsConnContext, ConnState: s.statsConnState}
+//
+// Calls on the connection then derive their contexts from the one TagConn
+// returned, as on grpc.Server.
 
-// tagConn reports a new connection to the stats handlers, as grpc.Server
-// does for each accepted connection: it returns the context that calls on
-// the connection derive from (http.Server.ConnContext) and the function to
-// call when the connection ends. Server.Serve, which owns connections, is
-// its caller; ServeHTTP sees only requests.
-func tagConn(ctx context.Context, handlers []stats.Handler, conn net.Conn) (context.Context, func()) {
+// statsConns maps the connections reported to stats handlers to the
+// function that reports their end.
+var statsConns sync.Map // net.Conn → func()
+
+// statsConnContext is an http.Server.ConnContext: it runs TagConn and
+// reports ConnBegin for a new connection.
+func (s *Server) statsConnContext(ctx context.Context, conn net.Conn) context.Context {
+	handlers := s.config.interceptors.stats
 	if len(handlers) == 0 {
-		return ctx, func() {}
+		return ctx
 	}
 	info := &stats.ConnTagInfo{RemoteAddr: conn.RemoteAddr(), LocalAddr: conn.LocalAddr()}
 	for _, h := range handlers {
@@ -670,13 +682,22 @@ func tagConn(ctx context.Context, handlers []stats.Handler, conn net.Conn) (cont
 	for _, h := range handlers {
 		h.HandleConn(ctx, &stats.ConnBegin{})
 	}
-	var once sync.Once
-	return ctx, func() {
-		once.Do(func() {
-			for _, h := range handlers {
-				h.HandleConn(ctx, &stats.ConnEnd{})
-			}
-		})
+	statsConns.Store(conn, func() {
+		for _, h := range handlers {
+			h.HandleConn(ctx, &stats.ConnEnd{})
+		}
+	})
+	return ctx
+}
+
+// statsConnState is an http.Server.ConnState: it reports ConnEnd when a
+// connection closes or is hijacked.
+func (s *Server) statsConnState(conn net.Conn, state http.ConnState) {
+	if state != http.StateClosed && state != http.StateHijacked {
+		return
+	}
+	if end, ok := statsConns.LoadAndDelete(conn); ok {
+		end.(func())()
 	}
 }
 
