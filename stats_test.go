@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"connectrpc.com/connect"
 	"github.com/google/go-cmp/cmp"
@@ -27,6 +28,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/polyrpc/polyrpc"
@@ -738,4 +740,163 @@ func responseCode(t *testing.T, resp *http.Response, body []byte) codes.Code {
 		return connectCode(body[5:])
 	}
 	return connectCode(body)
+}
+
+// checker is a stats.Handler that checks the events of every call: each in
+// the context of its TagRPC, Begin first (after InHeader on a server), End
+// last and once, and lengths that fit the message.
+type checker struct {
+	json bool // the calls use the JSON codec
+
+	mu    sync.Mutex
+	calls []*callLog
+	errs  []string
+}
+
+type callLog struct {
+	method string
+	events []string
+	ended  bool
+}
+
+type logKey struct{}
+
+func (c *checker) TagRPC(ctx context.Context, info *stats.RPCTagInfo) context.Context {
+	l := &callLog{method: info.FullMethodName}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls = append(c.calls, l)
+	return context.WithValue(ctx, logKey{}, l)
+}
+
+func (c *checker) HandleRPC(ctx context.Context, s stats.RPCStats) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	l, _ := ctx.Value(logKey{}).(*callLog)
+	if l == nil {
+		c.errs = append(c.errs, fmt.Sprintf("%T without TagRPC's context", s))
+		return
+	}
+	kind := strings.TrimPrefix(fmt.Sprintf("%T", s), "*stats.")
+	fail := func(format string, args ...any) {
+		c.errs = append(c.errs, fmt.Sprintf("%s after %v: %s: ", l.method, l.events, kind)+fmt.Sprintf(format, args...))
+	}
+	if l.ended {
+		fail("event after End")
+	}
+	first := "Begin"
+	if !s.IsClient() {
+		first = "InHeader"
+	}
+	if len(l.events) == 0 && kind != first {
+		fail("first event")
+	}
+	l.events = append(l.events, kind)
+	var payload any
+	var length, compressedLength, wireLength int
+	switch s := s.(type) {
+	case *stats.InPayload:
+		payload, length, compressedLength, wireLength = s.Payload, s.Length, s.CompressedLength, s.WireLength
+	case *stats.OutPayload:
+		payload, length, compressedLength, wireLength = s.Payload, s.Length, s.CompressedLength, s.WireLength
+	case *stats.End:
+		l.ended = true
+		return
+	default:
+		return
+	}
+	msg, ok := payload.(proto.Message)
+	if !ok {
+		fail("payload %T", payload)
+		return
+	}
+	data, err := proto.Marshal(msg)
+	if c.json {
+		data, err = protojson.Marshal(msg)
+	}
+	if err != nil {
+		fail("%v", err)
+		return
+	}
+	if length != len(data) {
+		fail("length %d, the message has %d bytes", length, len(data))
+	}
+	switch {
+	case compressedLength == length:
+		if wireLength != length && wireLength != length+5 {
+			fail("wire length %d for %d bytes", wireLength, length)
+		}
+	case compressedLength != 0:
+		if wireLength != compressedLength && wireLength != compressedLength+5 {
+			fail("wire length %d for %d compressed bytes", wireLength, compressedLength)
+		}
+	}
+}
+
+func (*checker) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context { return ctx }
+func (*checker) HandleConn(context.Context, stats.ConnStats)                       {}
+
+// check waits for the calls to end (a server ends a call after its client)
+// and reports what went wrong.
+func (c *checker) check(t *testing.T, side string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c.mu.Lock()
+		var open []string
+		for _, l := range c.calls {
+			if !l.ended {
+				open = append(open, fmt.Sprintf("%s %v", l.method, l.events))
+			}
+		}
+		errs := slices.Clone(c.errs)
+		n := len(c.calls)
+		c.mu.Unlock()
+		if len(open) == 0 || time.Now().After(deadline) {
+			if n == 0 {
+				t.Errorf("%s: no call reported", side)
+			}
+			for _, o := range open {
+				t.Errorf("%s: call never ended: %s", side, o)
+			}
+			for _, e := range errs {
+				t.Errorf("%s: %s", side, e)
+			}
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestStatsEveryProtocol runs the client tests with stats handlers on both
+// sides, on every transport, protocol and codec: the calls behave as
+// without them, and every call is reported in order with fitting lengths.
+func TestStatsEveryProtocol(t *testing.T) {
+	for _, tr := range rpctest.Transports {
+		for _, p := range protocols {
+			for _, c := range codecs {
+				t.Run(strings.Join([]string{string(tr), p.name, c.name}, "/"), func(t *testing.T) {
+					t.Parallel()
+					json := strings.HasPrefix(c.name, "json")
+					server, client := &checker{json: json}, &checker{json: json}
+					base, hc := rpctest.Start(t, servers(polyrpc.StatsHandler(server))["server"], tr)
+					opts := append(append([]connect.ClientOption{polyrpc.WithStatsHandler(client)}, p.opts...), c.opts...)
+					cc := polyrpc.NewClientConn(hc, base, opts...)
+					exercise(t, testpb.NewTestServiceClient(cc), hostOf(base), tr.HTTP2())
+					testUnknown(t, cc)
+					server.check(t, "server")
+					client.check(t, "client")
+				})
+			}
+		}
+	}
+	t.Run("grpc-go", func(t *testing.T) {
+		t.Parallel()
+		server := &checker{}
+		base, _ := rpctest.Start(t, servers(polyrpc.StatsHandler(server))["server"], rpctest.H2C)
+		cc := dialGRPC(t, base)
+		exercise(t, testpb.NewTestServiceClient(cc), hostOf(base), true)
+		testUnknown(t, cc)
+		server.check(t, "server")
+	})
 }
