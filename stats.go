@@ -3,6 +3,7 @@ package polyrpc
 import (
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -85,6 +86,9 @@ type wire struct {
 	web       bool // gRPC-Web
 	get       bool // Connect unary GET: the message is in the query string
 	json      bool // the JSON codec
+	// The length of a GET request's message as sent (decoded from the query
+	// string), and as it stands in the URL.
+	getLen, getWireLen int
 }
 
 // wireOf tells the protocol and codec from a request's Content-Type.
@@ -99,6 +103,13 @@ func wireOf(contentType string) wire {
 	case strings.HasPrefix(ct, "application/connect+"):
 		w.enveloped = true
 	}
+	return w
+}
+
+// response is the wire of the response to a request of this wire: the
+// response to a GET request has its message in the body.
+func (w wire) response() wire {
+	w.get = false
 	return w
 }
 
@@ -159,17 +170,43 @@ func (c *byteCounter) sizes(w wire, compressed bool, length func() int) (n, comp
 	}
 	if w.get {
 		// The message travels in the query string, not in the body.
-		n = length()
 		if compressed {
-			return n, 0, 0
+			return length(), w.getLen, w.getWireLen
 		}
-		return n, n, n
+		return w.getLen, w.getLen, w.getWireLen
 	}
 	wireLen = int(c.n - c.start)
 	if !compressed {
 		return wireLen, wireLen, wireLen
 	}
 	return length(), wireLen, wireLen
+}
+
+// getWire describes the message of a Connect GET request.
+func getWire(u *url.URL) wire {
+	q := u.Query()
+	w := wire{get: true, json: q.Get("encoding") == "json"}
+	msg := q.Get("message")
+	w.getLen = len(msg)
+	if q.Get("base64") == "1" {
+		if data, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(msg, "=")); err == nil {
+			w.getLen = len(data)
+		}
+	}
+	for param := range strings.SplitSeq(u.RawQuery, "&") {
+		if v, ok := strings.CutPrefix(param, "message="); ok {
+			w.getWireLen = len(v)
+		}
+	}
+	return w
+}
+
+// getCompression is the compression of a Connect GET request's message.
+func getCompression(u *url.URL) string {
+	if c := u.Query().Get("compression"); c != "identity" {
+		return c
+	}
+	return ""
 }
 
 // countingBody counts the bytes read from a request or response body.
@@ -245,7 +282,6 @@ type serverCall struct {
 
 	wire            wire
 	recvCompression string
-	getCompressed   bool
 	clientStreams   bool
 	serverStreams   bool
 
@@ -286,13 +322,8 @@ func serveWithStats(h http.Handler, w http.ResponseWriter, r *http.Request, hand
 	sc.w.ResponseWriter = w
 	sc.body.ReadCloser = r.Body
 	if r.Method == http.MethodGet {
-		q := r.URL.Query()
-		sc.wire.get = true
-		sc.wire.json = q.Get("encoding") == "json"
-		if c := q.Get("compression"); c != "" && c != "identity" {
-			sc.recvCompression = c
-			sc.getCompressed = true
-		}
+		sc.wire = getWire(r.URL)
+		sc.recvCompression = getCompression(r.URL)
 	}
 	r = r.WithContext(sc)
 	r.Body = &sc.body
@@ -420,7 +451,7 @@ func (sc *serverCall) outHeader() {
 
 func (sc *serverCall) outPayload(m any) {
 	compressed := sc.wire.compression(sc.w.Header()) != ""
-	n, compressedLen, wireLen := sc.w.count.sizes(sc.wire, compressed, func() int {
+	n, compressedLen, wireLen := sc.w.count.sizes(sc.wire.response(), compressed, func() int {
 		return messageSize(m, sc.wire.json)
 	})
 	sc.handle(&stats.OutPayload{
@@ -780,12 +811,7 @@ func (c *statsHTTPClient) Do(req *http.Request) (*http.Response, error) {
 	w := wireOf(req.Header.Get("Content-Type"))
 	sendComp := w.compression(req.Header)
 	if req.Method == http.MethodGet {
-		q := req.URL.Query()
-		w.get = true
-		w.json = q.Get("encoding") == "json"
-		if c := q.Get("compression"); c != "identity" {
-			sendComp = c
-		}
+		w, sendComp = getWire(req.URL), getCompression(req.URL)
 	}
 	cc.mu.Lock()
 	cc.wire, cc.sendComp = w, sendComp
@@ -890,7 +916,7 @@ func (cc *clientCall) sent(m any) {
 // response body.
 func (cc *clientCall) received(m any) {
 	cc.mu.Lock()
-	w, compressed := cc.wire, cc.recvComp != ""
+	w, compressed := cc.wire.response(), cc.recvComp != ""
 	cc.mu.Unlock()
 	n, compressedLen, wireLen := cc.respBody.count.sizes(w, compressed, func() int { return messageSize(m, w.json) })
 	cc.handle(&stats.InPayload{

@@ -747,6 +747,7 @@ func responseCode(t *testing.T, resp *http.Response, body []byte) codes.Code {
 // last and once, and lengths that fit the message.
 type checker struct {
 	json bool // the calls use the JSON codec
+	get  bool // the calls use Connect GET: the request is in the URL
 
 	mu    sync.Mutex
 	calls []*callLog
@@ -822,6 +823,10 @@ func (c *checker) HandleRPC(ctx context.Context, s stats.RPCStats) {
 		fail("length %d, the message has %d bytes", length, len(data))
 	}
 	switch {
+	case c.get && (s.IsClient() == (kind == "OutPayload")):
+		if wireLength < compressedLength {
+			fail("wire length %d for %d bytes in the URL", wireLength, compressedLength)
+		}
 	case compressedLength == length:
 		if wireLength != length && wireLength != length+5 {
 			fail("wire length %d for %d bytes", wireLength, length)
@@ -899,4 +904,56 @@ func TestStatsEveryProtocol(t *testing.T) {
 		testUnknown(t, cc)
 		server.check(t, "server")
 	})
+}
+
+// TestStatsGET checks the events of Connect GET calls, whose request is in
+// the query string, with and without compression and in JSON.
+func TestStatsGET(t *testing.T) {
+	req := &testpb.SimpleRequest{Payload: &testpb.Payload{Body: []byte(strings.Repeat("q", 200))}}
+	for _, c := range codecs {
+		t.Run(c.name, func(t *testing.T) {
+			json := strings.HasPrefix(c.name, "json")
+			compressed := strings.Contains(c.name, "gzip")
+			server, client := &checker{json: json, get: true}, &checker{json: json, get: true}
+			rec := newRecorder("r")
+			base, hc := rpctest.Start(t, servers(polyrpc.StatsHandler(server), polyrpc.StatsHandler(methodTagger{}), polyrpc.StatsHandler(rec))["server"], rpctest.HTTP1)
+			opts := append([]connect.ClientOption{connect.WithHTTPGet(), polyrpc.WithStatsHandler(client)}, c.opts...)
+			if compressed {
+				// connect-go compresses a GET request only to fit the URL.
+				opts = append(opts, connect.WithHTTPGetMaxURLSize(200, false))
+			}
+			cc := polyrpc.NewClientConn(hc, base, opts...)
+			ctx := metadata.AppendToOutgoingContext(t.Context(), "x-call", "get")
+			reply := new(testpb.SimpleResponse)
+			if err := cc.Invoke(ctx, "/polyrpc.test.Lookup/Get", req, reply); err != nil {
+				t.Fatal(err)
+			}
+			if reply.GetHostname() != http.MethodGet {
+				t.Fatalf("the call used %q", reply.GetHostname())
+			}
+			server.check(t, "server")
+			client.check(t, "client")
+			var kinds []string
+			var header, in event
+			for _, e := range rec.events("get") {
+				kinds = append(kinds, e.Kind)
+				switch {
+				case e.Kind == "InHeader":
+					header = e
+				case strings.HasPrefix(e.Kind, "InPayload"):
+					in = e
+				}
+			}
+			if got := strings.Join(kinds, " "); !strings.HasPrefix(got, "InHeader Begin InPayload") {
+				t.Errorf("events %s", got)
+			}
+			if compressed != (header.Compression == "gzip") {
+				t.Errorf("request compression %q", header.Compression)
+			}
+			// The message is shorter compressed, and longer in the URL.
+			if compressed != (in.CompressedLength < in.Length) || in.WireLength <= in.CompressedLength {
+				t.Errorf("request lengths %+v", in)
+			}
+		})
+	}
 }
