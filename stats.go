@@ -212,13 +212,24 @@ func getCompression(u *url.URL) string {
 // countingBody counts the bytes read from a request or response body.
 type countingBody struct {
 	io.ReadCloser
+	// mu guards count where the body is read on another goroutine: the
+	// HTTP client may still send a request when the response arrives.
+	mu    sync.Mutex
 	count byteCounter
 }
 
 func (b *countingBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
+	b.mu.Lock()
 	b.count.add(p[:n])
+	b.mu.Unlock()
 	return n, err
+}
+
+func (b *countingBody) snapshot() byteCounter {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.count
 }
 
 // messageSize is the encoded length of m in the codec: what a received
@@ -837,7 +848,13 @@ func (c *statsHTTPClient) Do(req *http.Request) (*http.Response, error) {
 		return resp, err
 	}
 	if cc.oneRequest {
-		cc.outPayload(cc.request, &cc.reqBody.count, w, sendComp != "")
+		count := cc.reqBody.snapshot()
+		if req.ContentLength > count.n {
+			// The response came before the HTTP client sent the whole body;
+			// a unary request's length is known.
+			count.n = req.ContentLength
+		}
+		cc.outPayload(cc.request, &count, w, sendComp != "")
 	}
 	recvComp := w.compression(resp.Header)
 	cc.mu.Lock()
