@@ -35,9 +35,9 @@ import (
 // unchanged. The option may be given more than once: every handler sees every
 // event, in the order the options were given. A nil handler is ignored.
 //
-// What the protocols leave unknown is reported as zero: header wire lengths,
-// and the compressed length of a compressed message that polyrpc sends on a
-// stream are not visible behind connect-go. See the package documentation.
+// Message lengths are measured on the wire; what connect-go does not show,
+// such as the wire length of headers, is reported as zero, as grpc-go
+// reports what it does not know. See the package documentation.
 func StatsHandler(h stats.Handler) Option {
 	o := &interceptorOption{HandlerOption: connect.WithHandlerOptions()}
 	if h != nil {
@@ -53,7 +53,8 @@ func StatsHandler(h stats.Handler) Option {
 // Events: TagRPC, Begin, OutHeader, OutPayload, InHeader, InPayload,
 // InTrailer, End. The option may be given more than once. It is a
 // connect.ClientOption so that it travels with the other options of
-// NewClientConn; given to connect.NewClient directly, it does nothing.
+// NewClientConn, as grpc.WithStatsHandler travels with grpc.NewClient's;
+// given to connect.NewClient directly, it does nothing.
 func WithStatsHandler(h stats.Handler) connect.ClientOption {
 	return &clientStatsOption{ClientOption: connect.WithClientOptions(), handler: h}
 }

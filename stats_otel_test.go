@@ -23,6 +23,8 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthgrpc "google.golang.org/grpc/health/grpc_health_v1"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
 	"google.golang.org/grpc/stats"
 	"google.golang.org/protobuf/proto"
@@ -267,4 +269,19 @@ func BenchmarkStatsInProcess(b *testing.B) {
 			}
 		})
 	}
+}
+
+// ExampleStatsHandler is the README's snippet on stats handlers, served
+// and called.
+func ExampleStatsHandler() {
+	s := polyrpc.NewServer(polyrpc.StatsHandler(otelgrpc.NewServerHandler())) // or grpc-go's own stats handlers
+	healthgrpc.RegisterHealthServer(s, health.NewServer())
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+
+	cc := polyrpc.NewClientConn(http.DefaultClient, srv.URL,
+		polyrpc.WithStatsHandler(otelgrpc.NewClientHandler()))
+	res, err := healthgrpc.NewHealthClient(cc).Check(context.Background(), &healthgrpc.HealthCheckRequest{})
+	fmt.Println(res.GetStatus(), err)
+	// Output: SERVING <nil>
 }
