@@ -329,8 +329,14 @@ type clientStream struct {
 // does: connect-go leaves the HTTP request open until the request body is
 // closed, even after cancellation.
 func (s *clientStream) watch() {
-	conn := s.conn
-	s.stopWatch = context.AfterFunc(s.ctx, func() { _ = conn.CloseRequest() })
+	conn, ctx, sc := s.conn, s.ctx, s.stats
+	s.stopWatch = context.AfterFunc(s.ctx, func() {
+		_ = conn.CloseRequest()
+		if sc != nil {
+			// As grpc-go, the call ends with its context.
+			sc.end(nil, status.FromContextError(ctx.Err()).Err())
+		}
+	})
 }
 
 // responseMetadata is the stream's response header and trailer; ok is false

@@ -957,3 +957,44 @@ func TestStatsGET(t *testing.T) {
 		})
 	}
 }
+
+// TestStatsClientCancel checks that a stream ends, for the stats handlers,
+// when its context does, as with grpc-go, also if nothing reads it.
+func TestStatsClientCancel(t *testing.T) {
+	base, hc := rpctest.Start(t, servers()["server"], rpctest.H2C)
+	for _, p := range protocols {
+		t.Run(p.name, func(t *testing.T) {
+			rec := newRecorder("r")
+			cc := polyrpc.NewClientConn(hc, base, append([]connect.ClientOption{polyrpc.WithStatsHandler(methodTagger{}), polyrpc.WithStatsHandler(rec)}, p.opts...)...)
+			ctx, cancel := context.WithCancel(metadata.AppendToOutgoingContext(t.Context(), "x-call", "bidi"))
+			stream, err := testpb.NewTestServiceClient(cc).FullDuplexCall(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := stream.Send(&testpb.StreamingOutputCallRequest{}); err != nil {
+				t.Fatal(err)
+			}
+			cancel()
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				events := rec.events("bidi")
+				if n := len(events); n > 0 && events[n-1].Kind == "End" {
+					if events[n-1].Code != codes.Canceled {
+						t.Errorf("End with %v, want Canceled", events[n-1].Code)
+					}
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("no End after cancellation: %v", events)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			if _, err := stream.Recv(); status.Code(err) != codes.Canceled {
+				t.Errorf("Recv after cancellation: %v", err)
+			}
+			if events := rec.events("bidi"); events[len(events)-1].Kind != "End" || strings.Count(fmt.Sprint(events), "End") != 1 {
+				t.Errorf("events after cancellation and Recv: %v", events)
+			}
+		})
+	}
+}
