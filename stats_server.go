@@ -245,9 +245,8 @@ func (sc *serverCall) finish() {
 	responseSent := sc.stream == nil || sc.stream.unaryResponse
 	if err == nil && sc.entered && responseSent {
 		// connect-go wrote the response of a unary or client-streaming call
-		// after the method returned.
-		// Nothing marked the count: it holds the whole body, and its head is
-		// the start of the response message.
+		// after the method returned. Nothing marked the count of the body:
+		// its head is the start of the response message.
 		sc.outHeader()
 		reply := sc.reply
 		if sc.stream != nil {
