@@ -998,3 +998,66 @@ func TestStatsClientCancel(t *testing.T) {
 		})
 	}
 }
+
+// orderLog records which handler saw each event.
+type orderLog struct {
+	mu  sync.Mutex
+	log []string
+}
+
+type orderHandler struct {
+	name string
+	log  *orderLog
+}
+
+func (h orderHandler) add(s string) {
+	h.log.mu.Lock()
+	defer h.log.mu.Unlock()
+	h.log.log = append(h.log.log, h.name+":"+s)
+}
+
+func (h orderHandler) TagRPC(ctx context.Context, _ *stats.RPCTagInfo) context.Context {
+	h.add("TagRPC")
+	return ctx
+}
+
+func (h orderHandler) HandleRPC(_ context.Context, s stats.RPCStats) {
+	h.add(strings.TrimPrefix(fmt.Sprintf("%T", s), "*stats."))
+}
+
+func (orderHandler) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context { return ctx }
+func (orderHandler) HandleConn(context.Context, stats.ConnStats)                       {}
+
+// TestStatsHandlerOrder checks that several stats handlers see each event
+// in the order they were given, on the server and on the client.
+func TestStatsHandlerOrder(t *testing.T) {
+	server, client := &orderLog{}, &orderLog{}
+	s := polyrpc.NewServer(polyrpc.StatsHandler(orderHandler{"a", server}), polyrpc.StatsHandler(orderHandler{"b", server}))
+	testpb.RegisterTestServiceServer(s, testService{})
+	base, hc := rpctest.Start(t, s, rpctest.H2C)
+	cc := polyrpc.NewClientConn(hc, base, polyrpc.WithStatsHandler(orderHandler{"a", client}), polyrpc.WithStatsHandler(orderHandler{"b", client}))
+	if _, err := testpb.NewTestServiceClient(cc).EmptyCall(t.Context(), &testpb.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+	for side, l := range map[string]*orderLog{"server": server, "client": client} {
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			l.mu.Lock()
+			log := slices.Clone(l.log)
+			l.mu.Unlock()
+			if len(log) > 0 && strings.HasSuffix(log[len(log)-1], ":End") || time.Now().After(deadline) {
+				if len(log) < 8 {
+					t.Fatalf("%s: %v", side, log)
+				}
+				for i := 0; i+1 < len(log); i += 2 {
+					a, b := strings.TrimPrefix(log[i], "a:"), strings.TrimPrefix(log[i+1], "b:")
+					if a == log[i] || b == log[i+1] || a != b {
+						t.Fatalf("%s: handlers saw events out of order: %v", side, log)
+					}
+				}
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+}
