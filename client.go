@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -31,6 +32,7 @@ type ClientConn struct {
 	httpClient connect.HTTPClient
 	baseURL    string
 	opts       []connect.ClientOption
+	stats      []stats.Handler
 
 	unary   sync.Map // method → *unaryClient
 	streams sync.Map // method → *connect.Client[outMessage, outMessage]
@@ -62,11 +64,16 @@ func NewClientConn(httpClient connect.HTTPClient, baseURL string, opts ...connec
 		connect.WithAcceptCompression(gzipName, limitedGzip(recv), newGzipWriter),
 	)
 	all = append(all, opts...)
-	return &ClientConn{
+	c := &ClientConn{
 		httpClient: httpClient,
 		baseURL:    strings.TrimRight(baseURL, "/"),
 		opts:       all,
 	}
+	if hs := clientStatsHandlers(opts); len(hs) != 0 {
+		c.stats = hs
+		c.httpClient = &statsHTTPClient{next: httpClient}
+	}
+	return c
 }
 
 // clientLimitOption sets the receive limit of a ClientConn.
@@ -167,6 +174,11 @@ func (c *ClientConn) Invoke(ctx context.Context, method string, args, reply any,
 		return status.Error(codes.Internal, err.Error())
 	}
 	uc := c.unaryClient(method, rep)
+	var sc *clientCall
+	if len(c.stats) != 0 {
+		ctx, sc = c.beginCall(ctx, method, false, false)
+		sc.request = req
+	}
 	// The request and the message it carries, in one allocation.
 	call := &struct {
 		req connect.Request[outMessage]
@@ -182,6 +194,9 @@ func (c *ClientConn) Invoke(ctx context.Context, method string, args, reply any,
 		ctx, info = connect.NewClientContext(ctx)
 	}
 	res, err := uc.client.CallUnary(ctx, request)
+	if sc != nil {
+		sc.endUnary(res, err)
+	}
 	if info != nil {
 		header, trailer, _ := responseMetadata(ctx, info)
 		applyCallOptions(opts, header, trailer, info.Peer())
@@ -282,6 +297,10 @@ func (c *ClientConn) streamClient(method string) *connect.Client[outMessage, out
 // closed with CloseSend, as generated clients do.
 func (c *ClientConn) NewStream(ctx context.Context, desc *grpc.StreamDesc, method string, opts ...grpc.CallOption) (grpc.ClientStream, error) {
 	client := c.streamClient(method)
+	var sc *clientCall
+	if len(c.stats) != 0 {
+		ctx, sc = c.beginCall(ctx, method, desc.ClientStreams, desc.ServerStreams)
+	}
 	md, _ := metadata.FromOutgoingContext(ctx)
 	cs := &clientStream{
 		ctx:           ctx,
@@ -289,6 +308,7 @@ func (c *ClientConn) NewStream(ctx context.Context, desc *grpc.StreamDesc, metho
 		opts:          opts,
 		serverStreams: desc.ServerStreams,
 		md:            md,
+		stats:         sc,
 	}
 	var err error
 	switch {
@@ -305,12 +325,12 @@ func (c *ClientConn) NewStream(ctx context.Context, desc *grpc.StreamDesc, metho
 		cs.conn, err = stream.Conn()
 	}
 	if err != nil {
-		return nil, toStatusError(err)
+		return nil, cs.fail(err)
 	}
 	cs.watch()
 	// Send the request headers now, as grpc-go does.
 	if err := cs.conn.Send(nil); err != nil && !errors.Is(err, io.EOF) {
-		return nil, toStatusError(err)
+		return nil, cs.fail(err)
 	}
 	return cs, nil
 }
@@ -323,6 +343,8 @@ type clientStream struct {
 	opts          []grpc.CallOption
 	serverStreams bool
 	md            metadata.MD // outgoing metadata
+	stats         *clientCall // set when stats handlers are given
+	err           error       // how the call ended
 
 	// lazy server-streaming calls start in CloseSend.
 	lazy     bool
@@ -341,8 +363,14 @@ type clientStream struct {
 // does: connect-go leaves the HTTP request open until the request body is
 // closed, even after cancellation.
 func (s *clientStream) watch() {
-	conn := s.conn
-	s.stopWatch = context.AfterFunc(s.ctx, func() { _ = conn.CloseRequest() })
+	conn, ctx, sc := s.conn, s.ctx, s.stats
+	s.stopWatch = context.AfterFunc(s.ctx, func() {
+		_ = conn.CloseRequest()
+		if sc != nil {
+			// As grpc-go, the call ends with its context.
+			sc.end(nil, status.FromContextError(ctx.Err()).Err())
+		}
+	})
 }
 
 // responseMetadata is the stream's response header and trailer; ok is false
@@ -361,6 +389,9 @@ func (s *clientStream) start() error {
 	if s.request == nil {
 		s.startErr = status.Error(codes.Internal, "polyrpc: server-streaming call has no request message")
 		return s.startErr
+	}
+	if s.stats != nil {
+		s.stats.request = s.request
 	}
 	req := connect.NewRequest(&outMessage{msg: s.request})
 	metadataToHeader(s.md, req.Header())
@@ -419,6 +450,9 @@ func (s *clientStream) SendMsg(m any) error {
 		}
 		return toStatusError(err)
 	}
+	if s.stats != nil {
+		s.stats.sent(msg)
+	}
 	return nil
 }
 
@@ -444,7 +478,13 @@ func (s *clientStream) RecvMsg(m any) error {
 	if err != nil {
 		return status.Error(codes.Internal, err.Error())
 	}
+	if s.stats != nil {
+		s.stats.respBody.count.mark()
+	}
 	err = s.conn.Receive(msg)
+	if err == nil && s.stats != nil {
+		s.stats.received(msg)
+	}
 	if err == nil || errors.Is(err, io.EOF) {
 		s.ready.Store(true)
 	}
@@ -473,6 +513,7 @@ func (s *clientStream) RecvMsg(m any) error {
 
 // end finishes the call after err, returning the error RecvMsg reports.
 func (s *clientStream) end(err error) error {
+	s.err = err
 	s.finish()
 	if errors.Is(err, io.EOF) {
 		return io.EOF
@@ -485,6 +526,9 @@ func (s *clientStream) finish() {
 		return
 	}
 	s.finished = true
+	if s.stats != nil {
+		defer s.stats.streamEnd(s, s.err)
+	}
 	if s.conn == nil {
 		applyCallOptions(s.opts, nil, nil, connect.Peer{})
 		return
@@ -517,4 +561,13 @@ func responseMetadata(ctx context.Context, src interface {
 		return nil, nil, false
 	}
 	return header, src.ResponseTrailer(), true
+}
+
+// fail ends a stream that could not start.
+func (s *clientStream) fail(err error) error {
+	err = toStatusError(err)
+	if s.stats != nil {
+		s.stats.end(nil, err)
+	}
+	return err
 }

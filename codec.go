@@ -36,6 +36,7 @@ type inMessage struct {
 	buf   *[]byte // data's pooled buffer
 	codec messageCodec
 	set   bool
+	size  int // the length of the received message
 
 	msgType   protoreflect.MessageType // the input type, if known
 	decoded   proto.Message
@@ -189,6 +190,7 @@ func unmarshalInto(c messageCodec, data []byte, m any) error {
 	if in, ok := m.(*inMessage); ok {
 		in.codec = c
 		in.set = true
+		in.size = len(data)
 		if in.msgType != nil {
 			msg := in.msgType.New().Interface()
 			in.decodeErr = c.unmarshal(data, msg)

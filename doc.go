@@ -125,6 +125,47 @@
 // Without origins no page on another origin may call; credentials are
 // allowed only with AllowCredentials.
 //
+// # Stats handlers: OpenTelemetry and metrics
+//
+// [StatsHandler] installs a grpc-go stats.Handler, as grpc.StatsHandler does
+// on a grpc.Server; it is an [Option], for NewServer and NewHandler alike.
+// [WithStatsHandler] does the same for a [ClientConn], as
+// grpc.WithStatsHandler does for a grpc.ClientConn. So OpenTelemetry's
+// instrumentation written for grpc-go traces and measures every protocol:
+//
+//	s := polyrpc.NewServer(polyrpc.StatsHandler(otelgrpc.NewServerHandler()))
+//	cc := polyrpc.NewClientConn(hc, url, polyrpc.WithStatsHandler(otelgrpc.NewClientHandler()))
+//
+// The events are grpc-go's, in grpc-go's order. On a server: TagRPC (its
+// context, which holds the incoming metadata and the peer, is the one the
+// interceptors and the implementation get), InHeader, Begin, InPayload for
+// each message received, OutHeader, OutPayload for each message sent,
+// OutTrailer, End with the status the client receives. On a ClientConn:
+// TagRPC (outgoing metadata it adds, such as a W3C traceparent, is sent),
+// Begin, OutHeader, OutPayload, InHeader, InPayload, InTrailer, End. Several
+// handlers all see every event, in the order they were given. A call that
+// connect-go, a request gate or a connect-go interceptor refuses before the
+// method runs (a malformed or oversized request, say) is reported from
+// InHeader to End, with the status written to the client; a request that is
+// no call at all (wrong HTTP method or content type, unknown method) is not
+// reported.
+//
+// Unlike grpc.Server, polyrpc sends the response headers of a
+// client-streaming call with its response (see above), so there OutHeader
+// follows the InPayload events. Message lengths are exact, measured on the wire where the protocol
+// puts messages in envelopes (gRPC, gRPC-Web, Connect streaming: WireLength
+// is CompressedLength plus the five-byte prefix), and equal to the body for
+// Connect unary calls; a Connect GET request's CompressedLength is the
+// message as sent and WireLength its length in the URL. What connect-go
+// does not show is reported as zero, as grpc-go reports what it does not
+// know: the WireLength of headers and trailers, the compressed length of a
+// compressed message sent on a client or bidirectional stream by a
+// ClientConn, and the addresses in a ClientConn's OutHeader when the URL
+// names a host rather than an IP address. The Length of a compressed message
+// that polyrpc did not see uncompressed is that of the message encoded again
+// with the call's codec. TagConn and HandleConn are not called: ServeHTTP
+// sees requests, not connections.
+//
 // # Calling: ClientConn
 //
 // [NewClientConn] returns a grpc.ClientConnInterface, so generated

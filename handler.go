@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -44,6 +45,7 @@ type service struct {
 	prefix        string
 	routes        map[string]route
 	unimplemented *connect.ErrorWriter
+	stats         []stats.Handler
 }
 
 // route is the handler of one method.
@@ -61,6 +63,7 @@ func newService(desc *grpc.ServiceDesc, impl any, cfg *serverConfig) *service {
 		routes: make(map[string]route, len(desc.Methods)+len(desc.Streams)),
 	}
 	base := handlerBaseOptions(cfg)
+	svc.stats = cfg.interceptors.stats
 	svc.unimplemented = connect.NewErrorWriter(base...)
 	is := cfg.interceptors
 
@@ -70,7 +73,7 @@ func newService(desc *grpc.ServiceDesc, impl any, cfg *serverConfig) *service {
 	for i := range desc.Methods {
 		md := desc.Methods[i]
 		procedure := svc.prefix + md.MethodName
-		m := &unaryMethod{impl: impl, handler: md.Handler, method: procedure, interceptor: unaryInterceptor, maxSend: cfg.limits.maxSend}
+		m := &unaryMethod{impl: impl, handler: md.Handler, method: procedure, interceptor: unaryInterceptor, maxSend: cfg.limits.maxSend, stats: len(is.stats) != 0}
 		svc.routes[procedure] = route{h: connect.NewUnaryHandler(procedure, m.serve, methodOptions(schema, md.MethodName, base)...)}
 	}
 	for i := range desc.Streams {
@@ -81,6 +84,7 @@ func newService(desc *grpc.ServiceDesc, impl any, cfg *serverConfig) *service {
 			impl:        impl,
 			handler:     sd.Handler,
 			interceptor: streamInterceptor,
+			stats:       len(is.stats) != 0,
 			info: &grpc.StreamServerInfo{
 				FullMethod:     procedure,
 				IsClientStream: sd.ClientStreams,
@@ -107,13 +111,17 @@ func newService(desc *grpc.ServiceDesc, impl any, cfg *serverConfig) *service {
 }
 
 // handlerBaseOptions returns the connect-go options of every method: the
-// limits first, then the user's options, then polyrpc's codecs, which must
+// stats gate and the limits first, then the user's options, then polyrpc's codecs, which must
 // win over the defaults since the handlers are instantiated with polyrpc's
 // message wrappers.
 func handlerBaseOptions(cfg *serverConfig) []connect.HandlerOption {
 	limits := cfg.limits.handlerOptions()
 	codecs := newCodecOptions()
-	base := make([]connect.HandlerOption, 0, len(limits)+len(cfg.handlerOptions)+len(codecs))
+	base := make([]connect.HandlerOption, 0, len(limits)+len(cfg.handlerOptions)+len(codecs)+1)
+	if len(cfg.interceptors.stats) != 0 {
+		// First, so that a call refused by another gate is reported too.
+		base = append(base, connect.WithRequestGate(statsGate))
+	}
 	base = append(base, limits...)
 	base = append(base, cfg.handlerOptions...)
 	return append(base, codecs...)
@@ -142,10 +150,21 @@ func (s *service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r = r.WithContext(context.WithValue(r.Context(), tlsStateKey{}, r.TLS))
 	}
 	if rt.clientStreams && r.ProtoMajor == 1 {
-		serveWatchingBody(rt.h, w, r)
+		serveWatchingBody(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s.serveMethod(rt.h, w, r)
+		}), w, r)
 		return
 	}
-	rt.h.ServeHTTP(w, r)
+	s.serveMethod(rt.h, w, r)
+}
+
+// serveMethod serves a call, reporting it to the stats handlers if any.
+func (s *service) serveMethod(h http.Handler, w http.ResponseWriter, r *http.Request) {
+	if len(s.stats) != 0 {
+		serveWithStats(h, w, r, s.stats)
+		return
+	}
+	h.ServeHTTP(w, r)
 }
 
 // canonicalPath reports whether the client sent the request's path as it
@@ -274,7 +293,8 @@ type unaryMethod struct {
 	handler     grpc.MethodHandler
 	method      string
 	interceptor grpc.UnaryServerInterceptor
-	maxSend     int // 0: no limit of polyrpc's own
+	maxSend     int  // 0: no limit of polyrpc's own
+	stats       bool // report to stats handlers
 }
 
 // unaryCall holds what polyrpc adds to a unary call, in one allocation.
@@ -291,7 +311,17 @@ func (m *unaryMethod) serve(ctx context.Context, req *connect.Request[inMessage]
 		st.info = info
 	}
 	ctx = handlerCallContext(&call.ctx, ctx, req.Header(), req.Peer(), st)
-	res, err := m.handler(m.impl, ctx, req.Msg.decodeRequest, m.interceptor)
+	dec := req.Msg.decodeRequest
+	var sc *serverCall
+	if m.stats {
+		if sc = serverCallFrom(ctx); sc != nil {
+			dec = sc.unaryDecoder(req.Msg, st)
+		}
+	}
+	res, err := m.handler(m.impl, ctx, dec, m.interceptor)
+	if sc != nil {
+		sc.unaryDone(res, err)
+	}
 	if err != nil {
 		err = toConnectError(err)
 		if ce, ok := err.(*connect.Error); ok && st.info == nil {
@@ -393,16 +423,25 @@ type streamMethod struct {
 	handler     grpc.StreamHandler
 	interceptor grpc.StreamServerInterceptor
 	info        *grpc.StreamServerInfo
+	stats       bool // report to stats handlers
 }
 
 func (m *streamMethod) run(ctx context.Context, ss *serverStream, header http.Header, p connect.Peer) error {
 	ss.st.s = ss
 	ss.ctx = handlerCallContext(&ss.hctx, ctx, header, p, &ss.st)
+	if m.stats {
+		if sc := serverCallFrom(ctx); sc != nil {
+			sc.attach(ss)
+		}
+	}
 	var err error
 	if m.interceptor != nil {
 		err = m.interceptor(m.impl, ss, m.info, m.handler)
 	} else {
 		err = m.handler(m.impl, ss)
+	}
+	if ss.stats != nil {
+		ss.stats.streamDone(err)
 	}
 	return toConnectError(err)
 }
@@ -445,6 +484,7 @@ type serverStream struct {
 	// when the handler returns.
 	unaryResponse bool
 	response      proto.Message
+	stats         *serverCall // set when stats handlers are given
 
 	mu         sync.Mutex
 	headerSent bool
@@ -523,6 +563,9 @@ func (s *serverStream) RecvMsg(m any) error {
 			return io.EOF
 		}
 		s.firstRead = true
+		if s.stats != nil {
+			return s.stats.decode(s.first, m)
+		}
 		return s.first.decodeRequest(m)
 	}
 	if err := s.conn.Receive(m); err != nil {

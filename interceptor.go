@@ -5,6 +5,7 @@ import (
 
 	"connectrpc.com/connect"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/stats"
 )
 
 // Option configures both a handler built by [NewHandler] (or a generated
@@ -27,10 +28,12 @@ type serverConfig struct {
 	limits         limits
 }
 
-// interceptors holds grpc-go interceptors in the order they were given.
+// interceptors holds grpc-go interceptors, and stats handlers, in the order
+// they were given.
 type interceptors struct {
 	unary  []grpc.UnaryServerInterceptor
 	stream []grpc.StreamServerInterceptor
+	stats  []stats.Handler
 }
 
 type interceptorOption struct {
@@ -38,6 +41,7 @@ type interceptorOption struct {
 	connect.HandlerOption
 	unary  []grpc.UnaryServerInterceptor
 	stream []grpc.StreamServerInterceptor
+	stats  []stats.Handler
 }
 
 func (o *interceptorOption) applyToServer(c *serverConfig) {
@@ -47,6 +51,7 @@ func (o *interceptorOption) applyToServer(c *serverConfig) {
 func (is *interceptors) add(o *interceptorOption) {
 	is.unary = append(is.unary, o.unary...)
 	is.stream = append(is.stream, o.stream...)
+	is.stats = append(is.stats, o.stats...)
 }
 
 // ChainUnaryInterceptor returns an [Option] that applies grpc-go unary server
