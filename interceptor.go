@@ -24,6 +24,7 @@ type ServerOption interface {
 type serverConfig struct {
 	handlerOptions []connect.HandlerOption
 	interceptors   interceptors
+	serve          serveConfig // options of Serve (serve.go)
 }
 
 // interceptors holds grpc-go interceptors in the order they were given.

@@ -28,11 +28,14 @@ type Server struct {
 
 	mu       sync.Mutex // serializes registrations
 	services atomic.Pointer[map[string]*registered]
+
+	serving serving // Serve, ServeQUIC, GracefulStop and Stop (serve.go)
 }
 
 type registered struct {
 	svc  *service
 	info grpc.ServiceInfo
+	impl any
 }
 
 var _ grpc.ServiceRegistrar = (*Server)(nil)
@@ -75,6 +78,7 @@ func (s *Server) RegisterService(desc *grpc.ServiceDesc, impl any) {
 	next[desc.ServiceName] = &registered{
 		svc:  newService(desc, impl, s.config.handlerOptions, s.config.interceptors),
 		info: serviceInfo(desc),
+		impl: impl,
 	}
 	s.services.Store(&next)
 }
