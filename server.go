@@ -19,7 +19,9 @@ import (
 //
 //	s := polyrpc.NewServer()
 //	pb.RegisterGreeterServer(s, &greeter{})
-//	http.ListenAndServe(addr, s)
+//	lis, err := net.Listen("tcp", addr)
+//	...
+//	err = s.Serve(lis) // or serve s, an http.Handler, with an http.Server
 //
 // Services may be registered at any time, also while the Server is serving.
 type Server struct {
