@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/quic-go/quic-go"
 	"github.com/quic-go/quic-go/http3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
@@ -47,6 +48,9 @@ const (
 	tcpKeepAliveIdle     = 15 * time.Second
 	tcpKeepAliveInterval = 15 * time.Second
 	tcpKeepAliveCount    = 9
+	// quicKeepAlive pings HTTP/3 connections, so that a quiet stream outlives
+	// QUIC's idle timeout (30s) while a dead peer still ends at it.
+	quicKeepAlive = 15 * time.Second
 )
 
 // serveConfig holds the options of Serve and ServeQUIC.
@@ -248,7 +252,8 @@ func (s *Server) Serve(lis net.Listener) error {
 // HTTP/3 calls have returned), closes pc when it returns, and returns
 // [ErrServerStopped] when called after them. It serves the Handler that
 // [HTTPServer] options leave, with the IdleTimeout and MaxHeaderBytes they
-// leave.
+// leave; it pings connections every 15s, so that quiet streams outlive QUIC's
+// 30s idle timeout, and does not accept 0-RTT data, which can be replayed.
 //
 // A client calls over HTTP/3 through [NewClientConn] with quic-go's
 // transport:
@@ -278,6 +283,10 @@ func (s *Server) ServeQUIC(pc net.PacketConn) error {
 				TLSConfig:      sv.tls,
 				IdleTimeout:    hs.IdleTimeout,
 				MaxHeaderBytes: hs.MaxHeaderBytes,
+				// Not quic-go's default config, which accepts 0-RTT
+				// requests: an attacker can replay those, and RPCs are
+				// rarely safe to repeat.
+				QUICConfig: &quic.Config{KeepAlivePeriod: quicKeepAlive},
 			},
 			closed: make(chan struct{}),
 		}

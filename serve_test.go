@@ -624,6 +624,28 @@ func TestServeHostile(t *testing.T) {
 		})
 	}
 
+	// Headers beyond MaxHeaderBytes (1 MiB by default) are refused.
+	t.Run("huge header", func(t *testing.T) {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		go func() {
+			_, _ = io.WriteString(c, "POST /grpc.testing.TestService/EmptyCall HTTP/1.1\r\nHost: x\r\nX-Big: "+
+				strings.Repeat("a", 2<<20)+"\r\n\r\n")
+		}()
+		_ = c.SetReadDeadline(time.Now().Add(3 * time.Second))
+		res, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+			t.Errorf("status %d, want 431", res.StatusCode)
+		}
+	})
+
 	// An idle HTTP/1.1 keep-alive connection is closed too.
 	t.Run("idle keep-alive", func(t *testing.T) {
 		c, err := net.Dial("tcp", addr)
@@ -656,43 +678,59 @@ func TestServeHostile(t *testing.T) {
 // TestServeGoroutines: after Stop, the goroutines return to what they were
 // before Serve.
 func TestServeGoroutines(t *testing.T) {
+	cert, roots := newCert(t)
 	base := runtime.NumGoroutine()
-	s, _ := newFullServer()
+	s, _ := newFullServer(polyrpc.TLSConfig(&tls.Config{Certificates: []tls.Certificate{cert}}))
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	served := make(chan error, 1)
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 2)
 	go func() { served <- s.Serve(lis) }()
+	go func() { served <- s.ServeQUIC(pc) }()
 	addr := lis.Addr().String()
 
-	cc, err := grpc.NewClient("passthrough:///"+addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	cc, err := grpc.NewClient("passthrough:///"+addr, grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: roots})))
 	if err != nil {
 		t.Fatal(err)
 	}
 	exercise(t, testpb.NewTestServiceClient(cc), addr, true)
 	p := new(http.Protocols)
 	p.SetHTTP1(true)
-	tr := &http.Transport{Protocols: p}
-	exercise(t, testpb.NewTestServiceClient(polyrpc.NewClientConn(&http.Client{Transport: tr}, "http://"+addr)), addr, false)
-	// A stream left open when the server stops.
-	open, err := testpb.NewTestServiceClient(cc).FullDuplexCall(t.Context())
-	if err != nil {
+	tr := &http.Transport{Protocols: p, TLSClientConfig: &tls.Config{RootCAs: roots}}
+	exercise(t, testpb.NewTestServiceClient(polyrpc.NewClientConn(&http.Client{Transport: tr}, "https://"+addr)), addr, false)
+	h3 := &http3.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}
+	h3client := testpb.NewTestServiceClient(polyrpc.NewClientConn(&http.Client{Transport: h3}, "https://"+pc.LocalAddr().String()))
+	if _, err := h3client.EmptyCall(t.Context(), &testpb.Empty{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := open.Send(&testpb.StreamingOutputCallRequest{ResponseParameters: sizes(1)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := open.Recv(); err != nil {
-		t.Fatal(err)
+	// Streams left open when the server stops.
+	for _, client := range []testpb.TestServiceClient{testpb.NewTestServiceClient(cc), h3client} {
+		open, err := client.FullDuplexCall(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := open.Send(&testpb.StreamingOutputCallRequest{ResponseParameters: sizes(1)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := open.Recv(); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	s.Stop()
-	if err := waitServed(t, served, 2*time.Second); err != nil {
-		t.Errorf("Serve = %v", err)
+	for range 2 {
+		if err := waitServed(t, served, 2*time.Second); err != nil {
+			t.Errorf("Serve = %v", err)
+		}
 	}
 	_ = cc.Close()
 	tr.CloseIdleConnections()
+	_ = h3.Close()
 
 	deadline := time.Now().Add(5 * time.Second)
 	for runtime.NumGoroutine() > base {
