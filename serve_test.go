@@ -759,7 +759,14 @@ func TestServeGoroutines(t *testing.T) {
 // stream; ServeQUIC then returns nil.
 func TestServeQUIC(t *testing.T) {
 	cert, roots := newCert(t)
-	s, g, _ := newGateServer(polyrpc.TLSConfig(&tls.Config{Certificates: []tls.Certificate{cert}}))
+	wrap := polyrpc.HTTPServer(func(hs *http.Server) {
+		next := hs.Handler
+		hs.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Wrapped", r.Proto)
+			next.ServeHTTP(w, r)
+		})
+	})
+	s, g, _ := newGateServer(polyrpc.TLSConfig(&tls.Config{Certificates: []tls.Certificate{cert}}), wrap)
 	tcpAddr, served := serveTCP(t, s)
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -819,7 +826,8 @@ func TestServeQUIC(t *testing.T) {
 		})
 	}
 
-	// TLS over TCP advertises HTTP/3 on the UDP port.
+	// TLS over TCP advertises HTTP/3 on the UDP port. The handler an
+	// HTTPServer option wraps around the Server serves both.
 	res, err := httpClient(t, roots, h2).Get("https://" + tcpAddr + "/")
 	if err != nil {
 		t.Fatal(err)
@@ -828,6 +836,17 @@ func TestServeQUIC(t *testing.T) {
 	_, port, _ := net.SplitHostPort(udpAddr)
 	if got := res.Header.Get("Alt-Svc"); !strings.HasPrefix(got, `h3=":`+port+`"`) {
 		t.Errorf("Alt-Svc = %q, want h3 on port %s", got, port)
+	}
+	if got := res.Header.Get("X-Wrapped"); got != "HTTP/2.0" {
+		t.Errorf("X-Wrapped over TCP = %q", got)
+	}
+	res, err = hc.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if got := res.Header.Get("X-Wrapped"); got != "HTTP/3.0" {
+		t.Errorf("X-Wrapped over HTTP/3 = %q", got)
 	}
 
 	// A server stream over HTTP/3 in progress holds GracefulStop.
