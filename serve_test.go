@@ -2,6 +2,7 @@ package polyrpc_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -22,6 +23,8 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/quic-go/quic-go/http3"
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -927,5 +930,90 @@ func TestStopQUIC(t *testing.T) {
 	}
 	if err := waitServed(t, quicServed, 2*time.Second); err != nil {
 		t.Errorf("ServeQUIC after Stop = %v, want nil", err)
+	}
+}
+
+// TestServeHTTP2Pings: an HTTP/2 connection with a call in progress whose
+// peer stops answering pings is closed, and the call's context ends; one
+// that answers them stays open.
+func TestServeHTTP2Pings(t *testing.T) {
+	for _, answer := range []bool{false, true} {
+		name := "silent peer"
+		if answer {
+			name = "live peer"
+		}
+		t.Run(name, func(t *testing.T) {
+			s, g, _ := newGateServer(polyrpc.HTTPServer(func(hs *http.Server) {
+				hs.HTTP2.SendPingTimeout = 200 * time.Millisecond
+				hs.HTTP2.PingTimeout = 200 * time.Millisecond
+			}))
+			addr, _ := serveTCP(t, s)
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if _, err := io.WriteString(c, http2.ClientPreface); err != nil {
+				t.Fatal(err)
+			}
+			fr := http2.NewFramer(c, c)
+			if err := fr.WriteSettings(); err != nil {
+				t.Fatal(err)
+			}
+			// A gRPC unary call, held by the gate.
+			var block bytes.Buffer
+			enc := hpack.NewEncoder(&block)
+			for _, f := range [][2]string{
+				{":method", "POST"}, {":scheme", "http"}, {":authority", addr},
+				{":path", "/grpc.testing.TestService/UnaryCall"},
+				{"content-type", "application/grpc"}, {"te", "trailers"},
+			} {
+				_ = enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
+			}
+			if err := fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: block.Bytes(), EndHeaders: true}); err != nil {
+				t.Fatal(err)
+			}
+			if err := fr.WriteData(1, true, []byte{0, 0, 0, 0, 0}); err != nil {
+				t.Fatal(err)
+			}
+			waitStarted(t, g, 1)
+
+			start := time.Now()
+			_ = c.SetReadDeadline(start.Add(1500 * time.Millisecond))
+			pings := 0
+			var readErr error
+			for readErr == nil {
+				var f http2.Frame
+				f, readErr = fr.ReadFrame()
+				switch f := f.(type) {
+				case *http2.SettingsFrame:
+					if !f.IsAck() {
+						readErr = fr.WriteSettingsAck()
+					}
+				case *http2.PingFrame:
+					pings++
+					if answer && !f.IsAck() {
+						readErr = fr.WritePing(true, f.Data)
+					}
+				}
+			}
+			var ne net.Error
+			timedOut := errors.As(readErr, &ne) && ne.Timeout()
+			if answer {
+				if !timedOut || pings < 2 {
+					t.Errorf("live peer: connection ended with %v after %d pings", readErr, pings)
+				}
+				close(g.release)
+				return
+			}
+			if timedOut || pings != 1 {
+				t.Fatalf("silent peer: read %v after %d pings, want the connection closed after one", readErr, pings)
+			}
+			select {
+			case <-g.ended:
+			case <-time.After(2 * time.Second):
+				t.Error("the call's context did not end with its connection")
+			}
+		})
 	}
 }
