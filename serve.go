@@ -313,7 +313,8 @@ func (s *Server) ServeQUIC(pc net.PacketConn) error {
 // (HTTP/2 and HTTP/3 connections are sent GOAWAY, HTTP/1.1 connections close
 // after their current call), and waits for the calls in progress to finish.
 // If grpc-go's health server (a *health.Server) is registered, it first
-// calls its Shutdown, so that it reports NOT_SERVING. Calling Stop while
+// calls its Shutdown, so that it reports NOT_SERVING (grpc.Server leaves
+// that to the caller). Calling Stop while
 // GracefulStop waits ends the calls at once, and GracefulStop returns.
 func (s *Server) GracefulStop() {
 	sv := &s.serving
