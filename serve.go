@@ -162,7 +162,12 @@ func (s *Server) setupLocked() *http.Server {
 		return ctx
 	}
 	sv.handler = hs.Handler
-	sv.tls = hs.TLSConfig
+	if hs.TLSConfig != nil {
+		// net/http adds to the config it serves with, so neither the
+		// caller's config nor HTTP/3's may be that one.
+		sv.tls = hs.TLSConfig.Clone()
+		hs.TLSConfig = hs.TLSConfig.Clone()
+	}
 	hs.Handler = &altSvcHandler{sv: sv, next: sv.handler}
 	sv.hs = hs
 	return hs

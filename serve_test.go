@@ -169,7 +169,8 @@ func newCert(t *testing.T) (tls.Certificate, *x509.CertPool) {
 // gRPC-Web over HTTP/1.1 and HTTP/2; handlers see the TLS state in the peer.
 func TestServeTLS(t *testing.T) {
 	cert, roots := newCert(t)
-	s, _ := newFullServer(polyrpc.TLSConfig(&tls.Config{Certificates: []tls.Certificate{cert}}))
+	config := &tls.Config{Certificates: []tls.Certificate{cert}}
+	s, _ := newFullServer(polyrpc.TLSConfig(config))
 	addr, served := serveTCP(t, s)
 
 	checkTLSPeer := func(t *testing.T, client testpb.TestServiceClient) {
@@ -229,6 +230,9 @@ func TestServeTLS(t *testing.T) {
 	s.GracefulStop()
 	if err := waitServed(t, served, 5*time.Second); err != nil {
 		t.Errorf("Serve after GracefulStop = %v, want nil", err)
+	}
+	if len(config.NextProtos) != 0 {
+		t.Errorf("the caller's TLS config was changed: NextProtos = %q", config.NextProtos)
 	}
 }
 
