@@ -9,20 +9,38 @@
 //
 // # Serving: Server
 //
-// [Server] takes the place of grpc.Server. It is a grpc.ServiceRegistrar and
-// an http.Handler:
+// [Server] takes the place of grpc.Server. It is a grpc.ServiceRegistrar, and
+// it serves as a grpc.Server does:
 //
 //	s := polyrpc.NewServer()
 //	pb.RegisterGreeterServer(s, &greeter{})                 // any grpc-go service
 //	healthgrpc.RegisterHealthServer(s, health.NewServer())  // grpc-go's health service
 //	reflection.Register(s)                                  // server reflection
-//	http.ListenAndServe(":8080", s)
+//	lis, err := net.Listen("tcp", ":8080")
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	log.Fatal(s.Serve(lis))
 //
 // Every service then answers on gRPC, gRPC-Web and Connect, with the binary
-// protobuf and JSON codecs and gzip, on HTTP/1.1 and HTTP/2. Bidirectional
-// streaming needs HTTP/2: serve with TLS, or enable cleartext HTTP/2 with
-// http.Server.Protocols (SetUnencryptedHTTP2) for h2c. A call to an unknown
-// service or method fails with Unimplemented in the caller's protocol.
+// protobuf and JSON codecs and gzip, on HTTP/1.1 and HTTP/2: [Server.Serve]
+// serves HTTP/1.1 and cleartext HTTP/2 (h2c, as grpc-go clients speak it
+// without TLS) on one port, or, with the [TLSConfig] option, HTTP/1.1 and
+// HTTP/2 over TLS. [Server.ServeQUIC] adds HTTP/3 on a UDP socket, with
+// quic-go. Bidirectional streaming needs HTTP/2 or HTTP/3. A call to an
+// unknown service or method fails with Unimplemented in the caller's
+// protocol.
+//
+// [Server.GracefulStop] and [Server.Stop] work as grpc.Server's do:
+// GracefulStop refuses new calls and waits for those in progress (and first
+// sets a registered grpc-go health server to NOT_SERVING); Stop closes every connection and cancels
+// the calls' contexts. The HTTP server behind Serve has timeouts and
+// keepalives that end stalled and dead connections but not long streams;
+// [HTTPServer] changes them.
+//
+// A Server is also an http.Handler, to serve with an http.Server of one's
+// own (enable cleartext HTTP/2 with http.Server.Protocols for grpc-go clients
+// without TLS).
 //
 // # Serving: one handler per service
 //
@@ -163,8 +181,9 @@
 // ClientConn, and the addresses in a ClientConn's OutHeader when the URL
 // names a host rather than an IP address. The Length of a compressed message
 // that polyrpc did not see uncompressed is that of the message encoded again
-// with the call's codec. TagConn and HandleConn are not called: ServeHTTP
-// sees requests, not connections.
+// with the call's codec. TagConn and HandleConn report the
+// connections that [Server.Serve] accepts; a Server or handler served by an
+// http.Server of one's own sees requests, not connections.
 //
 // # Calling: ClientConn
 //
@@ -175,9 +194,11 @@
 //	cc := polyrpc.NewClientConn(http.DefaultClient, "https://api.example.com") // Connect
 //	cc := polyrpc.NewClientConn(h2client, url, connect.WithGRPC())                // gRPC
 //	cc := polyrpc.NewClientConn(http.DefaultClient, url, connect.WithGRPCWeb(), connect.WithProtoJSON())
+//	cc := polyrpc.NewClientConn(&http.Client{Transport: &http3.Transport{}}, url) // HTTP/3, quic-go
 //	client := pb.NewGreeterClient(cc)
 //
-// All four kinds of method work (bidirectional streaming over HTTP/2).
+// All four kinds of method work (bidirectional streaming over HTTP/2 or
+// HTTP/3).
 // Outgoing metadata (metadata.NewOutgoingContext, AppendToOutgoingContext) is
 // sent as request headers, "-bin" values base64-encoded. The context
 // deadline is sent as the protocol's timeout. Errors are status errors with

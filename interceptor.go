@@ -26,6 +26,7 @@ type serverConfig struct {
 	handlerOptions []connect.HandlerOption
 	interceptors   interceptors
 	limits         limits
+	serve          serveConfig // options of Serve (serve.go)
 }
 
 // interceptors holds grpc-go interceptors, and stats handlers, in the order

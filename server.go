@@ -19,7 +19,9 @@ import (
 //
 //	s := polyrpc.NewServer()
 //	pb.RegisterGreeterServer(s, &greeter{})
-//	http.ListenAndServe(addr, s)
+//	lis, err := net.Listen("tcp", addr)
+//	...
+//	err = s.Serve(lis) // or serve s, an http.Handler, with an http.Server
 //
 // Services may be registered at any time, also while the Server is serving.
 type Server struct {
@@ -28,11 +30,14 @@ type Server struct {
 
 	mu       sync.Mutex // serializes registrations
 	services atomic.Pointer[map[string]*registered]
+
+	serving serving // Serve, ServeQUIC, GracefulStop and Stop (serve.go)
 }
 
 type registered struct {
 	svc  *service
 	info grpc.ServiceInfo
+	impl any
 }
 
 var _ grpc.ServiceRegistrar = (*Server)(nil)
@@ -74,6 +79,7 @@ func (s *Server) RegisterService(desc *grpc.ServiceDesc, impl any) {
 	next[desc.ServiceName] = &registered{
 		svc:  newService(desc, impl, &s.config),
 		info: serviceInfo(desc),
+		impl: impl,
 	}
 	s.services.Store(&next)
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"time"
 
 	"google.golang.org/grpc"
@@ -69,64 +68,45 @@ func Serve(ctx context.Context, lis net.Listener, cfg Config) error {
 	stream := []grpc.StreamServerInterceptor{LogStream(log), AuthStream(cfg.Token)}
 	svc := NewService(NewStore(), cfg.BatchSize, cfg.StreamDelay)
 
+	// Both engines serve and stop with the same calls.
+	var s interface {
+		reflection.GRPCServer
+		Serve(net.Listener) error
+		GracefulStop()
+		Stop()
+	}
 	switch cfg.Engine {
 	case EngineHTTP, "":
-		s := polyrpc.NewServer(
+		// HTTP/1.1 and cleartext HTTP/2 (h2c) on one port.
+		s = polyrpc.NewServer(
 			polyrpc.ChainUnaryInterceptor(unary...),
 			polyrpc.ChainStreamInterceptor(stream...),
 		)
-		hs := Register(s, svc)
-
-		var protocols http.Protocols
-		protocols.SetHTTP1(true)
-		protocols.SetUnencryptedHTTP2(true) // h2c: gRPC and bidi streams without TLS
-		srv := &http.Server{
-			Handler:           s,
-			Protocols:         &protocols,
-			ReadHeaderTimeout: 10 * time.Second,
-		}
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			<-ctx.Done()
-			hs.Shutdown()
-			sctx, cancel := context.WithTimeout(context.Background(), wait)
-			defer cancel()
-			if srv.Shutdown(sctx) != nil {
-				srv.Close()
-			}
-		}()
-		err := srv.Serve(lis)
-		if errors.Is(err, http.ErrServerClosed) {
-			<-done
-			return nil
-		}
-		return err
-
 	case EngineGRPC:
-		s := grpc.NewServer(
+		s = grpc.NewServer(
 			grpc.ChainUnaryInterceptor(unary...),
 			grpc.ChainStreamInterceptor(stream...),
 		)
-		hs := Register(s, svc)
-
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			<-ctx.Done()
-			hs.Shutdown()
-			t := time.AfterFunc(wait, s.Stop)
-			s.GracefulStop()
-			t.Stop()
-		}()
-		err := s.Serve(lis)
-		if err == nil || errors.Is(err, grpc.ErrServerStopped) {
-			<-done
-			return nil
-		}
-		return err
-
 	default:
 		return fmt.Errorf("unknown engine %q: want %q or %q", cfg.Engine, EngineHTTP, EngineGRPC)
 	}
+	hs := Register(s, svc)
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		<-ctx.Done()
+		// grpc.Server.GracefulStop leaves the health status as it is;
+		// polyrpc.Server's reports NOT_SERVING itself, and once more is harmless.
+		hs.Shutdown()
+		t := time.AfterFunc(wait, s.Stop)
+		s.GracefulStop()
+		t.Stop()
+	}()
+	err := s.Serve(lis)
+	if err == nil || errors.Is(err, grpc.ErrServerStopped) {
+		<-done
+		return nil
+	}
+	return err
 }
