@@ -27,6 +27,7 @@ type serverConfig struct {
 	interceptors   interceptors
 	limits         limits
 	serve          serveConfig // options of Serve (serve.go)
+	nativeOff      bool        // NativeGRPC(false) (native.go)
 }
 
 // interceptors holds grpc-go interceptors, and stats handlers, in the order

@@ -100,9 +100,10 @@ type serving struct {
 	handler http.Handler // what hs and h3 serve, without Alt-Svc
 	tls     *tls.Config  // hs.TLSConfig as configured (net/http fills it in when serving)
 	h3      atomic.Pointer[http3Server]
-	quic    atomic.Int32 // running ServeQUIC calls
-	stopped bool         // GracefulStop or Stop was called
-	killed  bool         // Stop was called
+	native  *nativeEngine // cleartext gRPC connections (native.go), or nil
+	quic    atomic.Int32  // running ServeQUIC calls
+	stopped bool          // GracefulStop or Stop was called
+	killed  bool          // Stop was called
 
 	base        context.Context // parent of request contexts, ended by Stop
 	cancelBase  context.CancelFunc
@@ -178,6 +179,9 @@ func (s *Server) setupLocked() *http.Server {
 		return ctx
 	}
 	sv.handler = hs.Handler
+	if s.nativeEligible(hs, hs.Handler) {
+		sv.native = s.newNativeEngine(hs)
+	}
 	if hs.TLSConfig != nil {
 		// net/http adds to the config it serves with, so neither the
 		// caller's config nor HTTP/3's may be that one.
@@ -239,6 +243,20 @@ func (s *Server) Serve(lis net.Listener) error {
 
 	defer lis.Close() // also on the errors that http.Server returns before serving
 	lis = keepAliveListener{lis}
+	if native := sv.native; native != nil && sv.tls == nil {
+		prefaceWait := hs.ReadHeaderTimeout
+		if prefaceWait <= 0 {
+			prefaceWait = defaultReadHeaderTimeout
+		}
+		firstCallWait := hs.IdleTimeout
+		if firstCallWait <= 0 {
+			firstCallWait = defaultIdleTimeout
+		}
+		sorting := newSortingListener(lis, native, prefaceWait, firstCallWait)
+		defer sorting.Close()
+		native.once.Do(func() { go func() { _ = native.srv.Serve(native.lis) }() })
+		lis = sorting
+	}
 	var err error
 	if sv.tls != nil {
 		err = hs.ServeTLS(lis, "", "")
@@ -355,6 +373,10 @@ func (s *Server) GracefulStop() {
 		}
 	}
 	var wg sync.WaitGroup
+	if sv.native != nil {
+		// Stop, while this waits, stops the engine at once.
+		wg.Go(sv.native.srv.GracefulStop)
+	}
 	if h3 != nil {
 		wg.Go(func() {
 			_ = h3.srv.Shutdown(sv.drain)
@@ -392,6 +414,9 @@ func (s *Server) Stop() {
 	sv.cancelDrain()
 	sv.cancelBase()
 	_ = hs.Close()
+	if sv.native != nil {
+		sv.native.srv.Stop()
+	}
 	if h3 != nil {
 		// http3.Server.Close waits for the handlers, whose contexts end
 		// with their connections: let ServeQUIC wait for them.

@@ -33,6 +33,10 @@ func TestServeTCPKeepAlive(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	// Serve sorts a connection by its first bytes before net/http sees it.
+	if _, err := c.Write([]byte("GET / HTTP/1.1\r\n")); err != nil {
+		t.Fatal(err)
+	}
 	var server net.Conn
 	select {
 	case server = <-conns:

@@ -32,12 +32,19 @@ type Server struct {
 	services atomic.Pointer[map[string]*registered]
 
 	serving serving // Serve, ServeQUIC, GracefulStop and Stop (serve.go)
+
+	// The interceptor chains, for the native gRPC path (native.go).
+	unaryChain  grpc.UnaryServerInterceptor
+	streamChain grpc.StreamServerInterceptor
 }
 
 type registered struct {
 	svc  *service
 	info grpc.ServiceInfo
 	impl any
+	// The methods by name, for the native gRPC path (native.go).
+	unary   map[string]*grpc.MethodDesc
+	streams map[string]*grpc.StreamDesc
 }
 
 var _ grpc.ServiceRegistrar = (*Server)(nil)
@@ -49,6 +56,8 @@ func NewServer(opts ...ServerOption) *Server {
 		opt.applyToServer(&s.config)
 	}
 	s.unimplemented = connect.NewErrorWriter(handlerBaseOptions(&s.config)...)
+	s.unaryChain = s.config.interceptors.chainUnary()
+	s.streamChain = s.config.interceptors.chainStream()
 	empty := map[string]*registered{}
 	s.services.Store(&empty)
 	return s
@@ -76,11 +85,20 @@ func (s *Server) RegisterService(desc *grpc.ServiceDesc, impl any) {
 	for k, v := range old {
 		next[k] = v
 	}
-	next[desc.ServiceName] = &registered{
-		svc:  newService(desc, impl, &s.config),
-		info: serviceInfo(desc),
-		impl: impl,
+	reg := &registered{
+		svc:     newService(desc, impl, &s.config),
+		info:    serviceInfo(desc),
+		impl:    impl,
+		unary:   make(map[string]*grpc.MethodDesc, len(desc.Methods)),
+		streams: make(map[string]*grpc.StreamDesc, len(desc.Streams)),
 	}
+	for i := range desc.Methods {
+		reg.unary[desc.Methods[i].MethodName] = &desc.Methods[i]
+	}
+	for i := range desc.Streams {
+		reg.streams[desc.Streams[i].StreamName] = &desc.Streams[i]
+	}
+	next[desc.ServiceName] = reg
 	s.services.Store(&next)
 }
 
