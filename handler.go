@@ -123,6 +123,7 @@ func handlerBaseOptions(cfg *serverConfig) []connect.HandlerOption {
 		base = append(base, connect.WithRequestGate(statsGate))
 	}
 	base = append(base, limits...)
+	base = append(base, compressionOptions(cfg.compressions, cfg.limits.recv())...)
 	base = append(base, cfg.handlerOptions...)
 	return append(base, codecs...)
 }
@@ -150,10 +151,9 @@ func (s *service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r = r.WithContext(context.WithValue(r.Context(), tlsStateKey{}, r.TLS))
 	}
 	if rt.clientStreams && r.ProtoMajor == 1 {
-		serveWatchingBody(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			s.serveMethod(rt.h, w, r)
-		}), w, r)
-		return
+		var done func()
+		r, done = watchPeer(r)
+		defer done()
 	}
 	s.serveMethod(rt.h, w, r)
 }

@@ -432,9 +432,22 @@ func TestHTTP1StreamClientVanishes(t *testing.T) {
 				} else {
 					_, h = polyrpc.NewHandler(&testpb.TestService_ServiceDesc, svc)
 				}
-				base, hc := rpctest.Start(t, h, rpctest.HTTP1)
-				hc.CloseIdleConnections()
-				addr := strings.TrimPrefix(base, "http://")
+				// Serve gives handlers their connection (ConnContext); the
+				// handler is served by an http.Server of its own with
+				// ConnContext set.
+				var addr string
+				if s, ok := h.(*polyrpc.Server); ok {
+					addr, _ = serveTCP(t, s)
+				} else {
+					lis, err := net.Listen("tcp", "127.0.0.1:0")
+					if err != nil {
+						t.Fatal(err)
+					}
+					srv := &http.Server{Handler: h, ConnContext: polyrpc.ConnContext}
+					go func() { _ = srv.Serve(lis) }()
+					t.Cleanup(func() { _ = srv.Close() })
+					addr = lis.Addr().String()
+				}
 				baseline := runtime.NumGoroutine()
 				msg, _ := proto.Marshal(&testpb.StreamingInputCallRequest{Payload: &testpb.Payload{Body: []byte("x")}})
 				for range calls {

@@ -150,6 +150,14 @@ func (s *Server) setupLocked() *http.Server {
 	for _, configure := range s.config.serve.httpServer {
 		configure(hs)
 	}
+	// HTTP/1.1 client streams watch their connection (peerwatch.go).
+	connContext := hs.ConnContext
+	hs.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
+		if connContext != nil {
+			ctx = connContext(ctx, c)
+		}
+		return ConnContext(ctx, c)
+	}
 	if len(s.config.interceptors.stats) != 0 {
 		// Stats handlers see connections too: TagConn, ConnBegin, ConnEnd.
 		userContext, userState := hs.ConnContext, hs.ConnState

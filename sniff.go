@@ -249,6 +249,9 @@ func newReplayConn(c net.Conn, buf []byte) *replayConn {
 
 func (c *replayConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
+// NetConn returns the connection under c.
+func (c *replayConn) NetConn() net.Conn { return c.Conn }
+
 // settingsAckFilter reads an HTTP/2 connection's bytes from their start,
 // the client preface included, and leaves out the first SETTINGS
 // acknowledgement: the one for the sorter's SETTINGS frame.
@@ -324,3 +327,6 @@ type filteredConn struct {
 }
 
 func (c *filteredConn) Read(p []byte) (int, error) { return c.f.Read(p) }
+
+// NetConn returns the connection under c.
+func (c *filteredConn) NetConn() net.Conn { return c.Conn }
