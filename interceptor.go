@@ -28,6 +28,7 @@ type serverConfig struct {
 	limits         limits
 	serve          serveConfig // options of Serve (serve.go)
 	nativeOff      bool        // NativeGRPC(false) (native.go)
+	compressions   []compression
 }
 
 // interceptors holds grpc-go interceptors, and stats handlers, in the order

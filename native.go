@@ -56,6 +56,7 @@ type nativeEngine struct {
 func (s *Server) newNativeEngine(hs *http.Server) *nativeEngine {
 	registerGRPCCodecs()
 	cfg := &s.config
+	registerGRPCCompressors(cfg.compressions)
 	opts := []grpc.ServerOption{
 		grpc.UnknownServiceHandler(s.serveNative),
 		grpc.MaxRecvMsgSize(cfg.limits.recv()),

@@ -25,9 +25,10 @@ var summary = regexp.MustCompile(`(?m)^Total cases: (\d+)\n(\d+) passed, (\d+) f
 // from a bug; more failures than this are never retried.
 const maxRetried = 5
 
-// TestConformance runs the suite three times: against the server serving
-// through the generated handler, against the same server serving through a
-// polyrpc.Server, and against the client. Any failed case fails the test.
+// TestConformance runs the suite four times: against the server serving
+// through the generated handler, through a polyrpc.Server on net/http,
+// through a polyrpc.Server's own Serve (whose cleartext gRPC connections
+// take grpc-go's transport), and against the client. Any failed case fails the test.
 func TestConformance(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the conformance suite; skipped in -short mode")
@@ -50,6 +51,7 @@ func TestConformance(t *testing.T) {
 	}{
 		{"server/handler", []string{"--mode", "server", "--", server}},
 		{"server/registrar", []string{"--mode", "server", "--", server, "-registrar"}},
+		{"server/serve", []string{"--mode", "server", "--", server, "-serve"}},
 		{"client", []string{"--mode", "client", "--", client}},
 	}
 	for _, run := range runs {

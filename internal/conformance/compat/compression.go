@@ -10,6 +10,7 @@ import (
 	"github.com/klauspost/compress/snappy"
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/polyrpc/polyrpc"
 	conformancev1 "github.com/polyrpc/polyrpc/internal/conformance/gen/connectrpc/conformance/v1"
 )
 
@@ -73,6 +74,22 @@ func HandlerCompressions() []connect.HandlerOption {
 	} {
 		a := algorithms[c]
 		opts = append(opts, connect.WithCompression(a.name, a.newDecompressor, a.newCompressor))
+	}
+	return opts
+}
+
+// ServerCompressions returns the same algorithms as HandlerCompressions, as
+// polyrpc options, which also reach the native gRPC path of Server.Serve.
+func ServerCompressions() []polyrpc.Option {
+	opts := make([]polyrpc.Option, 0, len(algorithms))
+	for _, c := range []conformancev1.Compression{
+		conformancev1.Compression_COMPRESSION_ZSTD,
+		conformancev1.Compression_COMPRESSION_SNAPPY,
+		conformancev1.Compression_COMPRESSION_DEFLATE,
+		conformancev1.Compression_COMPRESSION_BR,
+	} {
+		a := algorithms[c]
+		opts = append(opts, polyrpc.Compression(a.name, a.newDecompressor, a.newCompressor))
 	}
 	return opts
 }

@@ -7,10 +7,13 @@
 //
 // The service is implemented in plain grpc-go style and served by the
 // generated NewConformanceServiceHandler, or, with -registrar, registered on
-// a polyrpc.Server:
+// a polyrpc.Server served by net/http, or, with -serve, registered on a
+// polyrpc.Server configured with polyrpc's own options only and served by
+// its Serve and ServeQUIC methods (so that cleartext gRPC connections take
+// the native grpc-go path):
 //
 //	go tool -modfile=tools/go.mod connectconformance \
-//	  --conf internal/conformance/config.yaml --mode server -- ./server [-registrar]
+//	  --conf internal/conformance/config.yaml --mode server -- ./server [-registrar|-serve]
 package main
 
 import (
@@ -47,6 +50,7 @@ func main() {
 func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	flags := flag.NewFlagSet("server", flag.ContinueOnError)
 	registrar := flags.Bool("registrar", false, "serve through polyrpc.Server instead of the generated handler")
+	serve := flags.Bool("serve", false, "serve through polyrpc.Server's Serve and ServeQUIC")
 	host := flags.String("bind", "127.0.0.1", "address to listen on")
 	port := flags.Int("port", 0, "port to listen on (0 picks a free one)")
 	if err := flags.Parse(args); err != nil {
@@ -64,7 +68,16 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 
-	srv, certPEM, err := newHTTPServer(req, newHandler(req, *registrar))
+	var (
+		srv     httpServer
+		certPEM []byte
+		err     error
+	)
+	if *serve {
+		srv, certPEM, err = newPolyrpcServer(req)
+	} else {
+		srv, certPEM, err = newHTTPServer(req, newHandler(req, *registrar))
+	}
 	if err != nil {
 		return err
 	}
@@ -197,3 +210,90 @@ func (s *tcpServer) serve() error {
 
 func (s *tcpServer) shutdown(ctx context.Context) error { return s.srv.Shutdown(ctx) }
 func (s *tcpServer) close() error                       { return s.srv.Close() }
+
+// polyrpcServer is a polyrpc.Server served by its own Serve or ServeQUIC.
+type polyrpcServer struct {
+	s    *polyrpc.Server
+	h3   bool
+	lis  net.Listener
+	pc   net.PacketConn
+	done chan struct{}
+}
+
+// newPolyrpcServer registers the conformance service on a polyrpc.Server
+// configured with polyrpc's options only (no connect-go options, which only
+// the net/http path knows).
+func newPolyrpcServer(req *conformancev1.ServerCompatRequest) (httpServer, []byte, error) {
+	opts := []polyrpc.ServerOption{polyrpc.HTTPServer(func(hs *http.Server) {
+		hs.ErrorLog = log.New(io.Discard, "", 0)
+	})}
+	for _, c := range compat.ServerCompressions() {
+		opts = append(opts, c)
+	}
+	if limit := req.GetMessageReceiveLimit(); limit > 0 {
+		opts = append(opts, polyrpc.MaxRecvMsgSize(int(limit)))
+	}
+	var certPEM []byte
+	if req.GetUseTls() {
+		creds := req.GetServerCreds()
+		if creds == nil {
+			return nil, nil, errors.New("TLS requested without server credentials")
+		}
+		conf, err := compat.ServerTLSConfig(creds.GetCert(), creds.GetKey(), req.GetClientTlsCert())
+		if err != nil {
+			return nil, nil, err
+		}
+		certPEM = creds.GetCert()
+		opts = append(opts, polyrpc.TLSConfig(conf))
+	}
+	h3 := req.GetHttpVersion() == conformancev1.HTTPVersion_HTTP_VERSION_3
+	if h3 && certPEM == nil {
+		return nil, nil, errors.New("HTTP/3 requested without TLS")
+	}
+	s := polyrpc.NewServer(opts...)
+	conformancev1.RegisterConformanceServiceServer(s, &conformanceServer{})
+	return &polyrpcServer{s: s, h3: h3, done: make(chan struct{})}, certPEM, nil
+}
+
+func (p *polyrpcServer) listen(ctx context.Context, addr string) (net.Addr, error) {
+	if p.h3 {
+		pc, err := (&net.ListenConfig{}).ListenPacket(ctx, "udp", addr)
+		if err != nil {
+			return nil, err
+		}
+		p.pc = pc
+		return pc.LocalAddr(), nil
+	}
+	lis, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	p.lis = lis
+	return lis.Addr(), nil
+}
+
+func (p *polyrpcServer) serve() error {
+	if p.h3 {
+		return p.s.ServeQUIC(p.pc)
+	}
+	return p.s.Serve(p.lis)
+}
+
+func (p *polyrpcServer) shutdown(ctx context.Context) error {
+	stopped := make(chan struct{})
+	go func() {
+		p.s.GracefulStop()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (p *polyrpcServer) close() error {
+	p.s.Stop()
+	return nil
+}
