@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/pluginpb"
 
+	"github.com/polyrpc/polyrpc/internal/gen/doc/parallel"
 	"github.com/polyrpc/polyrpc/internal/plugin"
 )
 
@@ -130,7 +131,7 @@ func build(opts *Options, all []protoreflect.FileDescriptor, selected []*pFile) 
 	// built: the model holds what the documents need.
 	files := make([]*File, len(b.files))
 	missing := make([][]missingComment, len(b.files))
-	err := parallelFor(len(b.files), func(i int) {
+	err := parallel.For(len(b.files), func(i int) {
 		f := b.files[i]
 		fb := *b
 		fb.src = sources{f.Desc.Path(): f.src}

@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/descriptorpb"
 
+	"github.com/polyrpc/polyrpc/internal/gen/doc/parallel"
 	"github.com/polyrpc/polyrpc/internal/plugin"
 )
 
@@ -243,7 +244,7 @@ func loadFiles(req *request, document func(name string) bool, positions bool) ([
 					return
 				}
 				i := order[k]
-				err := protect(func() error {
+				err := parallel.Protect(func() error {
 					f := &req.files[i]
 					doc := document(f.name)
 					fp, src, err := decodeFile(f.b, doc, positions)

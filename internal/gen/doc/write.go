@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
-	"sync/atomic"
+
+	"github.com/polyrpc/polyrpc/internal/gen/doc/parallel"
 )
 
 // Documents are written as a stream of parts: the built-in pages as their
@@ -78,10 +79,10 @@ func writeDocuments(opts *Options, r *renderer, docs []*Document, emit func(name
 	}
 	var pending bytes.Buffer
 	started := false
-	// Parts in flight are bounded by inOrder; a few more buffers cover the
-	// ones being written.
+	// Parts in flight are bounded by parallel.InOrder; a few more buffers
+	// cover the ones being written.
 	bufs := make(bufferList, 2*runtime.GOMAXPROCS(0)+2)
-	return inOrder(len(refs), func(i int) (part, error) {
+	return parallel.InOrder(len(refs), func(i int) (part, error) {
 		j, p := jobs[refs[i].job], refs[i].part
 		b := bufs.get()
 		var err error
@@ -271,117 +272,4 @@ func (r *renderer) renderWhole(b *bytes.Buffer, v *view) error {
 		return r.json.ExecuteTemplate(b, r.jsonEntry, v)
 	}
 	return encodeJSON(b, v.Document, "")
-}
-
-// parallelFor runs fn(0..n-1) on GOMAXPROCS workers. A panic in fn is
-// returned as an error (the first, by index), as a panic on a worker
-// would otherwise end the process.
-func parallelFor(n int, fn func(i int)) error {
-	errs := make([]error, n)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := min(runtime.GOMAXPROCS(0), n); w > 0; w-- {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
-				errs[i] = protect(func() error { fn(i); return nil })
-			}
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// protect runs fn, turning a panic into an error.
-func protect(fn func() error) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("internal error (please report it): %v", r)
-		}
-	}()
-	return fn()
-}
-
-// inOrder runs produce(0..n-1) on parallel workers and passes the results
-// to use in index order, each as soon as it and all before it are ready.
-// At most a few results wait at a time, so that output does not pile up
-// in memory. The first error stops the work.
-func inOrder[T any](n int, produce func(i int) (T, error), use func(i int, v T) error) error {
-	workers := min(runtime.GOMAXPROCS(0), n)
-	if workers <= 1 {
-		for i := 0; i < n; i++ {
-			var v T
-			err := protect(func() (err error) {
-				v, err = produce(i)
-				return err
-			})
-			if err != nil {
-				return err
-			}
-			if err := use(i, v); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	type result struct {
-		v   T
-		err error
-	}
-	results := make([]chan result, n)
-	for i := range results {
-		results[i] = make(chan result, 1)
-	}
-	// A slot is taken before a job starts and given back when its result
-	// is used, which bounds the results held at once.
-	slots := make(chan struct{}, 2*workers)
-	stop := make(chan struct{})
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				select {
-				case slots <- struct{}{}:
-				case <-stop:
-					return
-				}
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				var v T
-				err := protect(func() (err error) {
-					v, err = produce(i)
-					return err
-				})
-				results[i] <- result{v, err}
-			}
-		}()
-	}
-	var err error
-	for i := 0; i < n && err == nil; i++ {
-		r := <-results[i]
-		err = r.err
-		if err == nil {
-			err = use(i, r.v)
-		}
-		<-slots
-	}
-	close(stop)
-	wg.Wait()
-	return err
 }
