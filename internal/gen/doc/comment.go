@@ -14,6 +14,8 @@ import (
 	"github.com/yuin/goldmark/extension"
 	nethtml "golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/polyrpc/polyrpc/internal/gen/doc/htmlesc"
 )
 
 // markdown renders comments. Raw HTML is never passed through (goldmark
@@ -287,23 +289,7 @@ func linkTarget(u string, resolve func(string) string) (string, bool) {
 		h := resolve(anchor)
 		return h, h != ""
 	}
-	return u, absoluteSafeURL(u)
-}
-
-// absoluteSafeURL allows http, https and mailto URLs: comments cannot link
-// to files next to the page, which may not exist.
-func absoluteSafeURL(u string) bool {
-	s := strings.ToLower(strings.TrimSpace(u))
-	switch {
-	case strings.HasPrefix(s, "mailto:"):
-		_, err := url.Parse(u)
-		return err == nil
-	case strings.HasPrefix(s, "http://"), strings.HasPrefix(s, "https://"):
-		// A link must also be a URL a browser can follow.
-		parsed, err := url.Parse(strings.TrimSpace(u))
-		return err == nil && parsed.Host != ""
-	}
-	return false
+	return u, htmlesc.AbsoluteSafeURL(u)
 }
 
 // safeURL allows relative URLs and the http, https and mailto schemes.
@@ -530,7 +516,7 @@ func mdInline(l string, cell bool, resolve func(string) string) string {
 		if f := strings.Fields(out[loc[1]:]); len(f) > 0 {
 			dest = strings.TrimPrefix(strings.TrimPrefix(f[0], "<"), "&lt;")
 		}
-		if !absoluteSafeURL(dest) {
+		if !htmlesc.AbsoluteSafeURL(dest) {
 			out = `\` + strings.TrimLeft(out, " ") // no longer a definition
 		}
 	}
@@ -562,7 +548,7 @@ func fixLinkTargets(l string, resolve func(string) string) string {
 			b.WriteByte('(')
 			b.WriteString(mdURL(target))
 			rest = rest[n:]
-		case dest != "" && dest[0] != '#' && absoluteSafeURL(dest):
+		case dest != "" && dest[0] != '#' && htmlesc.AbsoluteSafeURL(dest):
 			b.WriteByte('(')
 		default:
 			b.WriteString(" (")

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/polyrpc/polyrpc/internal/gen/doc/htmlesc"
 )
 
 // plainParagraphs renders, without the Markdown parser, comments whose
@@ -190,7 +192,7 @@ func writePlainLine(b *bytes.Buffer, l string) {
 func escapeString(b *bytes.Buffer, s string) {
 	last := 0
 	for i := 0; i < len(s); i++ {
-		if r := htmlEscapes[s[i]]; r != "" {
+		if r := htmlesc.HTMLEscapes[s[i]]; r != "" {
 			b.WriteString(s[last:i])
 			b.WriteString(r)
 			last = i + 1

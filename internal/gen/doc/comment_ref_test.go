@@ -3,6 +3,8 @@ package doc
 import (
 	"regexp"
 	"strings"
+
+	"github.com/polyrpc/polyrpc/internal/gen/doc/htmlesc"
 )
 
 // The straightforward forms of the comment helpers, which the tests
@@ -162,7 +164,7 @@ func refMdInline(l string, cell bool, resolve func(string) string) string {
 		if f := strings.Fields(out[loc[1]:]); len(f) > 0 {
 			dest = strings.TrimPrefix(strings.TrimPrefix(f[0], "<"), "&lt;")
 		}
-		if !absoluteSafeURL(dest) {
+		if !htmlesc.AbsoluteSafeURL(dest) {
 			out = `\` + strings.TrimLeft(out, " ") // no longer a definition
 		}
 	}
@@ -188,7 +190,7 @@ func refFixLinkTargets(l string, resolve func(string) string) string {
 		case strings.HasPrefix(dest, "#") && resolve != nil && resolve(dest[1:]) != "":
 			b.WriteString("(" + mdURL(resolve(dest[1:])))
 			rest = rest[len(m[0])-2:]
-		case dest != "" && !strings.HasPrefix(dest, "#") && absoluteSafeURL(dest):
+		case dest != "" && !strings.HasPrefix(dest, "#") && htmlesc.AbsoluteSafeURL(dest):
 			b.WriteString("(")
 		default:
 			b.WriteString(" (")

@@ -1,6 +1,10 @@
 package doc
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/polyrpc/polyrpc/internal/gen/doc/htmlesc"
+)
 
 // plainTags are the tags, as the Markdown renderer writes them, that
 // sanitizeSimple copies, each with what sanitize makes of it.
@@ -150,7 +154,7 @@ func hrefValue(tag []byte) (string, bool) {
 func appendEscaped(dst []byte, s string) []byte {
 	last := 0
 	for i := 0; i < len(s); i++ {
-		if r := htmlEscapes[s[i]]; r != "" {
+		if r := htmlesc.HTMLEscapes[s[i]]; r != "" {
 			dst = append(dst, s[last:i]...)
 			dst = append(dst, r...)
 			last = i + 1

@@ -14,6 +14,8 @@ import (
 	"github.com/yuin/goldmark/extension"
 	gmhtml "github.com/yuin/goldmark/renderer/html"
 	nethtml "golang.org/x/net/html"
+
+	"github.com/polyrpc/polyrpc/internal/gen/doc/htmlesc"
 )
 
 // The fast path must give the same HTML as the Markdown parser.
@@ -227,7 +229,7 @@ func checkInertHTML(t *testing.T, out string) {
 			if strings.HasPrefix(strings.ToLower(a.Key), "on") || a.Key == "style" || a.Key == "src" {
 				t.Errorf("attribute %s in %q", a.Key, out)
 			}
-			if a.Key == "href" && !strings.HasPrefix(a.Val, "#") && !absoluteSafeURL(a.Val) {
+			if a.Key == "href" && !strings.HasPrefix(a.Val, "#") && !htmlesc.AbsoluteSafeURL(a.Val) {
 				t.Errorf("href %q in %q", a.Val, out)
 			}
 		}

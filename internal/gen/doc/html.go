@@ -7,14 +7,16 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/polyrpc/polyrpc/internal/gen/doc/htmlesc"
 	"github.com/polyrpc/polyrpc/templates"
 )
 
 // The built-in HTML page, written in Go: its head (up to the first file
 // section), one section per file, and its tail. Values are escaped as
-// html/template escapes them in the same place (see html_escape.go):
-// escText for text and attribute values, escFragment after a '#' in an
-// href, escURL for whole links. Comments are HTML already (writeComment).
+// html/template escapes them in the same place (see package htmlesc):
+// htmlesc.Text for text and attribute values, htmlesc.Fragment after a '#'
+// in an href, htmlesc.URL for whole links. Comments are HTML already
+// (writeComment).
 
 // PageHead is the built-in HTML of the page up to the first file section,
 // for custom templates ("page-head").
@@ -52,10 +54,10 @@ func writeHTMLHead(b *bytes.Buffer, v *view) error {
 		"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n" +
 		"<meta name=\"color-scheme\" content=\"light dark\">\n" +
 		"<meta name=\"generator\" content=\"protoc-gen-rpcdoc\">\n<title>")
-	escText(b, v.Title)
+	htmlesc.Text(b, v.Title)
 	if v.Title != v.SiteTitle {
 		b.WriteString(" · ")
-		escText(b, v.SiteTitle)
+		htmlesc.Text(b, v.SiteTitle)
 	}
 	b.WriteString("</title>\n<style>")
 	b.WriteString(style)
@@ -63,7 +65,7 @@ func writeHTMLHead(b *bytes.Buffer, v *view) error {
 		"<a class=\"skip\" href=\"#rpcdoc-main\">Skip to content</a>\n<header id=\"rpcdoc-header\">\n" +
 		"<button id=\"rpcdoc-menu\" type=\"button\" aria-controls=\"rpcdoc-nav\" aria-expanded=\"false\" aria-label=\"Table of contents\">&#9776;</button>\n" +
 		"<a class=\"brand\" href=\"#rpcdoc-top\">")
-	escText(b, v.SiteTitle)
+	htmlesc.Text(b, v.SiteTitle)
 	b.WriteString("</a>\n" +
 		"<input id=\"rpcdoc-search\" type=\"search\" placeholder=\"Search names and comments  ( / )\" aria-label=\"Search names and comments\" autocomplete=\"off\" spellcheck=\"false\">\n" +
 		"</header>\n<div id=\"rpcdoc-layout\">\n<nav id=\"rpcdoc-nav\" aria-label=\"Table of contents\">\n" +
@@ -73,13 +75,13 @@ func writeHTMLHead(b *bytes.Buffer, v *view) error {
 		links := v.linker()
 		for i, d := range v.Documents {
 			b.WriteString("\n<li><a href=\"")
-			links.write(b, i, normURL)
+			links.write(b, i, htmlesc.NormURL)
 			b.WriteString(`"`)
 			if d.Path == v.Path {
 				b.WriteString(` aria-current="page"`)
 			}
 			b.WriteString(">")
-			escText(b, d.Title)
+			htmlesc.Text(b, d.Title)
 			b.WriteString("</a></li>")
 		}
 		b.WriteString("\n</ul>")
@@ -88,7 +90,7 @@ func writeHTMLHead(b *bytes.Buffer, v *view) error {
 		writeTOCFile(b, f)
 	}
 	b.WriteString("\n</div>\n</nav>\n<main id=\"rpcdoc-main\">\n<h1 id=\"rpcdoc-top\">")
-	escText(b, v.Title)
+	htmlesc.Text(b, v.Title)
 	b.WriteString("</h1>")
 	if len(v.Files) == 0 {
 		b.WriteString("\n<p class=\"empty\">No files are documented here.</p>")
@@ -99,9 +101,9 @@ func writeHTMLHead(b *bytes.Buffer, v *view) error {
 // writeTOCFile writes the table of contents entry of one file.
 func writeTOCFile(b *bytes.Buffer, f *File) {
 	b.WriteString("\n<h2><a href=\"#")
-	escFragment(b, f.Anchor)
+	htmlesc.Fragment(b, f.Anchor)
 	b.WriteString(`">`)
-	escText(b, f.Name)
+	htmlesc.Text(b, f.Name)
 	b.WriteString("</a></h2>\n<ul>")
 	for _, s := range f.Services {
 		tocEntry(b, "\n<li class=\"k-service\">", s.Anchor, "S", s.Name)
@@ -125,7 +127,7 @@ func writeTOCFile(b *bytes.Buffer, f *File) {
 	}
 	if len(f.Extensions) > 0 {
 		b.WriteString("\n<li class=\"k-ext\"><a href=\"#")
-		escFragment(b, f.Anchor)
+		htmlesc.Fragment(b, f.Anchor)
 		b.WriteString(".extensions\"><span class=\"k\">X</span>Extensions</a></li>")
 	}
 	b.WriteString("\n</ul>")
@@ -135,9 +137,9 @@ func writeTOCFile(b *bytes.Buffer, f *File) {
 func tocEntry(b *bytes.Buffer, open, anchor, kind, name string) {
 	b.WriteString(open)
 	b.WriteString(`<a href="#`)
-	escFragment(b, anchor)
+	htmlesc.Fragment(b, anchor)
 	writeStrings(b, `"><span class="k">`, kind, "</span>")
-	escText(b, name)
+	htmlesc.Text(b, name)
 	b.WriteString("</a>")
 }
 
@@ -153,33 +155,33 @@ const deprecatedBadge = ` <span class="badge deprecated">deprecated</span>`
 
 func writeHTMLFile(b *bytes.Buffer, v *view, f *File) error {
 	b.WriteString("\n<section class=\"file\" id=\"")
-	escText(b, f.Anchor)
+	htmlesc.Text(b, f.Anchor)
 	b.WriteString("\" data-kind=\"file\">\n<h2><span class=\"kind\">file</span> ")
-	escText(b, f.Name)
+	htmlesc.Text(b, f.Name)
 	if f.Deprecated {
 		b.WriteString(deprecatedBadge)
 	}
 	b.WriteString("</h2>\n<dl class=\"meta\">")
 	if f.Package != "" {
 		b.WriteString("<dt>Package</dt><dd><code>")
-		escText(b, f.Package)
+		htmlesc.Text(b, f.Package)
 		b.WriteString("</code></dd>")
 	}
 	b.WriteString("\n<dt>Syntax</dt><dd><code>")
 	if f.Edition != "" {
 		b.WriteString("edition ")
-		escText(b, f.Edition)
+		htmlesc.Text(b, f.Edition)
 	} else {
-		escText(b, f.Syntax)
+		htmlesc.Text(b, f.Syntax)
 	}
 	b.WriteString("</code></dd>")
 	if len(f.Features) > 0 {
 		b.WriteString(`<dt>Features</dt><dd><ul class="inline">`)
 		for _, o := range f.Features {
 			b.WriteString("<li><code>")
-			escText(b, o.Name)
+			htmlesc.Text(b, o.Name)
 			b.WriteString(" = ")
-			escText(b, o.Value)
+			htmlesc.Text(b, o.Value)
 			b.WriteString("</code></li>")
 		}
 		b.WriteString("</ul></dd>")
@@ -192,11 +194,11 @@ func writeHTMLFile(b *bytes.Buffer, v *view, f *File) error {
 				b.WriteString(`<a href="`)
 				v.writeURL(b, l)
 				b.WriteString(`"><code>`)
-				escText(b, imp)
+				htmlesc.Text(b, imp)
 				b.WriteString("</code></a>")
 			} else {
 				b.WriteString("<code>")
-				escText(b, imp)
+				htmlesc.Text(b, imp)
 				b.WriteString("</code>")
 			}
 			b.WriteString("</li>")
@@ -208,7 +210,7 @@ func writeHTMLFile(b *bytes.Buffer, v *view, f *File) error {
 	for _, c := range f.DetachedComments {
 		v.writeDoc(b, c)
 	}
-	writeOptions(b, f.Options, escText)
+	writeOptions(b, f.Options, htmlesc.Text)
 	for _, s := range f.Services {
 		v.writeService(b, s)
 	}
@@ -220,9 +222,9 @@ func writeHTMLFile(b *bytes.Buffer, v *view, f *File) error {
 	}
 	if len(f.Extensions) > 0 {
 		b.WriteString("\n<section class=\"element extensions\" id=\"")
-		escText(b, f.Anchor)
+		htmlesc.Text(b, f.Anchor)
 		b.WriteString(".extensions\">\n<h3><span class=\"kind\">extensions</span> declared in ")
-		escText(b, f.Name)
+		htmlesc.Text(b, f.Name)
 		b.WriteString("</h3>")
 		v.writeExtTable(b, f.Extensions)
 		b.WriteString("\n</section>")
@@ -252,22 +254,22 @@ func (v *view) writeComment(b *bytes.Buffer, src string) int {
 // "<hN><span class="kind">KIND</span> NAME".
 func writeHeading(b *bytes.Buffer, open, kind, name string) {
 	writeStrings(b, open, `<span class="kind">`, kind, "</span> ")
-	escText(b, name)
+	htmlesc.Text(b, name)
 }
 
 // writeAnchorLink writes the " #" link of an element heading and closes it.
 func writeAnchorLink(b *bytes.Buffer, anchor, fullName, end string) {
 	b.WriteString(` <a class="anchor" href="#`)
-	escFragment(b, anchor)
+	htmlesc.Fragment(b, anchor)
 	b.WriteString(`" aria-label="Link to `)
-	escText(b, fullName)
+	htmlesc.Text(b, fullName)
 	writeStrings(b, `">#</a>`, end)
 }
 
 // writeSectionOpen writes the opening tag of an element's section.
 func writeSectionOpen(b *bytes.Buffer, class, anchor, kind string) {
 	writeStrings(b, "\n<section class=\"element ", class, "\" id=\"")
-	escText(b, anchor)
+	htmlesc.Text(b, anchor)
 	writeStrings(b, `" data-kind="`, kind, "\">\n")
 }
 
@@ -279,10 +281,10 @@ func (v *view) writeService(b *bytes.Buffer, s *Service) {
 	}
 	writeAnchorLink(b, s.Anchor, s.FullName, "</h3>")
 	b.WriteString("\n<p class=\"fqn\"><code>")
-	escText(b, s.FullName)
+	htmlesc.Text(b, s.FullName)
 	b.WriteString("</code></p>")
 	v.writeDoc(b, s.Description)
-	writeOptions(b, s.Options, escText)
+	writeOptions(b, s.Options, htmlesc.Text)
 	for _, m := range s.Methods {
 		v.writeMethod(b, m)
 	}
@@ -293,21 +295,21 @@ func (v *view) writeMethod(b *bytes.Buffer, m *Method) {
 	writeSectionOpen(b, "method", m.Anchor, "method")
 	writeHeading(b, "<h4>", "rpc", m.Name)
 	b.WriteString(` <span class="badge stream `)
-	escText(b, m.Streaming)
+	htmlesc.Text(b, m.Streaming)
 	b.WriteString(`">`)
-	escText(b, streamingLabel(m.Streaming))
+	htmlesc.Text(b, streamingLabel(m.Streaming))
 	b.WriteString("</span>")
 	if m.Deprecated {
 		b.WriteString(deprecatedBadge)
 	}
 	if l := m.IdempotencyLabel(); l != "" {
 		b.WriteString(` <span class="badge idem">`)
-		escText(b, l)
+		htmlesc.Text(b, l)
 		b.WriteString("</span>")
 	}
 	writeAnchorLink(b, m.Anchor, m.FullName, "</h4>")
 	b.WriteString("\n<p class=\"sig\"><code>")
-	escText(b, m.Name)
+	htmlesc.Text(b, m.Name)
 	b.WriteString("(</code>")
 	if m.ClientStreams() {
 		b.WriteString("<code>stream </code>")
@@ -321,42 +323,42 @@ func (v *view) writeMethod(b *bytes.Buffer, m *Method) {
 	b.WriteString("<code>)</code></p>")
 	v.writeDoc(b, m.Description)
 	b.WriteString("\n<dl class=\"call\">\n<dt>Procedure</dt><dd><code>")
-	escText(b, m.Procedure)
+	htmlesc.Text(b, m.Procedure)
 	b.WriteString("</code></dd>\n<dt>Protocols</dt><dd><ul class=\"inline protocols\">")
 	for _, p := range m.Protocols {
 		b.WriteString("<li>")
-		escText(b, p.Name)
+		htmlesc.Text(b, p.Name)
 		b.WriteString(" <small>(")
 		for i, h := range p.HTTP {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			escText(b, h)
+			htmlesc.Text(b, h)
 		}
 		b.WriteString(")</small></li>")
 	}
 	b.WriteString("</ul></dd>")
 	if m.ConnectGet != "" {
 		b.WriteString("\n<dt>Connect GET</dt><dd><code class=\"url\">GET ")
-		escText(b, m.ConnectGet)
+		htmlesc.Text(b, m.ConnectGet)
 		b.WriteString("</code></dd>")
 	}
 	if len(m.HTTPRules) > 0 {
 		b.WriteString("\n<dt>HTTP</dt><dd><ul class=\"plain\">")
 		for _, r := range m.HTTPRules {
 			b.WriteString("<li><code>")
-			escText(b, r.Method)
+			htmlesc.Text(b, r.Method)
 			b.WriteString(" ")
-			escText(b, r.Path)
+			htmlesc.Text(b, r.Path)
 			b.WriteString("</code>")
 			if r.Body != "" {
 				b.WriteString(" <small>body: <code>")
-				escText(b, r.Body)
+				htmlesc.Text(b, r.Body)
 				b.WriteString("</code></small>")
 			}
 			if r.ResponseBody != "" {
 				b.WriteString(" <small>response body: <code>")
-				escText(b, r.ResponseBody)
+				htmlesc.Text(b, r.ResponseBody)
 				b.WriteString("</code></small>")
 			}
 			b.WriteString("</li>")
@@ -364,13 +366,13 @@ func (v *view) writeMethod(b *bytes.Buffer, m *Method) {
 		b.WriteString("</ul></dd>")
 	}
 	b.WriteString("\n</dl>\n<div class=\"example\"><div class=\"example-head\"><span>Example</span><button class=\"copy\" type=\"button\" data-target=\"ex:")
-	escText(b, m.Anchor)
+	htmlesc.Text(b, m.Anchor)
 	b.WriteString(`">Copy</button></div><pre id="ex:`)
-	escText(b, m.Anchor)
+	htmlesc.Text(b, m.Anchor)
 	b.WriteString(`"><code>`)
-	escText(b, m.Example)
+	htmlesc.Text(b, m.Example)
 	b.WriteString("</code></pre></div>")
-	writeOptions(b, m.Options, escText)
+	writeOptions(b, m.Options, htmlesc.Text)
 	b.WriteString("\n</section>")
 }
 
@@ -388,7 +390,7 @@ func (v *view) writeParent(b *bytes.Buffer, parent string) {
 		b.WriteString(`">`)
 	}
 	b.WriteString("<code>")
-	escText(b, parent)
+	htmlesc.Text(b, parent)
 	b.WriteString("</code>")
 	if l.ok() {
 		b.WriteString("</a>")
@@ -403,12 +405,12 @@ func (v *view) writeMessage(b *bytes.Buffer, m *Message) {
 	}
 	writeAnchorLink(b, m.Anchor, m.FullName, "</h3>")
 	b.WriteString("\n<p class=\"fqn\"><code>")
-	escText(b, m.FullName)
+	htmlesc.Text(b, m.FullName)
 	b.WriteString("</code>")
 	v.writeParent(b, m.Parent)
 	b.WriteString("</p>")
 	v.writeDoc(b, m.Description)
-	writeRules(b, m.Rules, escText)
+	writeRules(b, m.Rules, htmlesc.Text)
 	if len(m.Fields) > 0 {
 		defaults := m.HasDefaults()
 		b.WriteString("\n<div class=\"table-wrap\"><table class=\"fields\">\n" +
@@ -449,11 +451,11 @@ func (v *view) writeMessage(b *bytes.Buffer, m *Message) {
 	}
 	if len(m.Extensions) > 0 {
 		b.WriteString("\n<h4 class=\"sub\">Extensions declared in ")
-		escText(b, m.Name)
+		htmlesc.Text(b, m.Name)
 		b.WriteString("</h4>")
 		v.writeExtTable(b, m.Extensions)
 	}
-	writeOptions(b, m.Options, escText)
+	writeOptions(b, m.Options, htmlesc.Text)
 	b.WriteString("\n</section>")
 }
 
@@ -468,7 +470,7 @@ func (v *view) writeEnum(b *bytes.Buffer, e *Enum) {
 	}
 	writeAnchorLink(b, e.Anchor, e.FullName, "</h3>")
 	b.WriteString("\n<p class=\"fqn\"><code>")
-	escText(b, e.FullName)
+	htmlesc.Text(b, e.FullName)
 	b.WriteString("</code>")
 	v.writeParent(b, e.Parent)
 	b.WriteString("</p>")
@@ -478,7 +480,7 @@ func (v *view) writeEnum(b *bytes.Buffer, e *Enum) {
 	v.writeValueRows(b, e)
 	b.WriteString("\n</tbody>\n</table></div>")
 	writeReserved(b, e.ReservedRanges, e.ReservedNames)
-	writeOptions(b, e.Options, escText)
+	writeOptions(b, e.Options, htmlesc.Text)
 	b.WriteString("\n</section>")
 }
 
@@ -503,7 +505,7 @@ func writeCodeList(b *bytes.Buffer, items []string, open, end string) {
 			b.WriteString(", ")
 		}
 		b.WriteString(open)
-		escText(b, s)
+		htmlesc.Text(b, s)
 		b.WriteString(end)
 	}
 }
@@ -515,11 +517,11 @@ func (v *view) writeExtTable(b *bytes.Buffer, exts []*Field) {
 		"<thead><tr><th class=\"num\">#</th><th>Extension</th><th>Extends</th><th>Type</th><th>Label</th><th>Description</th></tr></thead>\n<tbody>")
 	for _, f := range exts {
 		b.WriteString("\n<tr id=\"")
-		escText(b, f.Anchor)
+		htmlesc.Text(b, f.Anchor)
 		b.WriteString("\" data-kind=\"extension\">\n<td class=\"num\">")
 		b.WriteString(strconv.Itoa(int(f.Number)))
 		b.WriteString("</td>\n<td><code class=\"name\">")
-		escText(b, f.FullName)
+		htmlesc.Text(b, f.FullName)
 		b.WriteString("</code>")
 		if f.Deprecated {
 			b.WriteString(deprecatedBadge)
@@ -535,14 +537,14 @@ func (v *view) writeExtTable(b *bytes.Buffer, exts []*Field) {
 		b.WriteString("</td>\n<td>")
 		if f.Label != "" {
 			b.WriteString(`<span class="label">`)
-			escText(b, f.Label)
+			htmlesc.Text(b, f.Label)
 			b.WriteString("</span>")
 		}
 		b.WriteString("</td>\n<td><div class=\"doc\">")
 		v.writeComment(b, f.Description)
 		b.WriteString("</div>")
-		writeRules(b, f.Rules, escText)
-		writeOptions(b, f.Options, escText)
+		writeRules(b, f.Rules, htmlesc.Text)
+		writeOptions(b, f.Options, htmlesc.Text)
 		b.WriteString("</td>\n</tr>")
 	}
 	b.WriteString("\n</tbody>\n</table></div>")
@@ -553,25 +555,25 @@ func (v *view) writeExtTable(b *bytes.Buffer, exts []*Field) {
 func (v *view) writeTypeRef(b *bytes.Buffer, t TypeRef) {
 	if l := v.typeLink(t); l.ok() {
 		b.WriteString(`<a class="type `)
-		escText(b, t.Kind)
+		htmlesc.Text(b, t.Kind)
 		b.WriteString(`" href="`)
 		v.writeURL(b, l)
 		b.WriteString(`" title="`)
-		escText(b, t.FullName)
+		htmlesc.Text(b, t.FullName)
 		b.WriteString(`"><code>`)
-		escText(b, t.Name)
+		htmlesc.Text(b, t.Name)
 		b.WriteString("</code></a>")
 		return
 	}
 	b.WriteString(`<code class="type `)
-	escText(b, t.Kind)
+	htmlesc.Text(b, t.Kind)
 	b.WriteString(`"`)
 	if t.FullName != "" {
 		b.WriteString(` title="`)
-		escText(b, t.FullName)
+		htmlesc.Text(b, t.FullName)
 		b.WriteString(`"`)
 	}
 	b.WriteString(">")
-	escText(b, t.Name)
+	htmlesc.Text(b, t.Name)
 	b.WriteString("</code>")
 }

@@ -6,6 +6,8 @@ import (
 	"path"
 	"strings"
 	"sync"
+
+	"github.com/polyrpc/polyrpc/internal/gen/doc/htmlesc"
 )
 
 // docLinks are the documents of a run made ready for the links of the
@@ -177,8 +179,10 @@ func (v *view) writeLink(b *bytes.Buffer, l link, check, esc func(*bytes.Buffer,
 	esc(b, l.anchor)
 }
 
-// writeURL writes a link as escURL writes its string.
-func (v *view) writeURL(b *bytes.Buffer, l link) { v.writeLink(b, l, escURL, normURL) }
+// writeURL writes a link as htmlesc.URL writes its string.
+func (v *view) writeURL(b *bytes.Buffer, l link) { v.writeLink(b, l, htmlesc.URL, htmlesc.NormURL) }
 
-// writeHref writes a link as writeHrefAttr writes its string.
-func (v *view) writeHref(b *bytes.Buffer, l link) { v.writeLink(b, l, writeHrefAttr, writeHrefBytes) }
+// writeHref writes a link as htmlesc.HrefAttr writes its string.
+func (v *view) writeHref(b *bytes.Buffer, l link) {
+	v.writeLink(b, l, htmlesc.HrefAttr, htmlesc.HrefBytes)
+}

@@ -3,11 +3,13 @@ package doc
 import (
 	"bytes"
 	"testing"
+
+	"github.com/polyrpc/polyrpc/internal/gen/doc/htmlesc"
 )
 
 // TestDocumentLinks: the table of contents links every document to every
-// other one as escURL(DocHref(path)) would, and links to elements are
-// written as escURL(Href(anchor)) and writeHrefAttr(Href(anchor)) would,
+// other one as htmlesc.URL(DocHref(path)) would, and links to elements are
+// written as htmlesc.URL(Href(anchor)) and htmlesc.HrefAttr(Href(anchor)) would,
 // for ordinary and awkward paths.
 func TestDocumentLinks(t *testing.T) {
 	paths := []string{
@@ -28,8 +30,8 @@ func TestDocumentLinks(t *testing.T) {
 		v := &view{Document: &Document{Path: from, Documents: docs}, ext: ".html", index: index, r: r}
 		for i, d := range docs {
 			var want, got bytes.Buffer
-			escURL(&want, v.DocHref(d.Path))
-			v.linker().write(&got, i, normURL)
+			htmlesc.URL(&want, v.DocHref(d.Path))
+			v.linker().write(&got, i, htmlesc.NormURL)
 			if got.String() != want.String() {
 				t.Errorf("from %q to %q: %q, want %q", from, d.Path, got.String(), want.String())
 			}
@@ -37,14 +39,14 @@ func TestDocumentLinks(t *testing.T) {
 		for anchor := range index {
 			l := v.anchorLink(anchor)
 			var want, got bytes.Buffer
-			escURL(&want, v.Href(anchor))
+			htmlesc.URL(&want, v.Href(anchor))
 			v.writeURL(&got, l)
 			if got.String() != want.String() {
 				t.Errorf("from %q to %q: URL %q, want %q", from, anchor, got.String(), want.String())
 			}
 			want.Reset()
 			got.Reset()
-			writeHrefAttr(&want, v.Href(anchor))
+			htmlesc.HrefAttr(&want, v.Href(anchor))
 			v.writeHref(&got, l)
 			if got.String() != want.String() {
 				t.Errorf("from %q to %q: href %q, want %q", from, anchor, got.String(), want.String())
@@ -74,7 +76,7 @@ func TestTypeLinks(t *testing.T) {
 			continue
 		}
 		var want, got bytes.Buffer
-		escURL(&want, v.TypeHref(tr))
+		htmlesc.URL(&want, v.TypeHref(tr))
 		v.writeURL(&got, l)
 		if l.ok() && got.String() != want.String() {
 			t.Errorf("%+v: %q, want %q", tr, got.String(), want.String())

@@ -12,6 +12,7 @@ import (
 	"sync"
 	texttemplate "text/template"
 
+	"github.com/polyrpc/polyrpc/internal/gen/doc/htmlesc"
 	"github.com/polyrpc/polyrpc/templates"
 )
 
@@ -127,23 +128,9 @@ var funcs = map[string]any{
 	"hasPrefix": strings.HasPrefix,
 	"mdesc":     mdEscape,
 	"attr":      html.EscapeString,
-	"url":       pageURL,
+	"url":       htmlesc.PageURL,
 	"mdurl":     mdURL,
 	"mdref":     mdRef,
-}
-
-// pageURL marks URLs that the generator built itself (fragments and
-// relative paths to other documents) as safe; html/template would
-// otherwise reject "#file:a.proto" as an unknown scheme. Anything else is
-// left to html/template's own URL check.
-func pageURL(s string) any {
-	if strings.HasPrefix(s, "#") || strings.HasPrefix(s, "./") || strings.HasPrefix(s, "../") {
-		return htmltemplate.URL(s)
-	}
-	if i := strings.IndexAny(s, ":/"); i < 0 || s[i] == '/' {
-		return htmltemplate.URL(s)
-	}
-	return s
 }
 
 // mdRef is a resolved reference as Markdown inside a table cell.

@@ -3,12 +3,13 @@ package doc
 import (
 	"bytes"
 	"strconv"
-	"strings"
+
+	"github.com/polyrpc/polyrpc/internal/gen/doc/htmlesc"
 )
 
 // The rows of field and enum value tables are the bulk of a large page.
-// Text is escaped as html.EscapeString escapes it (escHTML), comments go
-// through writeComment, links through writeHrefAttr.
+// Text is escaped as html.EscapeString escapes it (htmlesc.HTML), comments go
+// through writeComment, links through htmlesc.HrefAttr.
 
 // writeFieldRows writes the rows of a message's field table, oneof members
 // grouped under a row for their oneof: the groups of FieldGroups, found
@@ -20,7 +21,7 @@ func (v *view) writeFieldRows(b *bytes.Buffer, m *Message, defaults bool) {
 			group = m.oneof(f.Oneof)
 			if o := group; o != nil {
 				b.WriteString("\n<tr class=\"oneof\" id=\"")
-				escHTML(b, o.Anchor)
+				htmlesc.HTML(b, o.Anchor)
 				b.WriteString("\" data-kind=\"oneof\"><td colspan=\"")
 				if defaults {
 					b.WriteString("7")
@@ -28,12 +29,12 @@ func (v *view) writeFieldRows(b *bytes.Buffer, m *Message, defaults bool) {
 					b.WriteString("6")
 				}
 				b.WriteString("\"><span class=\"kind\">oneof</span> <code>")
-				escHTML(b, o.Name)
+				htmlesc.HTML(b, o.Name)
 				b.WriteString("</code> <small>at most one of these fields is set</small><div class=\"doc\">")
 				v.writeComment(b, o.Description)
 				b.WriteString("</div>")
-				writeRules(b, o.Rules, escHTML)
-				writeOptions(b, o.Options, escHTML)
+				writeRules(b, o.Rules, htmlesc.HTML)
+				writeOptions(b, o.Options, htmlesc.HTML)
 				b.WriteString("</td></tr>")
 			}
 		}
@@ -73,7 +74,7 @@ func (v *view) writeValueRows(b *bytes.Buffer, e *Enum) {
 
 func (v *view) fieldRow(b *bytes.Buffer, inOneof bool, f *Field, defaults bool) {
 	b.WriteString(`<tr id="`)
-	escHTML(b, f.Anchor)
+	htmlesc.HTML(b, f.Anchor)
 	b.WriteString(`"`)
 	if inOneof {
 		b.WriteString(` class="in-oneof"`)
@@ -81,19 +82,19 @@ func (v *view) fieldRow(b *bytes.Buffer, inOneof bool, f *Field, defaults bool) 
 	b.WriteString("><td>")
 	writeInt(b, f.Number)
 	b.WriteString("</td><td><code>")
-	escHTML(b, f.Name)
+	htmlesc.HTML(b, f.Name)
 	b.WriteString("</code>")
 	if f.Deprecated {
 		b.WriteString(deprecatedBadge)
 	}
 	b.WriteString("</td><td><code>")
-	escHTML(b, f.JSONName)
+	htmlesc.HTML(b, f.JSONName)
 	b.WriteString("</code></td><td>")
 	v.writeType(b, f.Type)
 	b.WriteString("</td><td>")
 	switch {
 	case f.Label != "":
-		escHTML(b, f.Label)
+		htmlesc.HTML(b, f.Label)
 	case f.Oneof != "":
 		b.WriteString("oneof")
 	}
@@ -102,7 +103,7 @@ func (v *view) fieldRow(b *bytes.Buffer, inOneof bool, f *Field, defaults bool) 
 		b.WriteString("<td>")
 		if f.Default != "" {
 			b.WriteString("<code>")
-			escHTML(b, f.Default)
+			htmlesc.HTML(b, f.Default)
 			b.WriteString("</code>")
 		}
 		b.WriteString("</td>")
@@ -110,31 +111,31 @@ func (v *view) fieldRow(b *bytes.Buffer, inOneof bool, f *Field, defaults bool) 
 	b.WriteString(`<td><div class="doc">`)
 	v.writeComment(b, f.Description)
 	b.WriteString("</div>")
-	writeRules(b, f.Rules, escHTML)
-	writeOptions(b, f.Options, escHTML)
+	writeRules(b, f.Rules, htmlesc.HTML)
+	writeOptions(b, f.Options, htmlesc.HTML)
 	b.WriteString("</td></tr>")
 }
 
 func (v *view) valueRow(b *bytes.Buffer, e *EnumValue) {
 	b.WriteString(`<tr id="`)
-	escHTML(b, e.Anchor)
+	htmlesc.HTML(b, e.Anchor)
 	b.WriteString(`"><td>`)
 	writeInt(b, e.Number)
 	b.WriteString("</td><td><code>")
-	escHTML(b, e.Name)
+	htmlesc.HTML(b, e.Name)
 	b.WriteString("</code>")
 	if e.Deprecated {
 		b.WriteString(deprecatedBadge)
 	}
 	if e.AliasOf != "" {
 		b.WriteString(` <small>alias of <code>`)
-		escHTML(b, e.AliasOf)
+		htmlesc.HTML(b, e.AliasOf)
 		b.WriteString(`</code></small>`)
 	}
 	b.WriteString(`</td><td><div class="doc">`)
 	v.writeComment(b, e.Description)
 	b.WriteString("</div>")
-	writeOptions(b, e.Options, escHTML)
+	writeOptions(b, e.Options, htmlesc.HTML)
 	b.WriteString("</td></tr>")
 }
 
@@ -151,26 +152,26 @@ func (v *view) writeType(b *bytes.Buffer, t TypeRef) {
 		writeStrings(b, `<a class="type `, t.Kind, `" href="`)
 		v.writeHref(b, l)
 		b.WriteString(`" title="`)
-		escHTML(b, t.FullName)
+		htmlesc.HTML(b, t.FullName)
 		b.WriteString(`"><code>`)
-		escHTML(b, t.Name)
+		htmlesc.HTML(b, t.Name)
 		b.WriteString("</code></a>")
 		return
 	}
 	if t.Kind == "scalar" {
 		b.WriteString("<code>")
-		escHTML(b, t.Name)
+		htmlesc.HTML(b, t.Name)
 		b.WriteString("</code>")
 		return
 	}
 	writeStrings(b, `<code class="type `, t.Kind, `"`)
 	if t.FullName != "" {
 		b.WriteString(` title="`)
-		escHTML(b, t.FullName)
+		htmlesc.HTML(b, t.FullName)
 		b.WriteString(`"`)
 	}
 	b.WriteString(">")
-	escHTML(b, t.Name)
+	htmlesc.HTML(b, t.Name)
 	b.WriteString("</code>")
 }
 
@@ -202,38 +203,6 @@ func writeOptions(b *bytes.Buffer, opts []Option, esc func(*bytes.Buffer, string
 		b.WriteString("</code></dd>")
 	}
 	b.WriteString("</dl>")
-}
-
-// writeHrefAttr writes a URL built by the generator for a quoted
-// attribute: only fragments, relative paths and http(s) and mailto URLs
-// are accepted (others become "#"), and bytes outside the URL character
-// set are percent-encoded.
-func writeHrefAttr(b *bytes.Buffer, u string) {
-	if !strings.HasPrefix(u, "#") && !strings.HasPrefix(u, "./") && !strings.HasPrefix(u, "../") && !absoluteSafeURL(u) {
-		b.WriteString("#")
-		return
-	}
-	writeHrefBytes(b, u)
-}
-
-// writeHrefBytes writes u with the bytes outside the URL character set
-// percent-encoded with upper-case hex digits; the result needs no more
-// escaping in a quoted attribute.
-func writeHrefBytes(b *bytes.Buffer, u string) {
-	const upperHex = "0123456789ABCDEF"
-	last := 0
-	for i := 0; i < len(u); i++ {
-		c := u[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~:/?#[]@!$()*+,;=%", c) >= 0 {
-			continue
-		}
-		b.WriteString(u[last:i])
-		b.WriteByte('%')
-		b.WriteByte(upperHex[c>>4])
-		b.WriteByte(upperHex[c&15])
-		last = i + 1
-	}
-	b.WriteString(u[last:])
 }
 
 // writeStrings writes parts in order, without joining them first.

@@ -1,4 +1,4 @@
-package doc
+package htmlesc
 
 import (
 	"bytes"
@@ -43,19 +43,19 @@ var escaperContexts = []struct {
 	name, src, prefix, suffix string
 	esc                       func(*bytes.Buffer, string)
 }{
-	{"text", `<p>{{.}}</p>`, "<p>", "</p>", escText},
-	{"title", `<title>{{.}}</title>`, "<title>", "</title>", escText},
-	{"attribute", `<p id="{{.}}">`, `<p id="`, `">`, escText},
-	{"class", `<p class="type {{.}}">`, `<p class="type `, `">`, escText},
-	{"aria-label", `<a aria-label="Link to {{.}}">`, `<a aria-label="Link to `, `">`, escText},
-	{"data-target", `<b data-target="ex:{{.}}">`, `<b data-target="ex:`, `">`, escText},
-	{"fragment", `<a href="#{{.}}">`, `<a href="#`, `">`, escFragment},
-	{"fragment suffix", `<a href="#{{.}}.extensions">`, `<a href="#`, `.extensions">`, escFragment},
-	{"url", `<a href="{{url .}}">`, `<a href="`, `">`, escURL},
+	{"text", `<p>{{.}}</p>`, "<p>", "</p>", Text},
+	{"title", `<title>{{.}}</title>`, "<title>", "</title>", Text},
+	{"attribute", `<p id="{{.}}">`, `<p id="`, `">`, Text},
+	{"class", `<p class="type {{.}}">`, `<p class="type `, `">`, Text},
+	{"aria-label", `<a aria-label="Link to {{.}}">`, `<a aria-label="Link to `, `">`, Text},
+	{"data-target", `<b data-target="ex:{{.}}">`, `<b data-target="ex:`, `">`, Text},
+	{"fragment", `<a href="#{{.}}">`, `<a href="#`, `">`, Fragment},
+	{"fragment suffix", `<a href="#{{.}}.extensions">`, `<a href="#`, `.extensions">`, Fragment},
+	{"url", `<a href="{{url .}}">`, `<a href="`, `">`, URL},
 }
 
 func TestHTMLEscapers(t *testing.T) {
-	fm := htmltemplate.FuncMap{"url": pageURL}
+	fm := htmltemplate.FuncMap{"url": PageURL}
 	for _, c := range escaperContexts {
 		for _, s := range escapeCases {
 			want := refEscape(t, c.src, c.prefix, c.suffix, fm, s)
@@ -68,12 +68,12 @@ func TestHTMLEscapers(t *testing.T) {
 	}
 }
 
-// TestEscHTML checks escHTML against html.EscapeString's rules for the
+// TestEscHTML checks HTML against html.EscapeString's rules for the
 // table rows (they leave + and NUL alone).
 func TestEscHTML(t *testing.T) {
 	for _, s := range escapeCases {
 		var b bytes.Buffer
-		escHTML(&b, s)
+		HTML(&b, s)
 		if got, want := b.String(), html.EscapeString(s); got != want {
 			t.Errorf("%q gives %q, want %q", s, got, want)
 		}
@@ -99,7 +99,7 @@ func TestWriteHrefAttr(t *testing.T) {
 		"./é\x00\xff":                      "./%C3%A9%00%FF",
 	} {
 		var b bytes.Buffer
-		writeHrefAttr(&b, in)
+		HrefAttr(&b, in)
 		if got := b.String(); got != want {
 			t.Errorf("%q: %q, want %q", in, got, want)
 		}
@@ -112,7 +112,7 @@ func FuzzHTMLEscapers(f *testing.F) {
 	for _, s := range escapeCases {
 		f.Add(s)
 	}
-	fm := htmltemplate.FuncMap{"url": pageURL}
+	fm := htmltemplate.FuncMap{"url": PageURL}
 	tmpls := make([]*htmltemplate.Template, len(escaperContexts))
 	for i, c := range escaperContexts {
 		tmpls[i] = htmltemplate.Must(htmltemplate.New("").Funcs(fm).Parse(c.src))
