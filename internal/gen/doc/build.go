@@ -9,6 +9,8 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/descriptorpb"
+
+	"github.com/polyrpc/polyrpc/internal/gen/doc/comment"
 )
 
 // builder turns the descriptors of a request into the documentation model.
@@ -50,14 +52,14 @@ func (b *builder) buildFile(f *pFile) *File {
 	for _, p := range []int32{fileSyntaxPath, fileEditionPath, filePackagePath} {
 		loc := b.src.loc(fd.Path(), []int32{p}).comments()
 		for _, d := range loc.LeadingDetached {
-			if s := cleanComment(d); s != "" {
+			if s := comment.Clean(d); s != "" {
 				out.DetachedComments = append(out.DetachedComments, s)
 			}
 		}
-		if s := cleanComment(loc.Leading); s != "" {
+		if s := comment.Clean(loc.Leading); s != "" {
 			desc = append(desc, s)
 		}
-		if s := cleanComment(loc.Trailing); s != "" {
+		if s := comment.Clean(loc.Trailing); s != "" {
 			desc = append(desc, s)
 		}
 	}
@@ -127,10 +129,10 @@ func editionName(e descriptorpb.Edition) string {
 // when empty.
 func (b *builder) comment(kind string, d protoreflect.Descriptor, cs commentSet) string {
 	var parts []string
-	if s := cleanComment(string(cs.Leading)); s != "" {
+	if s := comment.Clean(string(cs.Leading)); s != "" {
 		parts = append(parts, s)
 	}
-	if s := cleanComment(string(cs.Trailing)); s != "" {
+	if s := comment.Clean(string(cs.Trailing)); s != "" {
 		parts = append(parts, s)
 	}
 	if len(parts) == 0 && b.opts.RequireComments {
@@ -288,7 +290,7 @@ func (b *builder) buildMessage(m *pMessage, pkg string) *Message {
 func joinComments(cs commentSet) string {
 	var parts []string
 	for _, c := range []string{cs.Leading, cs.Trailing} {
-		if s := cleanComment(string(c)); s != "" {
+		if s := comment.Clean(string(c)); s != "" {
 			parts = append(parts, s)
 		}
 	}
@@ -506,32 +508,6 @@ func names(n protoreflect.Names) []string {
 		out = append(out, string(n.Get(i)))
 	}
 	return out
-}
-
-// cleanComment removes the common indentation of a comment and trailing
-// space, keeping the relative indentation that Markdown needs.
-func cleanComment(s string) string {
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	lines := strings.Split(s, "\n")
-	indent := -1
-	for _, l := range lines {
-		if strings.TrimSpace(l) == "" {
-			continue
-		}
-		n := len(l) - len(strings.TrimLeft(l, " \t"))
-		if indent < 0 || n < indent {
-			indent = n
-		}
-	}
-	for i, l := range lines {
-		if len(l) >= indent && indent > 0 && strings.TrimSpace(l[:indent]) == "" {
-			l = l[indent:]
-		} else {
-			l = strings.TrimLeft(l, " \t")
-		}
-		lines[i] = strings.TrimRight(l, " \t")
-	}
-	return strings.Trim(strings.Join(lines, "\n"), "\n")
 }
 
 // fieldComment is the description of a field; a group without its own

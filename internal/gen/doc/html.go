@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/polyrpc/polyrpc/internal/gen/doc/comment"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/htmlesc"
 	"github.com/polyrpc/polyrpc/templates"
 )
@@ -247,7 +248,7 @@ func (v *view) writeDoc(b *bytes.Buffer, src string) {
 // writeComment writes a comment as Comment returns it, and how many bytes
 // that is.
 func (v *view) writeComment(b *bytes.Buffer, src string) int {
-	return writeCommentHTML(b, src, v.htmlState().href)
+	return comment.WriteHTML(b, src, v.htmlState().href)
 }
 
 // writeHeading writes the heading line of an element up to its badges:

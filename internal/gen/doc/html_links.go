@@ -109,7 +109,7 @@ func writeJoined(b *bytes.Buffer, segs []string, esc func(*bytes.Buffer, string)
 type htmlState struct {
 	once  sync.Once
 	links tocLinker
-	href  func(anchor string) string // v.Href, for writeCommentHTML
+	href  func(anchor string) string // v.Href, for comment.WriteHTML
 }
 
 func (v *view) htmlState() *htmlState {

@@ -13,6 +13,8 @@ import (
 	"github.com/yuin/goldmark/extension"
 	extast "github.com/yuin/goldmark/extension/ast"
 	"github.com/yuin/goldmark/text"
+
+	"github.com/polyrpc/polyrpc/internal/gen/doc/comment"
 )
 
 // hostileStrings are inputs for the Markdown writers: pipes, backslashes,
@@ -57,11 +59,11 @@ func TestMarkdownWritersMatchHelpers(t *testing.T) {
 	}
 	for _, s := range strs {
 		for _, cell := range []bool{false, true} {
-			if g, want := got(func() { writeMDCode(&w, s, cell) }), mdCode(s, cell); g != want {
-				t.Errorf("writeMDCode(%q, %v) = %q, mdCode gives %q", s, cell, g, want)
+			if g, want := got(func() { writeMDCode(&w, s, cell) }), comment.MDCode(s, cell); g != want {
+				t.Errorf("writeMDCode(%q, %v) = %q, comment.MDCode gives %q", s, cell, g, want)
 			}
-			if g, want := got(func() { writeMDCode3(&w, s, " = ", s, cell) }), mdCode(s+" = "+s, cell); g != want {
-				t.Errorf("writeMDCode3(%q, %v) = %q, mdCode gives %q", s, cell, g, want)
+			if g, want := got(func() { writeMDCode3(&w, s, " = ", s, cell) }), comment.MDCode(s+" = "+s, cell); g != want {
+				t.Errorf("writeMDCode3(%q, %v) = %q, comment.MDCode gives %q", s, cell, g, want)
 			}
 			for _, ref := range []TypeRef{{Name: s}, {Name: s, FullName: s}, {Name: "T", FullName: s, URL: "https://x.test/" + s}, {Name: s, FullName: "none", URL: s}} {
 				if g, want := got(func() { writeMDType(&w, v, ref, cell) }), v.MDType(ref, cell); g != want {
@@ -83,8 +85,8 @@ func TestMarkdownWritersMatchHelpers(t *testing.T) {
 		if g, want := got(func() { writeMDEscape(&w, s) }), mdEscape(s); g != want {
 			t.Errorf("writeMDEscape(%q) = %q, mdEscape gives %q", s, g, want)
 		}
-		if g, want := got(func() { writeMDFragment(&w, s, ".extensions") }), mdURL("#"+s+".extensions"); g != want {
-			t.Errorf("writeMDFragment(%q) = %q, mdURL gives %q", s, g, want)
+		if g, want := got(func() { writeMDFragment(&w, s, ".extensions") }), comment.MDURL("#"+s+".extensions"); g != want {
+			t.Errorf("writeMDFragment(%q) = %q, comment.MDURL gives %q", s, g, want)
 		}
 	}
 }
@@ -105,7 +107,7 @@ func TestMarkdownDocHrefs(t *testing.T) {
 			for _, to := range paths {
 				w.Reset()
 				h.write(&w, to)
-				if want := mdURL(v.DocHref(to)); w.String() != want {
+				if want := comment.MDURL(v.DocHref(to)); w.String() != want {
 					t.Errorf("from %q to %q (ext %q): %q, DocHref gives %q", from, to, ext, w.String(), want)
 				}
 			}

@@ -4,14 +4,16 @@ import (
 	"bytes"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/polyrpc/polyrpc/internal/gen/doc/comment"
 )
 
 // Writers of the small Markdown pieces of the built-in page. Each writes
 // the same bytes as the helper it names, without building the string when
 // the input needs no escaping.
 
-// mdCodeSpecial marks the bytes that make mdCode do more than wrap its
-// input in single backticks.
+// mdCodeSpecial marks the bytes that make comment.MDCode do more than wrap
+// its input in single backticks.
 var mdCodeSpecial = byteSet("`|\n")
 
 // mdEscapeSpecial marks the bytes that mdEscape escapes.
@@ -33,10 +35,10 @@ func hasAny(s string, set *[256]bool) bool {
 	return false
 }
 
-// writeMDCode writes mdCode(s, cell).
+// writeMDCode writes comment.MDCode(s, cell).
 func writeMDCode(w *bytes.Buffer, s string, cell bool) {
 	if hasAny(s, &mdCodeSpecial) {
-		w.WriteString(mdCode(s, cell))
+		w.WriteString(comment.MDCode(s, cell))
 		return
 	}
 	w.WriteByte('`')
@@ -44,10 +46,10 @@ func writeMDCode(w *bytes.Buffer, s string, cell bool) {
 	w.WriteByte('`')
 }
 
-// writeMDCode3 writes mdCode(a+b+c, cell).
+// writeMDCode3 writes comment.MDCode(a+b+c, cell).
 func writeMDCode3(w *bytes.Buffer, a, b, c string, cell bool) {
 	if hasAny(a, &mdCodeSpecial) || hasAny(b, &mdCodeSpecial) || hasAny(c, &mdCodeSpecial) {
-		w.WriteString(mdCode(a+b+c, cell))
+		w.WriteString(comment.MDCode(a+b+c, cell))
 		return
 	}
 	w.WriteByte('`')
@@ -77,11 +79,11 @@ func writeMDEscape(w *bytes.Buffer, s string) {
 	}
 }
 
-// writeMDFragment writes mdURL("#" + anchor + suffix); suffix holds no
-// character that mdURL escapes.
+// writeMDFragment writes comment.MDURL("#" + anchor + suffix); suffix holds no
+// character that comment.MDURL escapes.
 func writeMDFragment(w *bytes.Buffer, anchor, suffix string) {
 	w.WriteByte('#')
-	w.WriteString(mdURL(anchor))
+	w.WriteString(comment.MDURL(anchor))
 	w.WriteString(suffix)
 }
 
@@ -114,11 +116,11 @@ func writeMDLinked(w *bytes.Buffer, href, text string, cell bool) {
 	w.WriteByte('[')
 	writeMDCode(w, text, cell)
 	w.WriteString("](")
-	w.WriteString(mdURL(href))
+	w.WriteString(comment.MDURL(href))
 	w.WriteByte(')')
 }
 
-// pathSafe marks the bytes that url.PathEscape and mdURL leave alone in
+// pathSafe marks the bytes that url.PathEscape and comment.MDURL leave alone in
 // a path segment.
 var pathSafe = byteSet("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
 
@@ -131,7 +133,7 @@ var notPathSafe = func() (set [256]bool) {
 
 // plainPath reports whether p is a relative slash-separated path of
 // non-empty segments other than "." and "..", made of bytes in pathSafe
-// only: a path that relPath and mdURL do not need to clean or escape.
+// only: a path that relPath and comment.MDURL do not need to clean or escape.
 func plainPath(p string) bool {
 	if p == "" {
 		return false
@@ -153,7 +155,7 @@ func plainPath(p string) bool {
 }
 
 // docHrefs writes the links from one document to the others of the run:
-// mdURL(v.DocHref(p)), computed without building strings when the paths
+// comment.MDURL(v.DocHref(p)), computed without building strings when the paths
 // are plain.
 type docHrefs struct {
 	v     *view
@@ -171,7 +173,7 @@ func newDocHrefs(v *view) docHrefs {
 
 func (h *docHrefs) write(w *bytes.Buffer, p string) {
 	if !h.plain || !plainPath(p) {
-		w.WriteString(mdURL(h.v.DocHref(p)))
+		w.WriteString(comment.MDURL(h.v.DocHref(p)))
 		return
 	}
 	// As relPath: the directories shared with this document are left

@@ -12,6 +12,7 @@ import (
 	"sync"
 	texttemplate "text/template"
 
+	"github.com/polyrpc/polyrpc/internal/gen/doc/comment"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/htmlesc"
 	"github.com/polyrpc/polyrpc/templates"
 )
@@ -120,7 +121,7 @@ func escapePath(p string) string {
 }
 
 var funcs = map[string]any{
-	"mdcode":    mdCode,
+	"mdcode":    comment.MDCode,
 	"join":      strings.Join,
 	"streaming": streamingLabel,
 	"add":       func(a, b int) int { return a + b },
@@ -129,15 +130,15 @@ var funcs = map[string]any{
 	"mdesc":     mdEscape,
 	"attr":      html.EscapeString,
 	"url":       htmlesc.PageURL,
-	"mdurl":     mdURL,
+	"mdurl":     comment.MDURL,
 	"mdref":     mdRef,
 }
 
 // mdRef is a resolved reference as Markdown inside a table cell.
 func mdRef(r refView) string {
-	code := mdCode(r.Name, true)
+	code := comment.MDCode(r.Name, true)
 	if r.Href != "" {
-		return "[" + code + "](" + mdURL(r.Href) + ")"
+		return "[" + code + "](" + comment.MDURL(r.Href) + ")"
 	}
 	return code
 }
@@ -335,9 +336,9 @@ func (v *view) Ref(t TypeRef) refView {
 // MDType is a type reference as Markdown: a code span, linked when its
 // definition is reachable.
 func (v *view) MDType(t TypeRef, cell bool) string {
-	code := mdCode(t.Name, cell)
+	code := comment.MDCode(t.Name, cell)
 	if h := v.TypeHref(t); h != "" {
-		return "[" + code + "](" + mdURL(h) + ")"
+		return "[" + code + "](" + comment.MDURL(h) + ")"
 	}
 	return code
 }
@@ -345,9 +346,9 @@ func (v *view) MDType(t TypeRef, cell bool) string {
 // MDLink is a Markdown link to an element by anchor, or a code span when it
 // is not documented.
 func (v *view) MDLink(anchor, text string, cell bool) string {
-	code := mdCode(text, cell)
+	code := comment.MDCode(text, cell)
 	if h := v.Href(anchor); h != "" {
-		return "[" + code + "](" + mdURL(h) + ")"
+		return "[" + code + "](" + comment.MDURL(h) + ")"
 	}
 	return code
 }
@@ -386,14 +387,14 @@ func (m *Method) ServerStreams() bool {
 // (#acme.v1.Foo) point at the document that holds the element, or lose
 // their target when it is not documented.
 func (v *view) Comment(src string) htmltemplate.HTML {
-	return commentHTML(src, v.Href)
+	return comment.HTML(src, v.Href)
 }
 
 // MDBlock is a comment as Markdown blocks.
-func (v *view) MDBlock(src string) string { return mdBlock(src, v.Href) }
+func (v *view) MDBlock(src string) string { return comment.MDBlock(src, v.Href) }
 
 // MDCell is a comment for one Markdown table cell.
-func (v *view) MDCell(src string) string { return mdCell(src, v.Href) }
+func (v *view) MDCell(src string) string { return comment.MDCell(src, v.Href) }
 
 // MDCellAll is a table cell with a description, validation rules and
 // options, separated by line breaks.
@@ -403,18 +404,10 @@ func (v *view) MDCellAll(desc string, rules []string, opts []Option) string {
 		parts = append(parts, d)
 	}
 	for _, r := range rules {
-		parts = append(parts, "rule: "+mdCode(r, true))
+		parts = append(parts, "rule: "+comment.MDCode(r, true))
 	}
 	for _, o := range opts {
-		parts = append(parts, mdCode(o.Name+" = "+o.Value, true))
+		parts = append(parts, comment.MDCode(o.Name+" = "+o.Value, true))
 	}
 	return strings.Join(parts, "<br>")
 }
-
-// mdURL escapes the characters that would end or split a Markdown link
-// destination.
-func mdURL(u string) string {
-	return mdURLReplacer.Replace(u)
-}
-
-var mdURLReplacer = strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29", "<", "%3C", ">", "%3E", "\t", "%09", "\n", "%0A", "|", "%7C")

@@ -1,4 +1,10 @@
-package doc
+// Package comment turns the comments of proto elements, which are
+// Markdown, into what the pages print: inert HTML (goldmark, then a
+// sanitizer; plain paragraphs, most of a large API's comments, take a
+// faster path that gives the same bytes, and rendered comments are cached),
+// and Markdown made safe for a block or a table cell. Links to anchors
+// (#acme.v1.Foo) are resolved by the caller's function.
+package comment
 
 import (
 	"bufio"
@@ -31,10 +37,10 @@ var allowedTags = map[atom.Atom]bool{
 	atom.Table: true, atom.Thead: true, atom.Tbody: true, atom.Tr: true, atom.Th: true, atom.Td: true,
 }
 
-// commentHTML renders a Markdown comment to inert HTML: no raw HTML, no
+// HTML renders a Markdown comment to inert HTML: no raw HTML, no
 // script, no event handlers, no URLs other than http, https, mailto and
 // relative ones, no images (the page loads nothing from the network).
-func commentHTML(src string, resolve func(anchor string) string) template.HTML {
+func HTML(src string, resolve func(anchor string) string) template.HTML {
 	if strings.TrimSpace(src) == "" {
 		return ""
 	}
@@ -57,9 +63,9 @@ func cachedMarkdownHTML(src string, resolve func(anchor string) string) string {
 	return h
 }
 
-// writeCommentHTML writes what commentHTML returns to b, and how many
+// WriteHTML writes what HTML returns to b, and how many
 // bytes that is, without making a string of it when it can.
-func writeCommentHTML(b *bytes.Buffer, src string, resolve func(anchor string) string) int {
+func WriteHTML(b *bytes.Buffer, src string, resolve func(anchor string) string) int {
 	n := b.Len()
 	switch {
 	case strings.TrimSpace(src) == "":
@@ -375,10 +381,10 @@ func fenceMarker(l string) byte {
 	return 0
 }
 
-// mdBlock makes a comment safe to include as Markdown blocks: raw HTML is
+// MDBlock makes a comment safe to include as Markdown blocks: raw HTML is
 // escaped outside code, and links to other than http, https and mailto
 // URLs lose their target.
-func mdBlock(src string, resolve func(string) string) string {
+func MDBlock(src string, resolve func(string) string) string {
 	if !strings.ContainsAny(src, mdSpecial) && !strings.Contains(src, "```") && !strings.Contains(src, "~~~") {
 		return src // nothing to escape, no fence to close
 	}
@@ -409,9 +415,9 @@ func mdBlock(src string, resolve func(string) string) string {
 	return b.String()
 }
 
-// mdCell makes a comment safe for one GitHub table cell: newlines become
+// MDCell makes a comment safe for one GitHub table cell: newlines become
 // <br>, pipes are escaped (also inside code spans), HTML is escaped.
-func mdCell(src string, resolve func(string) string) string {
+func MDCell(src string, resolve func(string) string) string {
 	src = strings.TrimSpace(src)
 	var b strings.Builder
 	n := 0             // lines written
@@ -546,7 +552,7 @@ func fixLinkTargets(l string, resolve func(string) string) string {
 		switch {
 		case target != "":
 			b.WriteByte('(')
-			b.WriteString(mdURL(target))
+			b.WriteString(MDURL(target))
 			rest = rest[n:]
 		case dest != "" && dest[0] != '#' && htmlesc.AbsoluteSafeURL(dest):
 			b.WriteByte('(')
@@ -630,10 +636,10 @@ func findRun(s string, i, n int) int {
 	return -1
 }
 
-// mdCode is a code span holding s (any backticks in s are fenced by a
+// MDCode is a code span holding s (any backticks in s are fenced by a
 // longer run). In a table cell pipes are escaped, which GitHub honours
 // inside code spans too.
-func mdCode(s string, cell bool) string {
+func MDCode(s string, cell bool) string {
 	if cell {
 		s = escapePipes(s)
 	}
@@ -646,4 +652,38 @@ func mdCode(s string, cell bool) string {
 		return fence + " " + s + " " + fence
 	}
 	return fence + s + fence
+}
+
+// MDURL escapes the characters that would end or split a Markdown link
+// destination.
+func MDURL(u string) string {
+	return mdURLReplacer.Replace(u)
+}
+
+var mdURLReplacer = strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29", "<", "%3C", ">", "%3E", "\t", "%09", "\n", "%0A", "|", "%7C")
+
+// Clean removes the common indentation of a comment and trailing
+// space, keeping the relative indentation that Markdown needs.
+func Clean(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	lines := strings.Split(s, "\n")
+	indent := -1
+	for _, l := range lines {
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		n := len(l) - len(strings.TrimLeft(l, " \t"))
+		if indent < 0 || n < indent {
+			indent = n
+		}
+	}
+	for i, l := range lines {
+		if len(l) >= indent && indent > 0 && strings.TrimSpace(l[:indent]) == "" {
+			l = l[indent:]
+		} else {
+			l = strings.TrimLeft(l, " \t")
+		}
+		lines[i] = strings.TrimRight(l, " \t")
+	}
+	return strings.Trim(strings.Join(lines, "\n"), "\n")
 }

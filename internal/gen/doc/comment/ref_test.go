@@ -1,4 +1,4 @@
-package doc
+package comment
 
 import (
 	"regexp"
@@ -60,7 +60,7 @@ func refEscapeRawHTML(src string) string {
 	return strings.Join(lines, "\n")
 }
 
-// refMdBlock is mdBlock: raw HTML is escaped outside code, and links to
+// refMdBlock is MDBlock: raw HTML is escaped outside code, and links to
 // other than http, https and mailto URLs lose their target.
 func refMdBlock(src string, resolve func(string) string) string {
 	lines := strings.Split(src, "\n")
@@ -88,7 +88,7 @@ func refMdBlock(src string, resolve func(string) string) string {
 	return out
 }
 
-// refMdCell is mdCell: newlines become <br>, pipes are escaped (also
+// refMdCell is MDCell: newlines become <br>, pipes are escaped (also
 // inside code spans), HTML is escaped.
 func refMdCell(src string, resolve func(string) string) string {
 	src = strings.TrimSpace(src)
@@ -188,7 +188,7 @@ func refFixLinkTargets(l string, resolve func(string) string) string {
 		dest := m[1]
 		switch {
 		case strings.HasPrefix(dest, "#") && resolve != nil && resolve(dest[1:]) != "":
-			b.WriteString("(" + mdURL(resolve(dest[1:])))
+			b.WriteString("(" + MDURL(resolve(dest[1:])))
 			rest = rest[len(m[0])-2:]
 		case dest != "" && !strings.HasPrefix(dest, "#") && htmlesc.AbsoluteSafeURL(dest):
 			b.WriteString("(")

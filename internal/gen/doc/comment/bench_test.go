@@ -1,4 +1,4 @@
-package doc
+package comment
 
 import (
 	"fmt"
@@ -74,7 +74,7 @@ func BenchmarkComment(b *testing.B) {
 		for b.Loop() {
 			renderedComments.reset()
 			for _, c := range comments {
-				commentHTML(c, benchResolve)
+				HTML(c, benchResolve)
 			}
 		}
 	})
@@ -82,7 +82,7 @@ func BenchmarkComment(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			for _, c := range comments {
-				commentHTML(c, benchResolve)
+				HTML(c, benchResolve)
 			}
 		}
 	})
@@ -90,7 +90,7 @@ func BenchmarkComment(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			for _, c := range comments {
-				mdBlock(c, benchResolve)
+				MDBlock(c, benchResolve)
 			}
 		}
 	})
@@ -98,7 +98,7 @@ func BenchmarkComment(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			for _, c := range comments {
-				mdCell(c, benchResolve)
+				MDCell(c, benchResolve)
 			}
 		}
 	})

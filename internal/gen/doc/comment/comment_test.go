@@ -1,4 +1,4 @@
-package doc
+package comment
 
 import (
 	"bytes"
@@ -112,9 +112,8 @@ func FuzzPlainParagraphs(f *testing.F) {
 
 // fuzzCorpus reads the first string of each input saved for a fuzz
 // target.
-func fuzzCorpus(t *testing.T, name string) []string {
+func fuzzCorpus(t *testing.T, dir string) []string {
 	t.Helper()
-	dir := filepath.Join("testdata", "fuzz", name)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -139,17 +138,18 @@ func fuzzCorpus(t *testing.T, name string) []string {
 }
 
 // corpusComments are the fuzz corpus inputs of comments, and the comments
-// of the proto sources of the documentation fuzzer, as cleanComment
+// of the proto sources of the documentation fuzzer, as Clean
 // leaves them.
 func corpusComments(t *testing.T) []string {
-	out := fuzzCorpus(t, "FuzzCommentInert")
-	for _, src := range fuzzCorpus(t, "FuzzDocSource") {
+	out := fuzzCorpus(t, filepath.Join("testdata", "fuzz", "FuzzCommentInert"))
+	// The documentation fuzzer is package doc's.
+	for _, src := range fuzzCorpus(t, filepath.Join("..", "testdata", "fuzz", "FuzzDocSource")) {
 		var lines []string
 		for _, l := range strings.Split(src, "\n") {
 			if _, c, ok := strings.Cut(l, "//"); ok {
 				lines = append(lines, c)
 			} else if len(lines) > 0 {
-				out = append(out, cleanComment(strings.Join(lines, "\n")))
+				out = append(out, Clean(strings.Join(lines, "\n")))
 				lines = lines[:0]
 			}
 		}
@@ -191,19 +191,19 @@ func FuzzCommentInert(f *testing.F) {
 		return ""
 	}
 	f.Fuzz(func(t *testing.T, src string) {
-		checkInertHTML(t, string(commentHTML(src, resolve)))
+		checkInertHTML(t, string(HTML(src, resolve)))
 		// The Markdown output stays inert even for a renderer that passes
 		// raw HTML through.
 		var md bytes.Buffer
-		if err := unsafeMarkdown.Convert([]byte(mdBlock(src, resolve)), &md); err != nil {
+		if err := unsafeMarkdown.Convert([]byte(MDBlock(src, resolve)), &md); err != nil {
 			t.Fatal(err)
 		}
 		checkInertHTML(t, md.String())
-		cell := mdCell(src, resolve)
+		cell := MDCell(src, resolve)
 		if strings.Contains(cell, "\n") {
 			t.Errorf("table cell spans lines: %q", cell)
 		}
-		if cells("|"+cell+"|") != 1 {
+		if rowCells("|"+cell+"|") != 1 {
 			t.Errorf("table cell splits: %q", cell)
 		}
 	})
@@ -217,7 +217,7 @@ func checkInertHTML(t *testing.T, out string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	walk(root, func(n *nethtml.Node) {
+	walkNodes(root, func(n *nethtml.Node) {
 		if n.Type != nethtml.ElementNode {
 			return
 		}
@@ -327,11 +327,11 @@ func TestMarkdownHelpersAgree(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(5, 6))
 	check := func(src string) {
-		if got, want := mdBlock(src, testResolve), refMdBlock(src, testResolve); got != want {
-			t.Errorf("mdBlock(%q):\ngot  %q\nwant %q", src, got, want)
+		if got, want := MDBlock(src, testResolve), refMdBlock(src, testResolve); got != want {
+			t.Errorf("MDBlock(%q):\ngot  %q\nwant %q", src, got, want)
 		}
-		if got, want := mdCell(src, testResolve), refMdCell(src, testResolve); got != want {
-			t.Errorf("mdCell(%q):\ngot  %q\nwant %q", src, got, want)
+		if got, want := MDCell(src, testResolve), refMdCell(src, testResolve); got != want {
+			t.Errorf("MDCell(%q):\ngot  %q\nwant %q", src, got, want)
 		}
 		if got, want := escapeRawHTML(src), refEscapeRawHTML(src); got != want {
 			t.Errorf("escapeRawHTML(%q):\ngot  %q\nwant %q", src, got, want)
@@ -353,7 +353,7 @@ func TestMarkdownHelpersAgree(t *testing.T) {
 }
 
 // TestWriteCommentHTML: writing a comment to a buffer gives what
-// commentHTML returns.
+// HTML returns.
 func TestWriteCommentHTML(t *testing.T) {
 	srcs := append(benchComments(), corpusComments(t)...)
 	srcs = append(srcs, "", "  \n ", "[x]: https://example.com", "Plain.", "See [it](#known.Anchor).")
@@ -361,8 +361,8 @@ func TestWriteCommentHTML(t *testing.T) {
 	for _, src := range srcs {
 		b.Reset()
 		b.WriteString("prefix")
-		n := writeCommentHTML(&b, src, testResolve)
-		want := string(commentHTML(src, testResolve))
+		n := WriteHTML(&b, src, testResolve)
+		want := string(HTML(src, testResolve))
 		if got := b.String(); got != "prefix"+want || n != len(want) {
 			t.Errorf("%q: wrote %q (%d), want %q", src, got, n, want)
 		}
@@ -376,11 +376,11 @@ func FuzzMarkdownHelpers(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, src string) {
-		if got, want := mdBlock(src, testResolve), refMdBlock(src, testResolve); got != want {
-			t.Errorf("mdBlock(%q):\ngot  %q\nwant %q", src, got, want)
+		if got, want := MDBlock(src, testResolve), refMdBlock(src, testResolve); got != want {
+			t.Errorf("MDBlock(%q):\ngot  %q\nwant %q", src, got, want)
 		}
-		if got, want := mdCell(src, testResolve), refMdCell(src, testResolve); got != want {
-			t.Errorf("mdCell(%q):\ngot  %q\nwant %q", src, got, want)
+		if got, want := MDCell(src, testResolve), refMdCell(src, testResolve); got != want {
+			t.Errorf("MDCell(%q):\ngot  %q\nwant %q", src, got, want)
 		}
 		if got, want := escapeRawHTML(src), refEscapeRawHTML(src); got != want {
 			t.Errorf("escapeRawHTML(%q):\ngot  %q\nwant %q", src, got, want)
@@ -407,7 +407,7 @@ func TestCommentCache(t *testing.T) {
 			{other, `<p>See <a href="elsewhere.html#known.Anchor" rel="nofollow noopener">the thing</a>, <strong>now</strong>.</p>` + "\n"},
 			{nil, `<p>See <span class="link-removed">the thing</span>, <strong>now</strong>.</p>` + "\n"},
 		} {
-			if got := string(commentHTML(linked, c.resolve)); got != c.want {
+			if got := string(HTML(linked, c.resolve)); got != c.want {
 				t.Errorf("got  %q\nwant %q", got, c.want)
 			}
 		}
@@ -418,7 +418,7 @@ func TestCommentCache(t *testing.T) {
 	plain := "Some **bold** and [an external link](https://example.com/x) text."
 	want := markdownHTML(plain, nil)
 	for _, resolve := range []func(string) string{nil, testResolve, other} {
-		if got := string(commentHTML(plain, resolve)); got != want {
+		if got := string(HTML(plain, resolve)); got != want {
 			t.Errorf("got  %q\nwant %q", got, want)
 		}
 	}
@@ -442,7 +442,7 @@ func TestCommentConcurrent(t *testing.T) {
 			defer wg.Done()
 			for k := range 3 * len(comments) {
 				i := (k + g*7) % len(comments)
-				if got := string(commentHTML(comments[i], testResolve)); got != want[i] {
+				if got := string(HTML(comments[i], testResolve)); got != want[i] {
 					t.Errorf("%q:\ngot  %q\nwant %q", comments[i], got, want[i])
 					return
 				}
@@ -450,4 +450,25 @@ func TestCommentConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+func walkNodes(n *nethtml.Node, f func(*nethtml.Node)) {
+	f(n)
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		walkNodes(c, f)
+	}
+}
+
+// rowCells counts the cells of a Markdown table row.
+func rowCells(row string) int {
+	n := 0
+	for i := 0; i < len(row); i++ {
+		switch row[i] {
+		case '\\':
+			i++
+		case '|':
+			n++
+		}
+	}
+	return n - 1
 }
