@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/types/descriptorpb"
 
 	"github.com/polyrpc/polyrpc/internal/gen/doc/comment"
+	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
 )
 
 // builder turns the descriptors of a request into the documentation model.
@@ -31,9 +32,9 @@ const (
 	fileEditionPath = 14
 )
 
-func (b *builder) buildFile(f *pFile) *File {
+func (b *builder) buildFile(f *pFile) *model.File {
 	fd := f.Desc
-	out := &File{
+	out := &model.File{
 		Name:    f.Desc.Path(),
 		Anchor:  "file:" + f.Desc.Path(),
 		Package: string(fd.Package()),
@@ -148,8 +149,8 @@ func (b *builder) comment(kind string, d protoreflect.Descriptor, cs commentSet)
 	return strings.Join(parts, "\n\n")
 }
 
-func (b *builder) buildService(s *pService, pkg string) *Service {
-	out := &Service{
+func (b *builder) buildService(s *pService, pkg string) *model.Service {
+	out := &model.Service{
 		Name:        string(s.Desc.Name()),
 		FullName:    string(s.Desc.FullName()),
 		Anchor:      string(s.Desc.FullName()),
@@ -166,10 +167,10 @@ func (b *builder) buildService(s *pService, pkg string) *Service {
 	return out
 }
 
-func (b *builder) buildMethod(m *pMethod, pkg string) *Method {
+func (b *builder) buildMethod(m *pMethod, pkg string) *model.Method {
 	md := m.Desc
 	opts := md.Options().(*descriptorpb.MethodOptions)
-	out := &Method{
+	out := &model.Method{
 		Name:        string(md.Name()),
 		FullName:    string(md.FullName()),
 		Anchor:      string(md.FullName()),
@@ -199,7 +200,7 @@ func (b *builder) buildMethod(m *pMethod, pkg string) *Method {
 	if out.Streaming == "bidi_streaming" {
 		web = h2
 	}
-	out.Protocols = []Protocol{{Name: "Connect", HTTP: web}, {Name: "gRPC", HTTP: h2}, {Name: "gRPC-Web", HTTP: web}}
+	out.Protocols = []model.Protocol{{Name: "Connect", HTTP: web}, {Name: "gRPC", HTTP: h2}, {Name: "gRPC-Web", HTTP: web}}
 	oe := b.opt.entry(md.Options())
 	out.HTTPRules = httpRules(oe.msg())
 	out.Options = oe.list()
@@ -221,11 +222,11 @@ func (b *builder) buildMethod(m *pMethod, pkg string) *Method {
 	return out
 }
 
-func (b *builder) buildMessage(m *pMessage, pkg string) *Message {
+func (b *builder) buildMessage(m *pMessage, pkg string) *model.Message {
 	md := m.Desc
 	opts := md.Options().(*descriptorpb.MessageOptions)
 	oe := b.opt.entry(md.Options())
-	out := &Message{
+	out := &model.Message{
 		Name:        relName(md.FullName(), pkg),
 		FullName:    string(md.FullName()),
 		Anchor:      string(md.FullName()),
@@ -247,7 +248,7 @@ func (b *builder) buildMessage(m *pMessage, pkg string) *Message {
 		if o.Desc.IsSynthetic() || b.hidden[o.Desc.FullName()] {
 			continue
 		}
-		oo := &Oneof{
+		oo := &model.Oneof{
 			Name:        string(o.Desc.Name()),
 			FullName:    string(o.Desc.FullName()),
 			Anchor:      string(o.Desc.FullName()),
@@ -297,7 +298,7 @@ func joinComments(cs commentSet) string {
 	return strings.Join(parts, "\n\n")
 }
 
-func (b *builder) buildField(f *pField, pkg string) *Field {
+func (b *builder) buildField(f *pField, pkg string) *model.Field {
 	fd := f.Desc
 	kind := "field"
 	if fd.IsExtension() {
@@ -305,7 +306,7 @@ func (b *builder) buildField(f *pField, pkg string) *Field {
 	}
 	opts := fd.Options().(*descriptorpb.FieldOptions)
 	oe := b.opt.entry(fd.Options())
-	out := &Field{
+	out := &model.Field{
 		Name:        string(fd.Name()),
 		FullName:    string(fd.FullName()),
 		Anchor:      string(fd.FullName()),
@@ -362,16 +363,16 @@ func formatDefault(fd protoreflect.FieldDescriptor) string {
 	return scalarText(v, fd)
 }
 
-func (b *builder) buildEnum(e *pEnum, pkg string) *Enum {
+func (b *builder) buildEnum(e *pEnum, pkg string) *model.Enum {
 	ed := e.Desc
-	out := &Enum{
+	out := &model.Enum{
 		Name:        relName(ed.FullName(), pkg),
 		FullName:    string(ed.FullName()),
 		Anchor:      string(ed.FullName()),
 		Description: b.comment("enum", ed, e.Comments),
 		Deprecated:  ed.Options().(*descriptorpb.EnumOptions).GetDeprecated(),
 		Closed:      ed.IsClosed(),
-		Values:      []*EnumValue{},
+		Values:      []*model.EnumValue{},
 		Options:     b.opt.options(ed.Options()),
 	}
 	if p, ok := ed.Parent().(protoreflect.MessageDescriptor); ok {
@@ -391,7 +392,7 @@ func (b *builder) buildEnum(e *pEnum, pkg string) *Enum {
 			continue
 		}
 		fn := string(ed.FullName()) + "." + name
-		out.Values = append(out.Values, &EnumValue{
+		out.Values = append(out.Values, &model.EnumValue{
 			Name:        name,
 			FullName:    fn,
 			Anchor:      fn,
@@ -408,11 +409,11 @@ func (b *builder) buildEnum(e *pEnum, pkg string) *Enum {
 }
 
 // typeRef describes the type of a field.
-func (b *builder) typeRef(fd protoreflect.FieldDescriptor, pkg string) TypeRef {
+func (b *builder) typeRef(fd protoreflect.FieldDescriptor, pkg string) model.TypeRef {
 	if fd.IsMap() {
 		k := b.typeRef(fd.MapKey(), pkg)
 		v := b.typeRef(fd.MapValue(), pkg)
-		return TypeRef{Name: "map<" + k.Name + ", " + v.Name + ">", Kind: "map", FullName: v.FullName, URL: v.URL, Key: &k, Value: &v}
+		return model.TypeRef{Name: "map<" + k.Name + ", " + v.Name + ">", Kind: "map", FullName: v.FullName, URL: v.URL, Key: &k, Value: &v}
 	}
 	switch fd.Kind() {
 	case protoreflect.MessageKind, protoreflect.GroupKind:
@@ -420,11 +421,11 @@ func (b *builder) typeRef(fd protoreflect.FieldDescriptor, pkg string) TypeRef {
 	case protoreflect.EnumKind:
 		return b.namedRef(fd.Enum().FullName(), "enum", pkg, fd.Enum().ParentFile())
 	}
-	return TypeRef{Name: fd.Kind().String(), Kind: "scalar"}
+	return model.TypeRef{Name: fd.Kind().String(), Kind: "scalar"}
 }
 
-func (b *builder) namedRef(fn protoreflect.FullName, kind, pkg string, file protoreflect.FileDescriptor) TypeRef {
-	r := TypeRef{Name: relName(fn, pkg), Kind: kind, FullName: string(fn)}
+func (b *builder) namedRef(fn protoreflect.FullName, kind, pkg string, file protoreflect.FileDescriptor) model.TypeRef {
+	r := model.TypeRef{Name: relName(fn, pkg), Kind: kind, FullName: string(fn)}
 	if file != nil && wellKnownFiles[file.Path()] && !b.inDoc[fn] {
 		r.URL = wktURL(fn)
 	}
@@ -530,14 +531,14 @@ type missingComment struct {
 
 // resolvedFeatures applies a file's features to the defaults of its
 // edition, which descriptor.proto declares on each FeatureSet field.
-func resolvedFeatures(edition descriptorpb.Edition, set *descriptorpb.FeatureSet) []Option {
+func resolvedFeatures(edition descriptorpb.Edition, set *descriptorpb.FeatureSet) []model.Option {
 	md := (&descriptorpb.FeatureSet{}).ProtoReflect().Descriptor()
 	explicit := set.ProtoReflect()
-	var out []Option
+	var out []model.Option
 	for i := 0; i < md.Fields().Len(); i++ {
 		fd := md.Fields().Get(i)
 		if set != nil && explicit.Has(fd) {
-			out = append(out, Option{Name: string(fd.Name()), Value: formatValue(fd, explicit.Get(fd))})
+			out = append(out, model.Option{Name: string(fd.Name()), Value: formatValue(fd, explicit.Get(fd))})
 			continue
 		}
 		var best *descriptorpb.FieldOptions_EditionDefault
@@ -547,7 +548,7 @@ func resolvedFeatures(edition descriptorpb.Edition, set *descriptorpb.FeatureSet
 			}
 		}
 		if best != nil {
-			out = append(out, Option{Name: string(fd.Name()), Value: best.GetValue()})
+			out = append(out, model.Option{Name: string(fd.Name()), Value: best.GetValue()})
 		}
 	}
 	return out

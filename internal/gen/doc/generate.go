@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/pluginpb"
 
+	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/parallel"
 	"github.com/polyrpc/polyrpc/internal/plugin"
 )
@@ -116,7 +117,7 @@ func Run(in io.Reader, emit func(name string, content []byte) error) error {
 // every file of the request (for custom option definitions). The error
 // lists undocumented elements when opts.RequireComments is set. The
 // element trees of the selected files are dropped as they are built.
-func build(opts *Options, all []protoreflect.FileDescriptor, selected []*pFile) ([]*Document, error) {
+func build(opts *Options, all []protoreflect.FileDescriptor, selected []*pFile) ([]*model.Document, error) {
 	b := &builder{opts: opts, inDoc: map[protoreflect.FullName]bool{}, files: selected}
 	b.hidden = computeHidden(b.files)
 	b.opt = newOptionReader(all)
@@ -129,7 +130,7 @@ func build(opts *Options, all []protoreflect.FileDescriptor, selected []*pFile) 
 	// reads the file's own source locations and collects its own
 	// undocumented elements. A file's tree and comments go once it is
 	// built: the model holds what the documents need.
-	files := make([]*File, len(b.files))
+	files := make([]*model.File, len(b.files))
 	missing := make([][]missingComment, len(b.files))
 	err := parallel.For(len(b.files), func(i int) {
 		f := b.files[i]
@@ -170,10 +171,10 @@ func build(opts *Options, all []protoreflect.FileDescriptor, selected []*pFile) 
 	// Files always come in path order: protoc keeps the command line's
 	// order and buf its own, and both must give the same documents.
 	sortFiles(files)
-	return layout(opts, files), nil
+	return model.Documents(files, opts.Layout, opts.Name, opts.Title), nil
 }
 
-func sortFiles(files []*File) {
+func sortFiles(files []*model.File) {
 	for i := 1; i < len(files); i++ {
 		for j := i; j > 0 && files[j].Name < files[j-1].Name; j-- {
 			files[j], files[j-1] = files[j-1], files[j]

@@ -9,6 +9,7 @@ import (
 
 	"github.com/polyrpc/polyrpc/internal/gen/doc/comment"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/htmlesc"
+	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
 	"github.com/polyrpc/polyrpc/templates"
 )
 
@@ -100,7 +101,7 @@ func writeHTMLHead(b *bytes.Buffer, v *view) error {
 }
 
 // writeTOCFile writes the table of contents entry of one file.
-func writeTOCFile(b *bytes.Buffer, f *File) {
+func writeTOCFile(b *bytes.Buffer, f *model.File) {
 	b.WriteString("\n<h2><a href=\"#")
 	htmlesc.Fragment(b, f.Anchor)
 	b.WriteString(`">`)
@@ -154,7 +155,7 @@ func writeHTMLTail(b *bytes.Buffer, v *view) error {
 
 const deprecatedBadge = ` <span class="badge deprecated">deprecated</span>`
 
-func writeHTMLFile(b *bytes.Buffer, v *view, f *File) error {
+func writeHTMLFile(b *bytes.Buffer, v *view, f *model.File) error {
 	b.WriteString("\n<section class=\"file\" id=\"")
 	htmlesc.Text(b, f.Anchor)
 	b.WriteString("\" data-kind=\"file\">\n<h2><span class=\"kind\">file</span> ")
@@ -274,7 +275,7 @@ func writeSectionOpen(b *bytes.Buffer, class, anchor, kind string) {
 	writeStrings(b, `" data-kind="`, kind, "\">\n")
 }
 
-func (v *view) writeService(b *bytes.Buffer, s *Service) {
+func (v *view) writeService(b *bytes.Buffer, s *model.Service) {
 	writeSectionOpen(b, "service", s.Anchor, "service")
 	writeHeading(b, "<h3>", "service", s.Name)
 	if s.Deprecated {
@@ -292,7 +293,7 @@ func (v *view) writeService(b *bytes.Buffer, s *Service) {
 	b.WriteString("\n</section>")
 }
 
-func (v *view) writeMethod(b *bytes.Buffer, m *Method) {
+func (v *view) writeMethod(b *bytes.Buffer, m *model.Method) {
 	writeSectionOpen(b, "method", m.Anchor, "method")
 	writeHeading(b, "<h4>", "rpc", m.Name)
 	b.WriteString(` <span class="badge stream `)
@@ -398,7 +399,7 @@ func (v *view) writeParent(b *bytes.Buffer, parent string) {
 	}
 }
 
-func (v *view) writeMessage(b *bytes.Buffer, m *Message) {
+func (v *view) writeMessage(b *bytes.Buffer, m *model.Message) {
 	writeSectionOpen(b, "message", m.Anchor, "message")
 	writeHeading(b, "<h3>", "message", m.Name)
 	if m.Deprecated {
@@ -460,7 +461,7 @@ func (v *view) writeMessage(b *bytes.Buffer, m *Message) {
 	b.WriteString("\n</section>")
 }
 
-func (v *view) writeEnum(b *bytes.Buffer, e *Enum) {
+func (v *view) writeEnum(b *bytes.Buffer, e *model.Enum) {
 	writeSectionOpen(b, "enum", e.Anchor, "enum")
 	writeHeading(b, "<h3>", "enum", e.Name)
 	if e.Deprecated {
@@ -513,7 +514,7 @@ func writeCodeList(b *bytes.Buffer, items []string, open, end string) {
 
 // writeExtTable writes the table of extensions declared in a file or a
 // message.
-func (v *view) writeExtTable(b *bytes.Buffer, exts []*Field) {
+func (v *view) writeExtTable(b *bytes.Buffer, exts []*model.Field) {
 	b.WriteString("\n<div class=\"table-wrap\"><table class=\"fields\">\n" +
 		"<thead><tr><th class=\"num\">#</th><th>Extension</th><th>Extends</th><th>Type</th><th>Label</th><th>Description</th></tr></thead>\n<tbody>")
 	for _, f := range exts {
@@ -553,7 +554,7 @@ func (v *view) writeExtTable(b *bytes.Buffer, exts []*Field) {
 
 // writeTypeRef writes a type reference outside the table rows: a link to
 // its definition, or code naming it.
-func (v *view) writeTypeRef(b *bytes.Buffer, t TypeRef) {
+func (v *view) writeTypeRef(b *bytes.Buffer, t model.TypeRef) {
 	if l := v.typeLink(t); l.ok() {
 		b.WriteString(`<a class="type `)
 		htmlesc.Text(b, t.Kind)

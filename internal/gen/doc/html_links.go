@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/polyrpc/polyrpc/internal/gen/doc/htmlesc"
+	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
 )
 
 // docLinks are the documents of a run made ready for the links of the
@@ -15,14 +16,14 @@ import (
 // links are put together from path segments split and path-escaped once
 // per run, not once per pair of documents.
 type docLinks struct {
-	docs  []DocumentRef
+	docs  []model.DocumentRef
 	ext   string
 	segs  [][]string // per document: its path with ext, split at "/"
 	esc   [][]string // the same segments path-escaped (url.PathEscape)
 	index map[string]int
 }
 
-func newDocLinks(docs []DocumentRef, ext string) *docLinks {
+func newDocLinks(docs []model.DocumentRef, ext string) *docLinks {
 	l := &docLinks{docs: docs, ext: ext, segs: make([][]string, len(docs)), esc: make([][]string, len(docs)), index: make(map[string]int, len(docs))}
 	for i, d := range docs {
 		segs := strings.Split(d.Path+ext, "/")
@@ -39,17 +40,17 @@ func newDocLinks(docs []DocumentRef, ext string) *docLinks {
 }
 
 // of reports whether l was made for these documents and extension.
-func (l *docLinks) of(docs []DocumentRef, ext string) bool {
+func (l *docLinks) of(docs []model.DocumentRef, ext string) bool {
 	return l != nil && l.ext == ext && len(l.docs) == len(docs) && (len(docs) == 0 || &l.docs[0] == &docs[0])
 }
 
 // docLinks returns the document links of the run for v.
 func (r *renderer) docLinks(v *view) *docLinks {
-	r.linksOnce.Do(func() { r.links = newDocLinks(v.Documents, v.ext) })
-	if r.links.of(v.Documents, v.ext) {
+	r.linksOnce.Do(func() { r.links = newDocLinks(v.Documents, v.page.Ext) })
+	if r.links.of(v.Documents, v.page.Ext) {
 		return r.links
 	}
-	return newDocLinks(v.Documents, v.ext)
+	return newDocLinks(v.Documents, v.page.Ext)
 }
 
 // tocLinker writes the links from one document to the documents of the
@@ -63,7 +64,7 @@ type tocLinker struct {
 
 func newTOCLinker(v *view, links *docLinks) tocLinker {
 	t := tocLinker{links: links}
-	if dir := path.Dir(v.Path + v.ext); dir == "." {
+	if dir := path.Dir(v.Path + v.page.Ext); dir == "." {
 		t.root = true
 	} else {
 		t.dir = strings.Split(dir, "/")
@@ -71,7 +72,7 @@ func newTOCLinker(v *view, links *docLinks) tocLinker {
 	return t
 }
 
-// write writes the link to document i as relPath builds it, each path
+// write writes the link to document i as RelPath builds it, each path
 // segment escaped with esc (which must leave "./" and "../" alone).
 func (t *tocLinker) write(b *bytes.Buffer, i int, esc func(*bytes.Buffer, string)) {
 	segEsc := t.links.esc[i]
@@ -90,7 +91,7 @@ func (t *tocLinker) write(b *bytes.Buffer, i int, esc func(*bytes.Buffer, string
 			b.WriteString("../")
 		}
 	} else if len(segEsc)-n < 2 || segEsc[n] != ".." {
-		b.WriteString("./") // as relPath, unless the path climbs already
+		b.WriteString("./") // as RelPath, unless the path climbs already
 	}
 	writeJoined(b, segEsc[n:], esc)
 }
@@ -137,7 +138,7 @@ func (l link) ok() bool { return l.found || l.url != "" }
 
 // anchorLink is the link to a documented element, as Href.
 func (v *view) anchorLink(anchor string) link {
-	doc, ok := v.index[anchor]
+	doc, ok := v.page.Index[anchor]
 	if !ok {
 		return link{}
 	}
@@ -146,14 +147,14 @@ func (v *view) anchorLink(anchor string) link {
 		if i, ok := v.linker().links.index[doc]; ok {
 			l.doc = i
 		} else {
-			l.rel = relPath(v.Path+v.ext, doc+v.ext)
+			l.rel = model.RelPath(v.Path+v.page.Ext, doc+v.page.Ext)
 		}
 	}
 	return l
 }
 
 // typeLink is the link of a type reference, as TypeHref.
-func (v *view) typeLink(t TypeRef) link {
+func (v *view) typeLink(t model.TypeRef) link {
 	if t.FullName == "" {
 		return link{}
 	}

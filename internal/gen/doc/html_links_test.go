@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/polyrpc/polyrpc/internal/gen/doc/htmlesc"
+	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
 )
 
 // TestDocumentLinks: the table of contents links every document to every
@@ -17,17 +18,18 @@ func TestDocumentLinks(t *testing.T) {
 		"a b/c#d?e/index", "x%41/y+z&w/index", `q"u'o<t>e/index`, "javascript:alert(1)", "a:b/c",
 		"a//b/index", "./a/index", "../up/index", "a/./b/index", "a/../b", "é/漢/index", "",
 	}
-	docs := make([]DocumentRef, len(paths))
+	docs := make([]model.DocumentRef, len(paths))
 	index := map[string]string{}
 	for i, p := range paths {
-		docs[i] = DocumentRef{Title: p, Path: p}
+		docs[i] = model.DocumentRef{Title: p, Path: p}
 		index["acme.v1.T"+p] = p
 		index["file:"+p+"%4/+&x.proto"] = p
 	}
 	index["outside.v1.T"] = "not/a/document/of/the/run" // Href still links it
 	r := &renderer{}
 	for _, from := range paths {
-		v := &view{Document: &Document{Path: from, Documents: docs}, ext: ".html", index: index, r: r}
+		d := &model.Document{Path: from, Documents: docs}
+		v := &view{Document: d, page: &model.Page{Document: d, Ext: ".html", Index: index}, r: r}
 		for i, d := range docs {
 			var want, got bytes.Buffer
 			htmlesc.URL(&want, v.DocHref(d.Path))
@@ -62,10 +64,11 @@ func TestDocumentLinks(t *testing.T) {
 // else to the reference URL of a well-known type (if it is a safe one),
 // else nowhere.
 func TestTypeLinks(t *testing.T) {
-	docs := []DocumentRef{{Path: "a/index"}, {Path: "b/index"}}
-	v := &view{Document: &Document{Path: "a/index", Documents: docs}, ext: ".html", r: &renderer{},
-		index: map[string]string{"a.T": "a/index", "b.T": "b/index"}}
-	for _, tr := range []TypeRef{
+	docs := []model.DocumentRef{{Path: "a/index"}, {Path: "b/index"}}
+	d := &model.Document{Path: "a/index", Documents: docs}
+	v := &view{Document: d, r: &renderer{},
+		page: &model.Page{Document: d, Ext: ".html", Index: map[string]string{"a.T": "a/index", "b.T": "b/index"}}}
+	for _, tr := range []model.TypeRef{
 		{Name: "string"}, {Name: "T", FullName: "a.T"}, {Name: "b.T", FullName: "b.T"},
 		{Name: "Any", FullName: "google.protobuf.Any", URL: "https://protobuf.dev/x#Any"},
 		{Name: "X", FullName: "x.X", URL: "javascript:alert(1)"}, {Name: "Y", FullName: "y.Y"},

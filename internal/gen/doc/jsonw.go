@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
 )
 
 // The files of a JSON document are written by jsonWriter rather than
@@ -190,7 +192,7 @@ func (w *jsonWriter) quote(s string) {
 }
 
 // file writes a File as encoding/json does, then a newline.
-func (w *jsonWriter) file(f *File) {
+func (w *jsonWriter) file(f *model.File) {
 	if f == nil {
 		w.null()
 		return
@@ -214,14 +216,14 @@ func (w *jsonWriter) file(f *File) {
 	w.close('}')
 }
 
-func (w *jsonWriter) option(o Option) {
+func (w *jsonWriter) option(o model.Option) {
 	w.open('{')
 	w.str("name", o.Name)
 	w.str("value", o.Value)
 	w.close('}')
 }
 
-func (w *jsonWriter) service(s *Service) {
+func (w *jsonWriter) service(s *model.Service) {
 	if s == nil {
 		w.null()
 		return
@@ -237,7 +239,7 @@ func (w *jsonWriter) service(s *Service) {
 	w.close('}')
 }
 
-func (w *jsonWriter) method(m *Method) {
+func (w *jsonWriter) method(m *model.Method) {
 	if m == nil {
 		w.null()
 		return
@@ -255,14 +257,14 @@ func (w *jsonWriter) method(m *Method) {
 	w.typeRef(&m.Response)
 	w.optStr("idempotency", m.Idempotency)
 	w.str("procedure", m.Procedure)
-	jsonList(w, "protocols", m.Protocols, false, func(p Protocol) {
+	jsonList(w, "protocols", m.Protocols, false, func(p model.Protocol) {
 		w.open('{')
 		w.str("name", p.Name)
 		w.strings("http", p.HTTP, false)
 		w.close('}')
 	})
 	w.optStr("connect_get", m.ConnectGet)
-	jsonList(w, "http_rules", m.HTTPRules, true, func(r HTTPRule) {
+	jsonList(w, "http_rules", m.HTTPRules, true, func(r model.HTTPRule) {
 		w.open('{')
 		w.str("method", r.Method)
 		w.str("path", r.Path)
@@ -276,7 +278,7 @@ func (w *jsonWriter) method(m *Method) {
 	w.close('}')
 }
 
-func (w *jsonWriter) typeRef(t *TypeRef) {
+func (w *jsonWriter) typeRef(t *model.TypeRef) {
 	if t == nil {
 		w.null()
 		return
@@ -297,7 +299,7 @@ func (w *jsonWriter) typeRef(t *TypeRef) {
 	w.close('}')
 }
 
-func (w *jsonWriter) message(m *Message) {
+func (w *jsonWriter) message(m *model.Message) {
 	if m == nil {
 		w.null()
 		return
@@ -310,7 +312,7 @@ func (w *jsonWriter) message(m *Message) {
 	w.optStr("description", m.Description)
 	w.optBool("deprecated", m.Deprecated)
 	jsonList(w, "fields", m.Fields, true, w.field)
-	jsonList(w, "oneofs", m.Oneofs, true, func(o *Oneof) {
+	jsonList(w, "oneofs", m.Oneofs, true, func(o *model.Oneof) {
 		if o == nil {
 			w.null()
 			return
@@ -325,7 +327,7 @@ func (w *jsonWriter) message(m *Message) {
 		jsonList(w, "options", o.Options, true, w.option)
 		w.close('}')
 	})
-	typeRef := func(t TypeRef) { w.typeRef(&t) }
+	typeRef := func(t model.TypeRef) { w.typeRef(&t) }
 	jsonList(w, "nested_messages", m.NestedMessages, true, typeRef)
 	jsonList(w, "nested_enums", m.NestedEnums, true, typeRef)
 	w.strings("reserved_ranges", m.ReservedRanges, true)
@@ -337,7 +339,7 @@ func (w *jsonWriter) message(m *Message) {
 	w.close('}')
 }
 
-func (w *jsonWriter) field(f *Field) {
+func (w *jsonWriter) field(f *model.Field) {
 	if f == nil {
 		w.null()
 		return
@@ -365,7 +367,7 @@ func (w *jsonWriter) field(f *Field) {
 	w.close('}')
 }
 
-func (w *jsonWriter) enum(e *Enum) {
+func (w *jsonWriter) enum(e *model.Enum) {
 	if e == nil {
 		w.null()
 		return
@@ -378,7 +380,7 @@ func (w *jsonWriter) enum(e *Enum) {
 	w.optStr("description", e.Description)
 	w.optBool("deprecated", e.Deprecated)
 	w.optBool("closed", e.Closed)
-	jsonList(w, "values", e.Values, false, func(v *EnumValue) {
+	jsonList(w, "values", e.Values, false, func(v *model.EnumValue) {
 		if v == nil {
 			w.null()
 			return
@@ -402,7 +404,7 @@ func (w *jsonWriter) enum(e *Enum) {
 
 // writeFileJSON writes f as json.Encoder writes it with SetEscapeHTML(false)
 // and SetIndent(prefix, "  "), final newline included.
-func writeFileJSON(b *bytes.Buffer, f *File, prefix string) {
+func writeFileJSON(b *bytes.Buffer, f *model.File, prefix string) {
 	w := jsonWriter{b: b, prefix: prefix, empty: make([]bool, 0, 8)}
 	w.file(f)
 	b.WriteByte('\n')

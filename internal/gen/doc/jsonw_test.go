@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
 )
 
 // encodingJSON is what writeFileJSON must give: encoding/json's output.
@@ -21,7 +23,7 @@ func encodingJSON(t testing.TB, x any, prefix string) string {
 	return b.String()
 }
 
-func checkFileJSON(t testing.TB, f *File) {
+func checkFileJSON(t testing.TB, f *model.File) {
 	t.Helper()
 	for _, prefix := range []string{"", "    "} {
 		var b bytes.Buffer
@@ -40,31 +42,31 @@ var jsonHostileStrings = []string{
 
 // hostileFile is a File whose every string and list shape is unusual:
 // nil and empty lists, nil pointers in lists, every omitempty field set.
-func hostileFile(s string) *File {
-	opt := []Option{{Name: s, Value: s}}
-	ref := TypeRef{Name: s, Kind: s, FullName: s, URL: s, Key: &TypeRef{Name: s}, Value: &TypeRef{Name: s, Kind: "message"}}
-	field := &Field{Name: s, FullName: s, Anchor: s, Number: -7, JSONName: s, Type: ref, Label: s, Presence: s, Oneof: s,
+func hostileFile(s string) *model.File {
+	opt := []model.Option{{Name: s, Value: s}}
+	ref := model.TypeRef{Name: s, Kind: s, FullName: s, URL: s, Key: &model.TypeRef{Name: s}, Value: &model.TypeRef{Name: s, Kind: "message"}}
+	field := &model.Field{Name: s, FullName: s, Anchor: s, Number: -7, JSONName: s, Type: ref, Label: s, Presence: s, Oneof: s,
 		Default: s, Deprecated: true, Description: s, Extendee: &ref, Rules: []string{s, ""}, Options: opt}
-	return &File{
+	return &model.File{
 		Name: s, Anchor: s, Package: s, Syntax: s, Edition: s, Features: opt, Description: s,
 		DetachedComments: []string{s, s}, Deprecated: true, Options: opt, Imports: []string{s},
-		Services: []*Service{nil, {Name: s, Methods: []*Method{nil, {
-			Name: s, Streaming: s, Request: ref, Response: TypeRef{}, Idempotency: s, Procedure: s,
-			Protocols: []Protocol{{Name: s}, {Name: s, HTTP: []string{}}, {HTTP: []string{s}}}, ConnectGet: s,
-			HTTPRules: []HTTPRule{{Method: s, Path: s, Body: s, ResponseBody: s}, {}}, SampleRequest: s, Example: s, Options: opt,
+		Services: []*model.Service{nil, {Name: s, Methods: []*model.Method{nil, {
+			Name: s, Streaming: s, Request: ref, Response: model.TypeRef{}, Idempotency: s, Procedure: s,
+			Protocols: []model.Protocol{{Name: s}, {Name: s, HTTP: []string{}}, {HTTP: []string{s}}}, ConnectGet: s,
+			HTTPRules: []model.HTTPRule{{Method: s, Path: s, Body: s, ResponseBody: s}, {}}, SampleRequest: s, Example: s, Options: opt,
 		}, {Name: s}}}},
-		Messages: []*Message{nil, {Name: s}, {
+		Messages: []*model.Message{nil, {Name: s}, {
 			Name: s, FullName: s, Anchor: s, Parent: s, Description: s, Deprecated: true,
-			Fields: []*Field{field, nil, {}}, Oneofs: []*Oneof{nil, {Name: s}, {Name: s, Fields: []string{}, Rules: []string{s}, Options: opt}, {Fields: []string{s}}},
-			NestedMessages: []TypeRef{ref, {}}, NestedEnums: []TypeRef{{Name: s}}, ReservedRanges: []string{s},
-			ReservedNames: []string{s}, ExtensionRanges: []string{s}, Extensions: []*Field{field}, Rules: []string{s}, Options: opt,
+			Fields: []*model.Field{field, nil, {}}, Oneofs: []*model.Oneof{nil, {Name: s}, {Name: s, Fields: []string{}, Rules: []string{s}, Options: opt}, {Fields: []string{s}}},
+			NestedMessages: []model.TypeRef{ref, {}}, NestedEnums: []model.TypeRef{{Name: s}}, ReservedRanges: []string{s},
+			ReservedNames: []string{s}, ExtensionRanges: []string{s}, Extensions: []*model.Field{field}, Rules: []string{s}, Options: opt,
 		}},
-		Enums: []*Enum{nil, {Name: s}, {Name: s, Values: []*EnumValue{}}, {
+		Enums: []*model.Enum{nil, {Name: s}, {Name: s, Values: []*model.EnumValue{}}, {
 			Name: s, FullName: s, Anchor: s, Parent: s, Description: s, Deprecated: true, Closed: true,
-			Values:         []*EnumValue{nil, {Name: s}, {Name: s, FullName: s, Anchor: s, Number: 1 << 30, AliasOf: s, Deprecated: true, Description: s, Options: opt}},
+			Values:         []*model.EnumValue{nil, {Name: s}, {Name: s, FullName: s, Anchor: s, Number: 1 << 30, AliasOf: s, Deprecated: true, Description: s, Options: opt}},
 			ReservedRanges: []string{s}, ReservedNames: []string{s}, Options: opt,
 		}},
-		Extensions: []*Field{field},
+		Extensions: []*model.Field{field},
 	}
 }
 
@@ -82,7 +84,7 @@ func TestJSONWriter(t *testing.T) {
 		t.Fatalf("checked %d files", n)
 	}
 	checkFileJSON(t, nil)
-	checkFileJSON(t, &File{})
+	checkFileJSON(t, &model.File{})
 	for _, s := range jsonHostileStrings {
 		checkFileJSON(t, hostileFile(s))
 	}

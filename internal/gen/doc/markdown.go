@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"html"
 	"strconv"
+
+	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
 )
 
 // The built-in Markdown page: its head (up to the first file section), one
@@ -89,7 +91,7 @@ func writeMDTail(w *bytes.Buffer, v *view) error {
 	return nil
 }
 
-func writeMDFile(w *bytes.Buffer, v *view, f *File) error {
+func writeMDFile(w *bytes.Buffer, v *view, f *model.File) error {
 	writeMDAnchor(w, "\n\n", f.Anchor, "")
 	w.WriteString("\n\n## file ")
 	writeMDCode(w, f.Name, false)
@@ -152,7 +154,7 @@ func writeMDFile(w *bytes.Buffer, v *view, f *File) error {
 	return nil
 }
 
-func writeMDService(w *bytes.Buffer, v *view, s *Service) {
+func writeMDService(w *bytes.Buffer, v *view, s *model.Service) {
 	writeMDAnchor(w, "\n\n", s.Anchor, "")
 	w.WriteString("\n\n### service ")
 	writeMDCode(w, s.Name, false)
@@ -166,7 +168,7 @@ func writeMDService(w *bytes.Buffer, v *view, s *Service) {
 	}
 }
 
-func writeMDMethod(w *bytes.Buffer, v *view, m *Method) {
+func writeMDMethod(w *bytes.Buffer, v *view, m *model.Method) {
 	writeMDAnchor(w, "\n\n", m.Anchor, "")
 	w.WriteString("\n\n#### rpc ")
 	writeMDCode(w, m.Name, false)
@@ -235,7 +237,7 @@ func writeMDMethod(w *bytes.Buffer, v *view, m *Method) {
 	writeMDOptions(w, m.Options)
 }
 
-func writeMDMessage(w *bytes.Buffer, v *view, m *Message) {
+func writeMDMessage(w *bytes.Buffer, v *view, m *model.Message) {
 	defaults := m.HasDefaults()
 	writeMDAnchor(w, "\n\n", m.Anchor, "")
 	w.WriteString("\n\n### message ")
@@ -263,7 +265,7 @@ func writeMDMessage(w *bytes.Buffer, v *view, m *Message) {
 		group := ""
 		for i, f := range m.Fields {
 			if i == 0 || f.Oneof != group {
-				var o *Oneof
+				var o *model.Oneof
 				if f.Oneof != "" {
 					for _, c := range m.Oneofs {
 						if c.Name == f.Oneof {
@@ -329,7 +331,7 @@ func writeMDMessage(w *bytes.Buffer, v *view, m *Message) {
 }
 
 // writeMDField writes the table row of a message field.
-func writeMDField(w *bytes.Buffer, v *view, f *Field, defaults bool) {
+func writeMDField(w *bytes.Buffer, v *view, f *model.Field, defaults bool) {
 	w.WriteString("\n| ")
 	w.WriteString(strconv.Itoa(int(f.Number)))
 	writeMDAnchor(w, " | ", f.Anchor, "")
@@ -363,7 +365,7 @@ func writeMDField(w *bytes.Buffer, v *view, f *Field, defaults bool) {
 	w.WriteString(" |")
 }
 
-func writeMDEnum(w *bytes.Buffer, v *view, e *Enum) {
+func writeMDEnum(w *bytes.Buffer, v *view, e *model.Enum) {
 	writeMDAnchor(w, "\n\n", e.Anchor, "")
 	w.WriteString("\n\n### enum ")
 	writeMDCode(w, e.Name, false)
@@ -398,7 +400,7 @@ func writeMDEnum(w *bytes.Buffer, v *view, e *Enum) {
 }
 
 // writeMDExtensions writes the table of extensions, after a newline.
-func writeMDExtensions(w *bytes.Buffer, v *view, fs []*Field) {
+func writeMDExtensions(w *bytes.Buffer, v *view, fs []*model.Field) {
 	w.WriteString("\n| # | Extension | Extends | Type | Label | Description |\n|--:|---|---|---|---|---|")
 	for _, f := range fs {
 		w.WriteString("\n| ")
@@ -448,7 +450,7 @@ func writeDeprecatedHeading(w *bytes.Buffer, deprecated bool) {
 }
 
 // writeMDOptions writes the list of set options, if any.
-func writeMDOptions(w *bytes.Buffer, opts []Option) {
+func writeMDOptions(w *bytes.Buffer, opts []model.Option) {
 	if len(opts) == 0 {
 		return
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/yuin/goldmark/text"
 
 	"github.com/polyrpc/polyrpc/internal/gen/doc/comment"
+	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
 )
 
 // hostileStrings are inputs for the Markdown writers: pipes, backslashes,
@@ -41,20 +42,17 @@ func TestMarkdownWritersMatchHelpers(t *testing.T) {
 		write()
 		return w.String()
 	}
-	v := &view{
-		Document: &Document{Path: "a/b/index"},
-		ext:      ".md",
-		index:    map[string]string{},
-	}
+	d := &model.Document{Path: "a/b/index"}
+	v := &view{Document: d, page: &model.Page{Document: d, Ext: ".md", Index: map[string]string{}}}
 	strs := hostileStrings()
 	for i, s := range strs {
 		// Every other one is documented: half in this document, half in
 		// another.
 		switch i % 4 {
 		case 1:
-			v.index[s] = v.Path
+			v.page.Index[s] = v.Path
 		case 3:
-			v.index[s] = "c d/(x)/index"
+			v.page.Index[s] = "c d/(x)/index"
 		}
 	}
 	for _, s := range strs {
@@ -65,7 +63,7 @@ func TestMarkdownWritersMatchHelpers(t *testing.T) {
 			if g, want := got(func() { writeMDCode3(&w, s, " = ", s, cell) }), comment.MDCode(s+" = "+s, cell); g != want {
 				t.Errorf("writeMDCode3(%q, %v) = %q, comment.MDCode gives %q", s, cell, g, want)
 			}
-			for _, ref := range []TypeRef{{Name: s}, {Name: s, FullName: s}, {Name: "T", FullName: s, URL: "https://x.test/" + s}, {Name: s, FullName: "none", URL: s}} {
+			for _, ref := range []model.TypeRef{{Name: s}, {Name: s, FullName: s}, {Name: "T", FullName: s, URL: "https://x.test/" + s}, {Name: s, FullName: "none", URL: s}} {
 				if g, want := got(func() { writeMDType(&w, v, ref, cell) }), v.MDType(ref, cell); g != want {
 					t.Errorf("writeMDType(%+v, %v) = %q, MDType gives %q", ref, cell, g, want)
 				}
@@ -76,8 +74,8 @@ func TestMarkdownWritersMatchHelpers(t *testing.T) {
 		}
 		for _, c := range []struct {
 			rules []string
-			opts  []Option
-		}{{}, {rules: []string{s}}, {opts: []Option{{Name: s, Value: s}}}} {
+			opts  []model.Option
+		}{{}, {rules: []string{s}}, {opts: []model.Option{{Name: s, Value: s}}}} {
 			if g, want := got(func() { writeMDCell(&w, v, s, c.rules, c.opts) }), v.MDCellAll(s, c.rules, c.opts); g != want {
 				t.Errorf("writeMDCell(%q, %q, %v) = %q, MDCellAll gives %q", s, c.rules, c.opts, g, want)
 			}
@@ -102,7 +100,8 @@ func TestMarkdownDocHrefs(t *testing.T) {
 	var w bytes.Buffer
 	for _, ext := range []string{".md", "", ".x y"} {
 		for _, from := range paths {
-			v := &view{Document: &Document{Path: from}, ext: ext}
+			d := &model.Document{Path: from}
+			v := &view{Document: d, page: &model.Page{Document: d, Ext: ext}}
 			h := newDocHrefs(v)
 			for _, to := range paths {
 				w.Reset()

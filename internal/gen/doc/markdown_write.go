@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/polyrpc/polyrpc/internal/gen/doc/comment"
+	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
 )
 
 // Writers of the small Markdown pieces of the built-in page. Each writes
@@ -88,7 +89,7 @@ func writeMDFragment(w *bytes.Buffer, anchor, suffix string) {
 }
 
 // writeMDType writes v.MDType(t, cell).
-func writeMDType(w *bytes.Buffer, v *view, t TypeRef, cell bool) {
+func writeMDType(w *bytes.Buffer, v *view, t model.TypeRef, cell bool) {
 	writeMDLinked(w, v.TypeHref(t), t.Name, cell)
 }
 
@@ -98,7 +99,7 @@ func writeMDLink(w *bytes.Buffer, v *view, anchor, text string, cell bool) {
 }
 
 // writeMDCell writes v.MDCellAll(desc, rules, opts).
-func writeMDCell(w *bytes.Buffer, v *view, desc string, rules []string, opts []Option) {
+func writeMDCell(w *bytes.Buffer, v *view, desc string, rules []string, opts []model.Option) {
 	if len(rules) == 0 && len(opts) == 0 {
 		w.WriteString(v.MDCell(desc))
 		return
@@ -133,7 +134,7 @@ var notPathSafe = func() (set [256]bool) {
 
 // plainPath reports whether p is a relative slash-separated path of
 // non-empty segments other than "." and "..", made of bytes in pathSafe
-// only: a path that relPath and comment.MDURL do not need to clean or escape.
+// only: a path that RelPath and comment.MDURL do not need to clean or escape.
 func plainPath(p string) bool {
 	if p == "" {
 		return false
@@ -159,12 +160,12 @@ func plainPath(p string) bool {
 // are plain.
 type docHrefs struct {
 	v     *view
-	plain bool     // v.Path and v.ext are plain
+	plain bool     // v.Path and v.page.Ext are plain
 	dir   []string // directories of v.Path
 }
 
 func newDocHrefs(v *view) docHrefs {
-	h := docHrefs{v: v, plain: plainPath(v.Path) && !hasAny(v.ext, &notPathSafe)}
+	h := docHrefs{v: v, plain: plainPath(v.Path) && !hasAny(v.page.Ext, &notPathSafe)}
 	if i := strings.LastIndexByte(v.Path, '/'); h.plain && i >= 0 {
 		h.dir = strings.Split(v.Path[:i], "/")
 	}
@@ -176,7 +177,7 @@ func (h *docHrefs) write(w *bytes.Buffer, p string) {
 		w.WriteString(comment.MDURL(h.v.DocHref(p)))
 		return
 	}
-	// As relPath: the directories shared with this document are left
+	// As RelPath: the directories shared with this document are left
 	// out, the others are climbed with "../".
 	pos, i := 0, 0
 	for i < len(h.dir) {
@@ -195,5 +196,5 @@ func (h *docHrefs) write(w *bytes.Buffer, p string) {
 		w.WriteString("./")
 	}
 	w.WriteString(p[pos:])
-	w.WriteString(h.v.ext)
+	w.WriteString(h.v.page.Ext)
 }

@@ -13,6 +13,8 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/dynamicpb"
+
+	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
 )
 
 // optionReader reads options, custom ones included. Custom options arrive
@@ -29,7 +31,7 @@ type optionReader struct {
 type optEntry struct {
 	resolved protoreflect.Message
 	once     sync.Once
-	opts     []Option
+	opts     []model.Option
 }
 
 func newOptionReader(files []protoreflect.FileDescriptor) *optionReader {
@@ -101,7 +103,7 @@ func (e *optEntry) msg() protoreflect.Message {
 
 // list is every set option, flattened to dotted paths. It is shared and
 // must not be changed.
-func (e *optEntry) list() []Option {
+func (e *optEntry) list() []model.Option {
 	if e == nil {
 		return nil
 	}
@@ -110,10 +112,10 @@ func (e *optEntry) list() []Option {
 }
 
 // options lists the options of m.
-func (r *optionReader) options(m proto.Message) []Option { return r.entry(m).list() }
+func (r *optionReader) options(m proto.Message) []model.Option { return r.entry(m).list() }
 
-func listOptions(resolved protoreflect.Message) []Option {
-	var out []Option
+func listOptions(resolved protoreflect.Message) []model.Option {
+	var out []model.Option
 	for _, fd := range populated(resolved) {
 		name := optionName(fd)
 		if skipOptions[name] {
@@ -131,7 +133,7 @@ func listOptions(resolved protoreflect.Message) []Option {
 			break
 		}
 		b = b[n+m:]
-		out = append(out, Option{Name: fmt.Sprintf("(%d)", num), Value: "(extension not defined in the request)"})
+		out = append(out, model.Option{Name: fmt.Sprintf("(%d)", num), Value: "(extension not defined in the request)"})
 	}
 	return out
 }
@@ -164,7 +166,7 @@ func populated(m protoreflect.Message) []protoreflect.FieldDescriptor {
 	return append(out, exts...)
 }
 
-func flattenOption(name string, fd protoreflect.FieldDescriptor, v protoreflect.Value, out *[]Option) {
+func flattenOption(name string, fd protoreflect.FieldDescriptor, v protoreflect.Value, out *[]model.Option) {
 	if fd.Message() != nil && !fd.IsList() && !fd.IsMap() {
 		sub := v.Message()
 		fields := populated(sub)
@@ -175,7 +177,7 @@ func flattenOption(name string, fd protoreflect.FieldDescriptor, v protoreflect.
 			return
 		}
 	}
-	*out = append(*out, Option{Name: name, Value: formatValue(fd, v)})
+	*out = append(*out, model.Option{Name: name, Value: formatValue(fd, v)})
 }
 
 // formatValue writes a value in protobuf text syntax, deterministically.
@@ -296,15 +298,15 @@ func findExtension(m protoreflect.Message, name protoreflect.FullName) (protoref
 }
 
 // httpRules reads google.api.http bindings from resolved method options.
-func httpRules(opts protoreflect.Message) []HTTPRule {
+func httpRules(opts protoreflect.Message) []model.HTTPRule {
 	fd, v, ok := findExtension(opts, "google.api.http")
 	if !ok || fd.Message() == nil || fd.IsList() {
 		return nil
 	}
-	var out []HTTPRule
+	var out []model.HTTPRule
 	var add func(m protoreflect.Message, nested bool)
 	add = func(m protoreflect.Message, nested bool) {
-		var r HTTPRule
+		var r model.HTTPRule
 		var extra []protoreflect.Message
 		for _, f := range populated(m) {
 			val := m.Get(f)

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/polyrpc/polyrpc/internal/gen/doc/htmlesc"
+	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
 )
 
 // The rows of field and enum value tables are the bulk of a large page.
@@ -14,11 +15,11 @@ import (
 // writeFieldRows writes the rows of a message's field table, oneof members
 // grouped under a row for their oneof: the groups of FieldGroups, found
 // without building them.
-func (v *view) writeFieldRows(b *bytes.Buffer, m *Message, defaults bool) {
-	var group *Oneof
+func (v *view) writeFieldRows(b *bytes.Buffer, m *model.Message, defaults bool) {
+	var group *model.Oneof
 	for i, f := range m.Fields {
-		if i == 0 || f.Oneof != group.nameOrEmpty() {
-			group = m.oneof(f.Oneof)
+		if i == 0 || f.Oneof != oneofName(group) {
+			group = oneofNamed(m, f.Oneof)
 			if o := group; o != nil {
 				b.WriteString("\n<tr class=\"oneof\" id=\"")
 				htmlesc.HTML(b, o.Anchor)
@@ -43,36 +44,15 @@ func (v *view) writeFieldRows(b *bytes.Buffer, m *Message, defaults bool) {
 	}
 }
 
-// oneof is the oneof of m named name (the last one, as FieldGroups), or
-// nil.
-func (m *Message) oneof(name string) *Oneof {
-	var found *Oneof
-	if name != "" {
-		for _, o := range m.Oneofs {
-			if o.Name == name {
-				found = o
-			}
-		}
-	}
-	return found
-}
-
-func (o *Oneof) nameOrEmpty() string {
-	if o == nil {
-		return ""
-	}
-	return o.Name
-}
-
 // writeValueRows writes the rows of an enum's value table.
-func (v *view) writeValueRows(b *bytes.Buffer, e *Enum) {
+func (v *view) writeValueRows(b *bytes.Buffer, e *model.Enum) {
 	for _, val := range e.Values {
 		b.WriteString("\n")
 		v.valueRow(b, val)
 	}
 }
 
-func (v *view) fieldRow(b *bytes.Buffer, inOneof bool, f *Field, defaults bool) {
+func (v *view) fieldRow(b *bytes.Buffer, inOneof bool, f *model.Field, defaults bool) {
 	b.WriteString(`<tr id="`)
 	htmlesc.HTML(b, f.Anchor)
 	b.WriteString(`"`)
@@ -116,7 +96,7 @@ func (v *view) fieldRow(b *bytes.Buffer, inOneof bool, f *Field, defaults bool) 
 	b.WriteString("</td></tr>")
 }
 
-func (v *view) valueRow(b *bytes.Buffer, e *EnumValue) {
+func (v *view) valueRow(b *bytes.Buffer, e *model.EnumValue) {
 	b.WriteString(`<tr id="`)
 	htmlesc.HTML(b, e.Anchor)
 	b.WriteString(`"><td>`)
@@ -147,7 +127,7 @@ func writeInt(b *bytes.Buffer, n int32) {
 
 // writeType writes the type of a table row: a link to its definition, or
 // code naming it.
-func (v *view) writeType(b *bytes.Buffer, t TypeRef) {
+func (v *view) writeType(b *bytes.Buffer, t model.TypeRef) {
 	if l := v.typeLink(t); l.ok() {
 		writeStrings(b, `<a class="type `, t.Kind, `" href="`)
 		v.writeHref(b, l)
@@ -190,7 +170,7 @@ func writeRules(b *bytes.Buffer, rules []string, esc func(*bytes.Buffer, string)
 }
 
 // writeOptions writes a list of options, names and values escaped with esc.
-func writeOptions(b *bytes.Buffer, opts []Option, esc func(*bytes.Buffer, string)) {
+func writeOptions(b *bytes.Buffer, opts []model.Option, esc func(*bytes.Buffer, string)) {
 	if len(opts) == 0 {
 		return
 	}
@@ -210,4 +190,25 @@ func writeStrings(b *bytes.Buffer, parts ...string) {
 	for _, p := range parts {
 		b.WriteString(p)
 	}
+}
+
+// oneofNamed is the oneof of m named name (the last one, as FieldGroups),
+// or nil.
+func oneofNamed(m *model.Message, name string) *model.Oneof {
+	var found *model.Oneof
+	if name != "" {
+		for _, o := range m.Oneofs {
+			if o.Name == name {
+				found = o
+			}
+		}
+	}
+	return found
+}
+
+func oneofName(o *model.Oneof) string {
+	if o == nil {
+		return ""
+	}
+	return o.Name
 }

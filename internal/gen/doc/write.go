@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/parallel"
 )
 
@@ -55,8 +56,8 @@ func (l bufferList) put(b *bytes.Buffer) {
 // writeDocuments renders every document in every format and passes the
 // output to emit in order: for each document, its name with its first
 // chunk, then "" with each further chunk. emit must not keep content.
-func writeDocuments(opts *Options, r *renderer, docs []*Document, emit func(name string, content []byte) error) error {
-	idx := anchorIndex(docs)
+func writeDocuments(opts *Options, r *renderer, docs []*model.Document, emit func(name string, content []byte) error) error {
+	idx := model.Anchors(docs)
 	type job struct {
 		v     *view
 		parts int
@@ -66,7 +67,7 @@ func writeDocuments(opts *Options, r *renderer, docs []*Document, emit func(name
 	var refs []ref
 	for _, f := range opts.Formats {
 		for _, d := range docs {
-			v := &view{Document: d, ext: f.ext(), index: idx, r: r, format: f}
+			v := &view{Document: d, page: &model.Page{Document: d, Ext: f.ext(), Index: idx}, r: r, format: f}
 			n := 1
 			if r.builtin(f) && (f != FormatJSON || len(d.Files) > 0) {
 				n = len(d.Files) + 2 // head, sections, tail
@@ -99,7 +100,7 @@ func writeDocuments(opts *Options, r *renderer, docs []*Document, emit func(name
 		}
 		if err != nil {
 			bufs.put(b)
-			return part{}, fmt.Errorf("rendering %s: %v", v.Path+v.ext, err)
+			return part{}, fmt.Errorf("rendering %s: %v", v.Path+v.page.Ext, err)
 		}
 		return part{doc: refs[i].job, last: p == j.parts-1, buf: b}, nil
 	}, func(i int, pt part) error {
@@ -123,7 +124,7 @@ func writeDocuments(opts *Options, r *renderer, docs []*Document, emit func(name
 func emitChunk(emit func(string, []byte) error, v *view, started *bool, b []byte, last bool) error {
 	name := ""
 	if !*started {
-		name = v.Path + v.ext
+		name = v.Path + v.page.Ext
 	}
 	*started = !last
 	return emit(name, b)
@@ -190,7 +191,7 @@ type jsonFrame struct {
 func (fr *jsonFrame) get(v *view) ([]byte, []byte, error) {
 	fr.once.Do(func() {
 		d := *v.Document
-		d.Files = []*File{}
+		d.Files = []*model.File{}
 		var buf bytes.Buffer
 		if fr.err = encodeJSON(&buf, &d, ""); fr.err != nil {
 			return

@@ -1,4 +1,9 @@
-package doc
+// Package model is the documentation model of protoc-gen-rpcdoc: the
+// plain, ordered types every format renders (Document, File, Service,
+// Method, Message, Field, Enum, Option and the rest), whose JSON encoding
+// is the JSON format; how files are grouped into the documents of a
+// layout; and the links between the documents of a run (Page).
+package model
 
 // SchemaVersion is the version of the JSON documentation model. It changes
 // only when a field is removed or changes meaning; new fields may be added
@@ -248,4 +253,34 @@ func (g FieldGroup) oneofName() string {
 		return ""
 	}
 	return g.Oneof.Name
+}
+
+// HasDefaults reports whether any field declares a default value.
+func (m *Message) HasDefaults() bool {
+	for _, f := range m.Fields {
+		if f.Default != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// IdempotencyLabel is the readable idempotency level.
+func (m *Method) IdempotencyLabel() string {
+	switch m.Idempotency {
+	case "NO_SIDE_EFFECTS":
+		return "no side effects"
+	case "IDEMPOTENT":
+		return "idempotent"
+	}
+	return ""
+}
+
+// ClientStreams and ServerStreams tell which side sends a stream.
+func (m *Method) ClientStreams() bool {
+	return m.Streaming == "client_streaming" || m.Streaming == "bidi_streaming"
+}
+
+func (m *Method) ServerStreams() bool {
+	return m.Streaming == "server_streaming" || m.Streaming == "bidi_streaming"
 }
