@@ -11,6 +11,7 @@ import (
 
 	"github.com/polyrpc/polyrpc/internal/gen/doc/comment"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/htmlesc"
+	"github.com/polyrpc/polyrpc/internal/gen/doc/jsonout"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
 	"github.com/polyrpc/polyrpc/templates"
 )
@@ -24,8 +25,8 @@ type view struct {
 	r      *renderer
 	format Format
 
-	html      htmlState // made by the HTML writers on first use
-	jsonFrame jsonFrame // made by the JSON writers on first use
+	html htmlState     // made by the HTML writers on first use
+	json jsonout.Frame // made by the JSON writer on first use
 }
 
 // fileView is the data of the "file" and "md-file" templates: one file

@@ -2,11 +2,10 @@ package doc
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"runtime"
-	"sync"
 
+	"github.com/polyrpc/polyrpc/internal/gen/doc/jsonout"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/parallel"
 )
@@ -149,7 +148,7 @@ func (r *renderer) head(b *bytes.Buffer, v *view) error {
 	case FormatMarkdown:
 		return writeMDHead(b, v)
 	case FormatJSON:
-		return writeJSONHead(b, v)
+		return v.json.Head(b, v.Document)
 	}
 	return writeHTMLHead(b, v)
 }
@@ -159,7 +158,7 @@ func (r *renderer) tail(b *bytes.Buffer, v *view) error {
 	case FormatMarkdown:
 		return writeMDTail(b, v)
 	case FormatJSON:
-		return writeJSONTail(b, v)
+		return v.json.Tail(b, v.Document)
 	}
 	return writeHTMLTail(b, v)
 }
@@ -167,98 +166,11 @@ func (r *renderer) tail(b *bytes.Buffer, v *view) error {
 // section renders the part of one file.
 func (r *renderer) section(b *bytes.Buffer, v *view, i int) error {
 	if v.format == FormatJSON {
-		return writeJSONFile(b, v, i)
+		jsonout.File(b, v.Document, i)
+		return nil
 	}
 	return r.renderFile(b, v, v.Files[i])
 }
-
-// A JSON document is encoding/json's indented encoding of the Document.
-// In parts, it is the encoding of the Document without files, cut where
-// its empty files list is, and each file encoded on its own, indented as
-// the list's elements are: the same bytes.
-
-// jsonFilesKey is where the files list of an indented Document begins.
-const jsonFilesKey = "\n  \"files\": ["
-
-// jsonFrame is the encoding of a document without its files, cut where its
-// files list is: the head and tail parts of the document, made once.
-type jsonFrame struct {
-	once       sync.Once
-	head, tail []byte
-	err        error
-}
-
-func (fr *jsonFrame) get(v *view) ([]byte, []byte, error) {
-	fr.once.Do(func() {
-		d := *v.Document
-		d.Files = []*model.File{}
-		var buf bytes.Buffer
-		if fr.err = encodeJSON(&buf, &d, ""); fr.err != nil {
-			return
-		}
-		b := buf.Bytes()
-		i := bytes.Index(b, []byte(jsonFilesKey+"]"))
-		if i < 0 || bytes.Count(b, []byte(jsonFilesKey)) != 1 {
-			fr.err = fmt.Errorf("no files list in the encoded document")
-			return
-		}
-		i += len(jsonFilesKey)
-		fr.head, fr.tail = b[:i], b[i+1:]
-	})
-	return fr.head, fr.tail, fr.err
-}
-
-func writeJSONHead(b *bytes.Buffer, v *view) error {
-	head, _, err := v.jsonFrame.get(v)
-	b.Write(head)
-	return err
-}
-
-func writeJSONTail(b *bytes.Buffer, v *view) error {
-	_, tail, err := v.jsonFrame.get(v)
-	b.WriteString("\n  ]")
-	b.Write(tail)
-	return err
-}
-
-// writeJSONFile writes file i as an element of the files list.
-func writeJSONFile(b *bytes.Buffer, v *view, i int) error {
-	b.WriteString("\n    ")
-	writeFileJSON(b, v.Files[i], "    ")
-	// The encoding ends with a newline, which the list does not have.
-	b.Truncate(b.Len() - 1)
-	if i < len(v.Files)-1 {
-		b.WriteByte(',')
-	}
-	return nil
-}
-
-// encodeJSON writes the indented JSON of x as the JSON format does.
-func encodeJSON(b *bytes.Buffer, x any, prefix string) error {
-	// An encoder keeps its indentation buffer: pooled, the buffer grows
-	// once instead of once per file.
-	e := jsonEncoders.Get().(*jsonEncoder)
-	defer jsonEncoders.Put(e)
-	e.to = b
-	defer func() { e.to = nil }()
-	e.enc.SetIndent(prefix, "  ")
-	return e.enc.Encode(x)
-}
-
-// jsonEncoder is an encoder whose output can be redirected.
-type jsonEncoder struct {
-	enc *json.Encoder
-	to  *bytes.Buffer
-}
-
-func (e *jsonEncoder) Write(p []byte) (int, error) { return e.to.Write(p) }
-
-var jsonEncoders = sync.Pool{New: func() any {
-	e := &jsonEncoder{}
-	e.enc = json.NewEncoder(e)
-	e.enc.SetEscapeHTML(false)
-	return e
-}}
 
 // renderWhole renders a document as one part: with a custom template, or
 // as JSON when it has no files.
@@ -272,5 +184,5 @@ func (r *renderer) renderWhole(b *bytes.Buffer, v *view) error {
 	if r.json != nil {
 		return r.json.ExecuteTemplate(b, r.jsonEntry, v)
 	}
-	return encodeJSON(b, v.Document, "")
+	return jsonout.Encode(b, v.Document, "")
 }

@@ -1,4 +1,4 @@
-package doc
+package jsonout
 
 import (
 	"bytes"
@@ -402,9 +402,9 @@ func (w *jsonWriter) enum(e *model.Enum) {
 	w.close('}')
 }
 
-// writeFileJSON writes f as json.Encoder writes it with SetEscapeHTML(false)
+// WriteFile writes f as json.Encoder writes it with SetEscapeHTML(false)
 // and SetIndent(prefix, "  "), final newline included.
-func writeFileJSON(b *bytes.Buffer, f *model.File, prefix string) {
+func WriteFile(b *bytes.Buffer, f *model.File, prefix string) {
 	w := jsonWriter{b: b, prefix: prefix, empty: make([]bool, 0, 8)}
 	w.file(f)
 	b.WriteByte('\n')
