@@ -299,7 +299,7 @@ func (v *view) writeMethod(b *bytes.Buffer, m *model.Method) {
 	b.WriteString(` <span class="badge stream `)
 	htmlesc.Text(b, m.Streaming)
 	b.WriteString(`">`)
-	htmlesc.Text(b, streamingLabel(m.Streaming))
+	htmlesc.Text(b, model.StreamingLabel(m.Streaming))
 	b.WriteString("</span>")
 	if m.Deprecated {
 		b.WriteString(deprecatedBadge)

@@ -12,6 +12,7 @@ import (
 	"github.com/polyrpc/polyrpc/internal/gen/doc/comment"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/htmlesc"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/jsonout"
+	"github.com/polyrpc/polyrpc/internal/gen/doc/mdout"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
 	"github.com/polyrpc/polyrpc/templates"
 )
@@ -45,7 +46,7 @@ func (v *view) Section(f *model.File) (htmltemplate.HTML, error) {
 // MDSection is the Markdown of one file of the document.
 func (v *view) MDSection(f *model.File) (string, error) {
 	var buf bytes.Buffer
-	err := writeMDFile(&buf, v, f)
+	err := mdout.WriteFile(&buf, v.page, f)
 	return buf.String(), err
 }
 
@@ -69,11 +70,11 @@ func (v *view) section(f *model.File) (string, error) {
 var funcs = map[string]any{
 	"mdcode":    comment.MDCode,
 	"join":      strings.Join,
-	"streaming": streamingLabel,
+	"streaming": model.StreamingLabel,
 	"add":       func(a, b int) int { return a + b },
 	"upper":     strings.ToUpper,
 	"hasPrefix": strings.HasPrefix,
-	"mdesc":     mdEscape,
+	"mdesc":     mdout.Escape,
 	"attr":      html.EscapeString,
 	"url":       htmlesc.PageURL,
 	"mdurl":     comment.MDURL,
@@ -87,32 +88,6 @@ func mdRef(r refView) string {
 		return "[" + code + "](" + comment.MDURL(r.Href) + ")"
 	}
 	return code
-}
-
-// streamingLabel is the badge text of a streaming kind.
-func streamingLabel(s string) string {
-	switch s {
-	case "client_streaming":
-		return "client streaming"
-	case "server_streaming":
-		return "server streaming"
-	case "bidi_streaming":
-		return "bidi streaming"
-	}
-	return "unary"
-}
-
-// mdEscape escapes Markdown punctuation in plain text (headings, link text).
-func mdEscape(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch r {
-		case '\\', '`', '*', '_', '{', '}', '[', ']', '(', ')', '#', '+', '-', '!', '|', '<', '>':
-			b.WriteByte('\\')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }
 
 var (
@@ -174,7 +149,7 @@ func newRenderer(opts *Options) (*renderer, error) {
 // renderFile writes the section of one file.
 func (r *renderer) renderFile(w *bytes.Buffer, v *view, f *model.File) error {
 	if v.format == FormatMarkdown {
-		return writeMDFile(w, v, f)
+		return mdout.WriteFile(w, v.page, f)
 	}
 	return writeHTMLFile(w, v, f)
 }
@@ -194,22 +169,12 @@ func (v *view) Ref(t model.TypeRef) refView {
 
 // MDType is a type reference as Markdown: a code span, linked when its
 // definition is reachable.
-func (v *view) MDType(t model.TypeRef, cell bool) string {
-	code := comment.MDCode(t.Name, cell)
-	if h := v.TypeHref(t); h != "" {
-		return "[" + code + "](" + comment.MDURL(h) + ")"
-	}
-	return code
-}
+func (v *view) MDType(t model.TypeRef, cell bool) string { return mdout.Type(v.page, t, cell) }
 
 // MDLink is a Markdown link to an element by anchor, or a code span when it
 // is not documented.
 func (v *view) MDLink(anchor, text string, cell bool) string {
-	code := comment.MDCode(text, cell)
-	if h := v.Href(anchor); h != "" {
-		return "[" + code + "](" + comment.MDURL(h) + ")"
-	}
-	return code
+	return mdout.Link(v.page, anchor, text, cell)
 }
 
 // Comment renders a Markdown comment as inert HTML. Links to anchors
@@ -228,15 +193,20 @@ func (v *view) MDCell(src string) string { return comment.MDCell(src, v.Href) }
 // MDCellAll is a table cell with a description, validation rules and
 // options, separated by line breaks.
 func (v *view) MDCellAll(desc string, rules []string, opts []model.Option) string {
-	var parts []string
-	if d := v.MDCell(desc); d != "" {
-		parts = append(parts, d)
-	}
-	for _, r := range rules {
-		parts = append(parts, "rule: "+comment.MDCode(r, true))
-	}
-	for _, o := range opts {
-		parts = append(parts, comment.MDCode(o.Name+" = "+o.Value, true))
-	}
-	return strings.Join(parts, "<br>")
+	return mdout.CellAll(v.page, desc, rules, opts)
+}
+
+// MDHead is the built-in Markdown head of the document: its title, the
+// other documents of the run and the table of contents.
+func (v *view) MDHead() string {
+	var buf bytes.Buffer
+	mdout.WriteHead(&buf, v.page)
+	return buf.String()
+}
+
+// MDTail is the built-in Markdown tail of the document.
+func (v *view) MDTail() string {
+	var buf bytes.Buffer
+	mdout.WriteTail(&buf, v.page)
+	return buf.String()
 }

@@ -6,6 +6,7 @@ import (
 	"runtime"
 
 	"github.com/polyrpc/polyrpc/internal/gen/doc/jsonout"
+	"github.com/polyrpc/polyrpc/internal/gen/doc/mdout"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/parallel"
 )
@@ -146,7 +147,7 @@ func (r *renderer) builtin(f Format) bool {
 func (r *renderer) head(b *bytes.Buffer, v *view) error {
 	switch v.format {
 	case FormatMarkdown:
-		return writeMDHead(b, v)
+		return mdout.WriteHead(b, v.page)
 	case FormatJSON:
 		return v.json.Head(b, v.Document)
 	}
@@ -156,7 +157,7 @@ func (r *renderer) head(b *bytes.Buffer, v *view) error {
 func (r *renderer) tail(b *bytes.Buffer, v *view) error {
 	switch v.format {
 	case FormatMarkdown:
-		return writeMDTail(b, v)
+		return mdout.WriteTail(b, v.page)
 	case FormatJSON:
 		return v.json.Tail(b, v.Document)
 	}

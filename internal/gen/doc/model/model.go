@@ -284,3 +284,16 @@ func (m *Method) ClientStreams() bool {
 func (m *Method) ServerStreams() bool {
 	return m.Streaming == "server_streaming" || m.Streaming == "bidi_streaming"
 }
+
+// StreamingLabel is the badge text of a streaming kind.
+func StreamingLabel(s string) string {
+	switch s {
+	case "client_streaming":
+		return "client streaming"
+	case "server_streaming":
+		return "server streaming"
+	case "bidi_streaming":
+		return "bidi streaming"
+	}
+	return "unary"
+}

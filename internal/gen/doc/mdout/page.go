@@ -1,10 +1,16 @@
-package doc
+// Package mdout writes the built-in Markdown page of a document (GitHub
+// Flavored Markdown), written in Go rather than as a template. Its helpers
+// (Type, Link, CellAll, Escape) are also what custom Markdown templates
+// call; the writers give the same bytes without building strings, only
+// for speed, which the tests check against the helpers.
+package mdout
 
 import (
 	"bytes"
 	"html"
 	"strconv"
 
+	"github.com/polyrpc/polyrpc/internal/gen/doc/comment"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
 )
 
@@ -13,22 +19,9 @@ import (
 // templates "md-head", "md-file" and "md-tail" of the built-in set call
 // these writers so that custom templates can use them.
 
-// MDHead is the built-in Markdown head of the document: its title, the
-// other documents of the run and the table of contents.
-func (v *view) MDHead() string {
-	var buf bytes.Buffer
-	writeMDHead(&buf, v)
-	return buf.String()
-}
-
-// MDTail is the built-in Markdown tail of the document.
-func (v *view) MDTail() string {
-	var buf bytes.Buffer
-	writeMDTail(&buf, v)
-	return buf.String()
-}
-
-func writeMDHead(w *bytes.Buffer, v *view) error {
+// WriteHead writes the head of the page: its title, the other documents
+// of the run and the table of contents.
+func WriteHead(w *bytes.Buffer, v *model.Page) error {
 	w.WriteString("# ")
 	writeMDEscape(w, v.Title)
 	if len(v.Documents) > 1 {
@@ -86,12 +79,14 @@ func writeTOCEntry(w *bytes.Buffer, prefix, name, anchor, suffix string) {
 	w.WriteByte(')')
 }
 
-func writeMDTail(w *bytes.Buffer, v *view) error {
+// WriteTail writes the tail of the page.
+func WriteTail(w *bytes.Buffer, v *model.Page) error {
 	w.WriteByte('\n')
 	return nil
 }
 
-func writeMDFile(w *bytes.Buffer, v *view, f *model.File) error {
+// WriteFile writes the section of one file.
+func WriteFile(w *bytes.Buffer, v *model.Page, f *model.File) error {
 	writeMDAnchor(w, "\n\n", f.Anchor, "")
 	w.WriteString("\n\n## file ")
 	writeMDCode(w, f.Name, false)
@@ -132,7 +127,7 @@ func writeMDFile(w *bytes.Buffer, v *view, f *model.File) error {
 	writeMDDescription(w, v, f.Description)
 	for _, c := range f.DetachedComments {
 		w.WriteString("\n\n")
-		w.WriteString(v.MDBlock(c))
+		w.WriteString(comment.MDBlock(c, v.Href))
 	}
 	writeMDOptions(w, f.Options)
 	for _, s := range f.Services {
@@ -154,7 +149,7 @@ func writeMDFile(w *bytes.Buffer, v *view, f *model.File) error {
 	return nil
 }
 
-func writeMDService(w *bytes.Buffer, v *view, s *model.Service) {
+func writeMDService(w *bytes.Buffer, v *model.Page, s *model.Service) {
 	writeMDAnchor(w, "\n\n", s.Anchor, "")
 	w.WriteString("\n\n### service ")
 	writeMDCode(w, s.Name, false)
@@ -168,12 +163,12 @@ func writeMDService(w *bytes.Buffer, v *view, s *model.Service) {
 	}
 }
 
-func writeMDMethod(w *bytes.Buffer, v *view, m *model.Method) {
+func writeMDMethod(w *bytes.Buffer, v *model.Page, m *model.Method) {
 	writeMDAnchor(w, "\n\n", m.Anchor, "")
 	w.WriteString("\n\n#### rpc ")
 	writeMDCode(w, m.Name, false)
 	w.WriteString(" — _")
-	w.WriteString(streamingLabel(m.Streaming))
+	w.WriteString(model.StreamingLabel(m.Streaming))
 	w.WriteByte('_')
 	writeDeprecatedHeading(w, m.Deprecated)
 	if l := m.IdempotencyLabel(); l != "" {
@@ -237,7 +232,7 @@ func writeMDMethod(w *bytes.Buffer, v *view, m *model.Method) {
 	writeMDOptions(w, m.Options)
 }
 
-func writeMDMessage(w *bytes.Buffer, v *view, m *model.Message) {
+func writeMDMessage(w *bytes.Buffer, v *model.Page, m *model.Message) {
 	defaults := m.HasDefaults()
 	writeMDAnchor(w, "\n\n", m.Anchor, "")
 	w.WriteString("\n\n### message ")
@@ -331,7 +326,7 @@ func writeMDMessage(w *bytes.Buffer, v *view, m *model.Message) {
 }
 
 // writeMDField writes the table row of a message field.
-func writeMDField(w *bytes.Buffer, v *view, f *model.Field, defaults bool) {
+func writeMDField(w *bytes.Buffer, v *model.Page, f *model.Field, defaults bool) {
 	w.WriteString("\n| ")
 	w.WriteString(strconv.Itoa(int(f.Number)))
 	writeMDAnchor(w, " | ", f.Anchor, "")
@@ -365,7 +360,7 @@ func writeMDField(w *bytes.Buffer, v *view, f *model.Field, defaults bool) {
 	w.WriteString(" |")
 }
 
-func writeMDEnum(w *bytes.Buffer, v *view, e *model.Enum) {
+func writeMDEnum(w *bytes.Buffer, v *model.Page, e *model.Enum) {
 	writeMDAnchor(w, "\n\n", e.Anchor, "")
 	w.WriteString("\n\n### enum ")
 	writeMDCode(w, e.Name, false)
@@ -400,7 +395,7 @@ func writeMDEnum(w *bytes.Buffer, v *view, e *model.Enum) {
 }
 
 // writeMDExtensions writes the table of extensions, after a newline.
-func writeMDExtensions(w *bytes.Buffer, v *view, fs []*model.Field) {
+func writeMDExtensions(w *bytes.Buffer, v *model.Page, fs []*model.Field) {
 	w.WriteString("\n| # | Extension | Extends | Type | Label | Description |\n|--:|---|---|---|---|---|")
 	for _, f := range fs {
 		w.WriteString("\n| ")
@@ -427,7 +422,7 @@ func writeMDExtensions(w *bytes.Buffer, v *view, fs []*model.Field) {
 }
 
 // writeMDParent writes the link to the enclosing message, if any.
-func writeMDParent(w *bytes.Buffer, v *view, parent string) {
+func writeMDParent(w *bytes.Buffer, v *model.Page, parent string) {
 	if parent != "" {
 		w.WriteString(" · nested in ")
 		writeMDLink(w, v, parent, parent, false)
@@ -436,10 +431,10 @@ func writeMDParent(w *bytes.Buffer, v *view, parent string) {
 
 // writeMDDescription writes a comment as Markdown blocks after a blank
 // line, if there is one.
-func writeMDDescription(w *bytes.Buffer, v *view, desc string) {
+func writeMDDescription(w *bytes.Buffer, v *model.Page, desc string) {
 	if desc != "" {
 		w.WriteString("\n\n")
-		w.WriteString(v.MDBlock(desc))
+		w.WriteString(comment.MDBlock(desc, v.Href))
 	}
 }
 

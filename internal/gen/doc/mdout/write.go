@@ -1,4 +1,4 @@
-package doc
+package mdout
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ import (
 // its input in single backticks.
 var mdCodeSpecial = byteSet("`|\n")
 
-// mdEscapeSpecial marks the bytes that mdEscape escapes.
+// mdEscapeSpecial marks the bytes that Escape escapes.
 var mdEscapeSpecial = byteSet("\\`*_{}[]()#+-!|<>")
 
 func byteSet(s string) (set [256]bool) {
@@ -60,7 +60,7 @@ func writeMDCode3(w *bytes.Buffer, a, b, c string, cell bool) {
 	w.WriteByte('`')
 }
 
-// writeMDEscape writes mdEscape(s).
+// writeMDEscape writes Escape(s).
 func writeMDEscape(w *bytes.Buffer, s string) {
 	n, start, ascii := w.Len(), 0, true
 	for i := 0; i < len(s); i++ {
@@ -76,7 +76,7 @@ func writeMDEscape(w *bytes.Buffer, s string) {
 	w.WriteString(s[start:])
 	if !ascii && !utf8.ValidString(s) {
 		w.Truncate(n)
-		w.WriteString(mdEscape(s)) // it also replaces invalid bytes
+		w.WriteString(Escape(s)) // it also replaces invalid bytes
 	}
 }
 
@@ -88,23 +88,23 @@ func writeMDFragment(w *bytes.Buffer, anchor, suffix string) {
 	w.WriteString(suffix)
 }
 
-// writeMDType writes v.MDType(t, cell).
-func writeMDType(w *bytes.Buffer, v *view, t model.TypeRef, cell bool) {
+// writeMDType writes Type(v, t, cell).
+func writeMDType(w *bytes.Buffer, v *model.Page, t model.TypeRef, cell bool) {
 	writeMDLinked(w, v.TypeHref(t), t.Name, cell)
 }
 
-// writeMDLink writes v.MDLink(anchor, text, cell).
-func writeMDLink(w *bytes.Buffer, v *view, anchor, text string, cell bool) {
+// writeMDLink writes Link(v, anchor, text, cell).
+func writeMDLink(w *bytes.Buffer, v *model.Page, anchor, text string, cell bool) {
 	writeMDLinked(w, v.Href(anchor), text, cell)
 }
 
-// writeMDCell writes v.MDCellAll(desc, rules, opts).
-func writeMDCell(w *bytes.Buffer, v *view, desc string, rules []string, opts []model.Option) {
+// writeMDCell writes CellAll(v, desc, rules, opts).
+func writeMDCell(w *bytes.Buffer, v *model.Page, desc string, rules []string, opts []model.Option) {
 	if len(rules) == 0 && len(opts) == 0 {
-		w.WriteString(v.MDCell(desc))
+		w.WriteString(comment.MDCell(desc, v.Href))
 		return
 	}
-	w.WriteString(v.MDCellAll(desc, rules, opts))
+	w.WriteString(CellAll(v, desc, rules, opts))
 }
 
 // writeMDLinked writes text as a code span, linked to href unless it is
@@ -159,13 +159,13 @@ func plainPath(p string) bool {
 // comment.MDURL(v.DocHref(p)), computed without building strings when the paths
 // are plain.
 type docHrefs struct {
-	v     *view
-	plain bool     // v.Path and v.page.Ext are plain
+	v     *model.Page
+	plain bool     // v.Path and v.Ext are plain
 	dir   []string // directories of v.Path
 }
 
-func newDocHrefs(v *view) docHrefs {
-	h := docHrefs{v: v, plain: plainPath(v.Path) && !hasAny(v.page.Ext, &notPathSafe)}
+func newDocHrefs(v *model.Page) docHrefs {
+	h := docHrefs{v: v, plain: plainPath(v.Path) && !hasAny(v.Ext, &notPathSafe)}
 	if i := strings.LastIndexByte(v.Path, '/'); h.plain && i >= 0 {
 		h.dir = strings.Split(v.Path[:i], "/")
 	}
@@ -196,5 +196,54 @@ func (h *docHrefs) write(w *bytes.Buffer, p string) {
 		w.WriteString("./")
 	}
 	w.WriteString(p[pos:])
-	w.WriteString(h.v.page.Ext)
+	w.WriteString(h.v.Ext)
+}
+
+// Escape escapes Markdown punctuation in plain text (headings, link text).
+func Escape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch r {
+		case '\\', '`', '*', '_', '{', '}', '[', ']', '(', ')', '#', '+', '-', '!', '|', '<', '>':
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// Type is a type reference as Markdown: a code span, linked when its
+// definition is reachable.
+func Type(v *model.Page, t model.TypeRef, cell bool) string {
+	code := comment.MDCode(t.Name, cell)
+	if h := v.TypeHref(t); h != "" {
+		return "[" + code + "](" + comment.MDURL(h) + ")"
+	}
+	return code
+}
+
+// Link is a Markdown link to an element by anchor, or a code span when it
+// is not documented.
+func Link(v *model.Page, anchor, text string, cell bool) string {
+	code := comment.MDCode(text, cell)
+	if h := v.Href(anchor); h != "" {
+		return "[" + code + "](" + comment.MDURL(h) + ")"
+	}
+	return code
+}
+
+// CellAll is a table cell with a description, validation rules and
+// options, separated by line breaks.
+func CellAll(v *model.Page, desc string, rules []string, opts []model.Option) string {
+	var parts []string
+	if d := comment.MDCell(desc, v.Href); d != "" {
+		parts = append(parts, d)
+	}
+	for _, r := range rules {
+		parts = append(parts, "rule: "+comment.MDCode(r, true))
+	}
+	for _, o := range opts {
+		parts = append(parts, comment.MDCode(o.Name+" = "+o.Value, true))
+	}
+	return strings.Join(parts, "<br>")
 }
