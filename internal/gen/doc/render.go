@@ -6,11 +6,11 @@ import (
 	"html"
 	htmltemplate "html/template"
 	"strings"
-	"sync"
 	texttemplate "text/template"
 
 	"github.com/polyrpc/polyrpc/internal/gen/doc/comment"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/htmlesc"
+	"github.com/polyrpc/polyrpc/internal/gen/doc/htmlout"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/jsonout"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/mdout"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
@@ -26,7 +26,7 @@ type view struct {
 	r      *renderer
 	format Format
 
-	html htmlState     // made by the HTML writers on first use
+	html *htmlout.Page // the built-in HTML page
 	json jsonout.Frame // made by the JSON writer on first use
 }
 
@@ -109,8 +109,7 @@ type renderer struct {
 	json      *texttemplate.Template // only with a custom JSON template
 	jsonEntry string
 
-	linksOnce sync.Once
-	links     *docLinks // the documents of the run, for HTML tables of contents
+	htmlRun htmlout.Run // what the HTML pages of the run share
 }
 
 func newRenderer(opts *Options) (*renderer, error) {
@@ -151,7 +150,7 @@ func (r *renderer) renderFile(w *bytes.Buffer, v *view, f *model.File) error {
 	if v.format == FormatMarkdown {
 		return mdout.WriteFile(w, v.page, f)
 	}
-	return writeHTMLFile(w, v, f)
+	return htmlout.WriteFile(w, v.html, f)
 }
 
 // refView is a resolved type reference for templates.
@@ -209,4 +208,20 @@ func (v *view) MDTail() string {
 	var buf bytes.Buffer
 	mdout.WriteTail(&buf, v.page)
 	return buf.String()
+}
+
+// PageHead is the built-in HTML of the page up to the first file section,
+// for custom templates ("page-head").
+func (v *view) PageHead() (htmltemplate.HTML, error) {
+	var b bytes.Buffer
+	err := htmlout.WriteHead(&b, v.html)
+	return htmltemplate.HTML(b.String()), err
+}
+
+// PageTail is the built-in HTML of the page after the last file section,
+// for custom templates ("page-tail").
+func (v *view) PageTail() (htmltemplate.HTML, error) {
+	var b bytes.Buffer
+	err := htmlout.WriteTail(&b, v.html)
+	return htmltemplate.HTML(b.String()), err
 }

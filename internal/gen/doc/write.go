@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 
+	"github.com/polyrpc/polyrpc/internal/gen/doc/htmlout"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/jsonout"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/mdout"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
@@ -67,7 +68,8 @@ func writeDocuments(opts *Options, r *renderer, docs []*model.Document, emit fun
 	var refs []ref
 	for _, f := range opts.Formats {
 		for _, d := range docs {
-			v := &view{Document: d, page: &model.Page{Document: d, Ext: f.ext(), Index: idx}, r: r, format: f}
+			page := &model.Page{Document: d, Ext: f.ext(), Index: idx}
+			v := &view{Document: d, page: page, r: r, format: f, html: htmlout.NewPage(page, &r.htmlRun)}
 			n := 1
 			if r.builtin(f) && (f != FormatJSON || len(d.Files) > 0) {
 				n = len(d.Files) + 2 // head, sections, tail
@@ -151,7 +153,7 @@ func (r *renderer) head(b *bytes.Buffer, v *view) error {
 	case FormatJSON:
 		return v.json.Head(b, v.Document)
 	}
-	return writeHTMLHead(b, v)
+	return htmlout.WriteHead(b, v.html)
 }
 
 func (r *renderer) tail(b *bytes.Buffer, v *view) error {
@@ -161,7 +163,7 @@ func (r *renderer) tail(b *bytes.Buffer, v *view) error {
 	case FormatJSON:
 		return v.json.Tail(b, v.Document)
 	}
-	return writeHTMLTail(b, v)
+	return htmlout.WriteTail(b, v.html)
 }
 
 // section renders the part of one file.

@@ -1,4 +1,4 @@
-package doc
+package htmlout
 
 import (
 	"bytes"
@@ -15,7 +15,7 @@ import (
 // writeFieldRows writes the rows of a message's field table, oneof members
 // grouped under a row for their oneof: the groups of FieldGroups, found
 // without building them.
-func (v *view) writeFieldRows(b *bytes.Buffer, m *model.Message, defaults bool) {
+func (v *Page) writeFieldRows(b *bytes.Buffer, m *model.Message, defaults bool) {
 	var group *model.Oneof
 	for i, f := range m.Fields {
 		if i == 0 || f.Oneof != oneofName(group) {
@@ -45,14 +45,14 @@ func (v *view) writeFieldRows(b *bytes.Buffer, m *model.Message, defaults bool) 
 }
 
 // writeValueRows writes the rows of an enum's value table.
-func (v *view) writeValueRows(b *bytes.Buffer, e *model.Enum) {
+func (v *Page) writeValueRows(b *bytes.Buffer, e *model.Enum) {
 	for _, val := range e.Values {
 		b.WriteString("\n")
 		v.valueRow(b, val)
 	}
 }
 
-func (v *view) fieldRow(b *bytes.Buffer, inOneof bool, f *model.Field, defaults bool) {
+func (v *Page) fieldRow(b *bytes.Buffer, inOneof bool, f *model.Field, defaults bool) {
 	b.WriteString(`<tr id="`)
 	htmlesc.HTML(b, f.Anchor)
 	b.WriteString(`"`)
@@ -96,7 +96,7 @@ func (v *view) fieldRow(b *bytes.Buffer, inOneof bool, f *model.Field, defaults 
 	b.WriteString("</td></tr>")
 }
 
-func (v *view) valueRow(b *bytes.Buffer, e *model.EnumValue) {
+func (v *Page) valueRow(b *bytes.Buffer, e *model.EnumValue) {
 	b.WriteString(`<tr id="`)
 	htmlesc.HTML(b, e.Anchor)
 	b.WriteString(`"><td>`)
@@ -127,7 +127,7 @@ func writeInt(b *bytes.Buffer, n int32) {
 
 // writeType writes the type of a table row: a link to its definition, or
 // code naming it.
-func (v *view) writeType(b *bytes.Buffer, t model.TypeRef) {
+func (v *Page) writeType(b *bytes.Buffer, t model.TypeRef) {
 	if l := v.typeLink(t); l.ok() {
 		writeStrings(b, `<a class="type `, t.Kind, `" href="`)
 		v.writeHref(b, l)

@@ -1,4 +1,4 @@
-package doc
+package htmlout
 
 import (
 	"bytes"
@@ -45,12 +45,12 @@ func (l *docLinks) of(docs []model.DocumentRef, ext string) bool {
 }
 
 // docLinks returns the document links of the run for v.
-func (r *renderer) docLinks(v *view) *docLinks {
-	r.linksOnce.Do(func() { r.links = newDocLinks(v.Documents, v.page.Ext) })
-	if r.links.of(v.Documents, v.page.Ext) {
+func (r *Run) docLinks(v *Page) *docLinks {
+	r.linksOnce.Do(func() { r.links = newDocLinks(v.Documents, v.Ext) })
+	if r.links.of(v.Documents, v.Ext) {
 		return r.links
 	}
-	return newDocLinks(v.Documents, v.page.Ext)
+	return newDocLinks(v.Documents, v.Ext)
 }
 
 // tocLinker writes the links from one document to the documents of the
@@ -62,9 +62,9 @@ type tocLinker struct {
 	dir   []string // otherwise the directories of the document
 }
 
-func newTOCLinker(v *view, links *docLinks) tocLinker {
+func newTOCLinker(v *Page, links *docLinks) tocLinker {
 	t := tocLinker{links: links}
-	if dir := path.Dir(v.Path + v.page.Ext); dir == "." {
+	if dir := path.Dir(v.Path + v.Ext); dir == "." {
 		t.root = true
 	} else {
 		t.dir = strings.Split(dir, "/")
@@ -113,16 +113,16 @@ type htmlState struct {
 	href  func(anchor string) string // v.Href, for comment.WriteHTML
 }
 
-func (v *view) htmlState() *htmlState {
+func (v *Page) htmlState() *htmlState {
 	v.html.once.Do(func() {
-		v.html.links = newTOCLinker(v, v.r.docLinks(v))
+		v.html.links = newTOCLinker(v, v.run.docLinks(v))
 		v.html.href = v.Href
 	})
 	return &v.html
 }
 
 // linker is the tocLinker of this document.
-func (v *view) linker() *tocLinker { return &v.htmlState().links }
+func (v *Page) linker() *tocLinker { return &v.htmlState().links }
 
 // link is where a reference points: an anchor in this document or in
 // another document of the run, or a URL. Written out it is what Href and
@@ -137,8 +137,8 @@ type link struct {
 func (l link) ok() bool { return l.found || l.url != "" }
 
 // anchorLink is the link to a documented element, as Href.
-func (v *view) anchorLink(anchor string) link {
-	doc, ok := v.page.Index[anchor]
+func (v *Page) anchorLink(anchor string) link {
+	doc, ok := v.Index[anchor]
 	if !ok {
 		return link{}
 	}
@@ -147,14 +147,14 @@ func (v *view) anchorLink(anchor string) link {
 		if i, ok := v.linker().links.index[doc]; ok {
 			l.doc = i
 		} else {
-			l.rel = model.RelPath(v.Path+v.page.Ext, doc+v.page.Ext)
+			l.rel = model.RelPath(v.Path+v.Ext, doc+v.Ext)
 		}
 	}
 	return l
 }
 
 // typeLink is the link of a type reference, as TypeHref.
-func (v *view) typeLink(t model.TypeRef) link {
+func (v *Page) typeLink(t model.TypeRef) link {
 	if t.FullName == "" {
 		return link{}
 	}
@@ -166,7 +166,7 @@ func (v *view) typeLink(t model.TypeRef) link {
 
 // writeLink writes a link: a URL through check, which also decides whether
 // it is allowed, and the parts of a link to an anchor through esc.
-func (v *view) writeLink(b *bytes.Buffer, l link, check, esc func(*bytes.Buffer, string)) {
+func (v *Page) writeLink(b *bytes.Buffer, l link, check, esc func(*bytes.Buffer, string)) {
 	if !l.found {
 		check(b, l.url)
 		return
@@ -181,9 +181,9 @@ func (v *view) writeLink(b *bytes.Buffer, l link, check, esc func(*bytes.Buffer,
 }
 
 // writeURL writes a link as htmlesc.URL writes its string.
-func (v *view) writeURL(b *bytes.Buffer, l link) { v.writeLink(b, l, htmlesc.URL, htmlesc.NormURL) }
+func (v *Page) writeURL(b *bytes.Buffer, l link) { v.writeLink(b, l, htmlesc.URL, htmlesc.NormURL) }
 
 // writeHref writes a link as htmlesc.HrefAttr writes its string.
-func (v *view) writeHref(b *bytes.Buffer, l link) {
+func (v *Page) writeHref(b *bytes.Buffer, l link) {
 	v.writeLink(b, l, htmlesc.HrefAttr, htmlesc.HrefBytes)
 }

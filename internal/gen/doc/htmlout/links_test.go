@@ -1,4 +1,4 @@
-package doc
+package htmlout
 
 import (
 	"bytes"
@@ -26,10 +26,9 @@ func TestDocumentLinks(t *testing.T) {
 		index["file:"+p+"%4/+&x.proto"] = p
 	}
 	index["outside.v1.T"] = "not/a/document/of/the/run" // Href still links it
-	r := &renderer{}
+	r := &Run{}
 	for _, from := range paths {
-		d := &model.Document{Path: from, Documents: docs}
-		v := &view{Document: d, page: &model.Page{Document: d, Ext: ".html", Index: index}, r: r}
+		v := &Page{Page: &model.Page{Document: &model.Document{Path: from, Documents: docs}, Ext: ".html", Index: index}, run: r}
 		for i, d := range docs {
 			var want, got bytes.Buffer
 			htmlesc.URL(&want, v.DocHref(d.Path))
@@ -65,9 +64,8 @@ func TestDocumentLinks(t *testing.T) {
 // else nowhere.
 func TestTypeLinks(t *testing.T) {
 	docs := []model.DocumentRef{{Path: "a/index"}, {Path: "b/index"}}
-	d := &model.Document{Path: "a/index", Documents: docs}
-	v := &view{Document: d, r: &renderer{},
-		page: &model.Page{Document: d, Ext: ".html", Index: map[string]string{"a.T": "a/index", "b.T": "b/index"}}}
+	v := &Page{run: &Run{},
+		Page: &model.Page{Document: &model.Document{Path: "a/index", Documents: docs}, Ext: ".html", Index: map[string]string{"a.T": "a/index", "b.T": "b/index"}}}
 	for _, tr := range []model.TypeRef{
 		{Name: "string"}, {Name: "T", FullName: "a.T"}, {Name: "b.T", FullName: "b.T"},
 		{Name: "Any", FullName: "google.protobuf.Any", URL: "https://protobuf.dev/x#Any"},
