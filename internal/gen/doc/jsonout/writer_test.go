@@ -7,12 +7,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/polyrpc/polyrpc/internal/gen/doc/doctest"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
 )
 
@@ -99,11 +99,7 @@ func TestJSONWriter(t *testing.T) {
 // which package doc's TestGolden keeps equal to the generator's output.
 func goldenDocuments(t *testing.T) []*model.Document {
 	t.Helper()
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		t.Fatal("no caller information")
-	}
-	root := filepath.Join(filepath.Dir(file), "..", "..", "..", "..", "golden", "doc")
+	root := doctest.GoldenDir(t)
 	var docs []*model.Document
 	err := filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
 		if err != nil || e.IsDir() || !strings.HasSuffix(p, ".json") {
