@@ -12,16 +12,17 @@ import (
 
 	"github.com/polyrpc/polyrpc/internal/gen/doc/comment"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
+	"github.com/polyrpc/polyrpc/internal/gen/doc/request"
 )
 
 // builder turns the descriptors of a request into the documentation model.
 type builder struct {
 	opts    *Options
-	files   []*pFile // files to document, in request order
+	files   []*request.File // files to document, in request order
 	inDoc   map[protoreflect.FullName]bool
 	hidden  map[protoreflect.FullName]bool
 	opt     *optionReader
-	src     sources
+	src     request.Sources
 	missing []missingComment // undocumented elements, for require_comments
 }
 
@@ -32,7 +33,7 @@ const (
 	fileEditionPath = 14
 )
 
-func (b *builder) buildFile(f *pFile) *model.File {
+func (b *builder) buildFile(f *request.File) *model.File {
 	fd := f.Desc
 	out := &model.File{
 		Name:    f.Desc.Path(),
@@ -51,7 +52,7 @@ func (b *builder) buildFile(f *pFile) *model.File {
 	}
 	var desc []string
 	for _, p := range []int32{fileSyntaxPath, fileEditionPath, filePackagePath} {
-		loc := b.src.loc(fd.Path(), []int32{p}).comments()
+		loc := b.src.Loc(fd.Path(), []int32{p}).Comments()
 		for _, d := range loc.LeadingDetached {
 			if s := comment.Clean(d); s != "" {
 				out.DetachedComments = append(out.DetachedComments, s)
@@ -82,8 +83,8 @@ func (b *builder) buildFile(f *pFile) *model.File {
 			out.Enums = append(out.Enums, b.buildEnum(e, pkg))
 		}
 	}
-	var walk func(ms []*pMessage)
-	walk = func(ms []*pMessage) {
+	var walk func(ms []*request.Message)
+	walk = func(ms []*request.Message) {
 		for _, m := range ms {
 			if m.Desc.IsMapEntry() || b.hidden[m.Desc.FullName()] {
 				continue
@@ -128,7 +129,7 @@ func editionName(e descriptorpb.Edition) string {
 // comment returns the Markdown description of an element (leading and
 // trailing comments) and, for require_comments, records it as undocumented
 // when empty.
-func (b *builder) comment(kind string, d protoreflect.Descriptor, cs commentSet) string {
+func (b *builder) comment(kind string, d protoreflect.Descriptor, cs request.Comments) string {
 	var parts []string
 	if s := comment.Clean(string(cs.Leading)); s != "" {
 		parts = append(parts, s)
@@ -138,8 +139,8 @@ func (b *builder) comment(kind string, d protoreflect.Descriptor, cs commentSet)
 	}
 	if len(parts) == 0 && b.opts.RequireComments {
 		var line, col int
-		if l := b.src.of(d); l != nil {
-			line, col = int(l.line), int(l.col)
+		if l := b.src.Of(d); l != nil {
+			line, col = int(l.Line), int(l.Col)
 		}
 		b.missing = append(b.missing, missingComment{
 			file: d.ParentFile().Path(), line: line, col: col,
@@ -149,7 +150,7 @@ func (b *builder) comment(kind string, d protoreflect.Descriptor, cs commentSet)
 	return strings.Join(parts, "\n\n")
 }
 
-func (b *builder) buildService(s *pService, pkg string) *model.Service {
+func (b *builder) buildService(s *request.Service, pkg string) *model.Service {
 	out := &model.Service{
 		Name:        string(s.Desc.Name()),
 		FullName:    string(s.Desc.FullName()),
@@ -167,7 +168,7 @@ func (b *builder) buildService(s *pService, pkg string) *model.Service {
 	return out
 }
 
-func (b *builder) buildMethod(m *pMethod, pkg string) *model.Method {
+func (b *builder) buildMethod(m *request.Method, pkg string) *model.Method {
 	md := m.Desc
 	opts := md.Options().(*descriptorpb.MethodOptions)
 	out := &model.Method{
@@ -222,7 +223,7 @@ func (b *builder) buildMethod(m *pMethod, pkg string) *model.Method {
 	return out
 }
 
-func (b *builder) buildMessage(m *pMessage, pkg string) *model.Message {
+func (b *builder) buildMessage(m *request.Message, pkg string) *model.Message {
 	md := m.Desc
 	opts := md.Options().(*descriptorpb.MessageOptions)
 	oe := b.opt.entry(md.Options())
@@ -288,7 +289,7 @@ func (b *builder) buildMessage(m *pMessage, pkg string) *model.Message {
 	return out
 }
 
-func joinComments(cs commentSet) string {
+func joinComments(cs request.Comments) string {
 	var parts []string
 	for _, c := range []string{cs.Leading, cs.Trailing} {
 		if s := comment.Clean(string(c)); s != "" {
@@ -298,7 +299,7 @@ func joinComments(cs commentSet) string {
 	return strings.Join(parts, "\n\n")
 }
 
-func (b *builder) buildField(f *pField, pkg string) *model.Field {
+func (b *builder) buildField(f *request.Field, pkg string) *model.Field {
 	fd := f.Desc
 	kind := "field"
 	if fd.IsExtension() {
@@ -363,7 +364,7 @@ func formatDefault(fd protoreflect.FieldDescriptor) string {
 	return scalarText(v, fd)
 }
 
-func (b *builder) buildEnum(e *pEnum, pkg string) *model.Enum {
+func (b *builder) buildEnum(e *request.Enum, pkg string) *model.Enum {
 	ed := e.Desc
 	out := &model.Enum{
 		Name:        relName(ed.FullName(), pkg),
@@ -513,9 +514,9 @@ func names(n protoreflect.Names) []string {
 
 // fieldComment is the description of a field; a group without its own
 // comment takes the comment of its message.
-func (b *builder) fieldComment(kind string, f *pField) string {
+func (b *builder) fieldComment(kind string, f *request.Field) string {
 	if f.Desc.Kind() == protoreflect.GroupKind && f.Desc.Message() != nil && joinComments(f.Comments) == "" {
-		if s := joinComments(b.src.comments(f.Desc.Message())); s != "" {
+		if s := joinComments(b.src.Comments(f.Desc.Message())); s != "" {
 			return s
 		}
 	}

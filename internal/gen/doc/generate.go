@@ -17,6 +17,7 @@ import (
 
 	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/parallel"
+	"github.com/polyrpc/polyrpc/internal/gen/doc/request"
 	"github.com/polyrpc/polyrpc/internal/plugin"
 )
 
@@ -56,12 +57,12 @@ func Generate(req *pluginpb.CodeGeneratorRequest) *pluginpb.CodeGeneratorRespons
 // piece, as in CodeGeneratorResponse.File. emit must not keep content. An
 // error is about the options or the protos, or comes from emit.
 func Run(in io.Reader, emit func(name string, content []byte) error) error {
-	req, err := readRequest(in)
+	req, err := request.Read(in)
 	if err != nil {
 		return err
 	}
 	opts := NewOptions()
-	for _, p := range plugin.ParseParams(req.parameter) {
+	for _, p := range plugin.ParseParams(req.Parameter) {
 		if plugin.IsProtogenParam(p.Name) {
 			continue // Go import paths and output paths mean nothing to documents
 		}
@@ -78,8 +79,8 @@ func Run(in io.Reader, emit func(name string, content []byte) error) error {
 		return err
 	}
 	wanted := map[string]bool{}
-	for _, name := range req.toGenerate {
-		if _, ok := req.byName[name]; !ok {
+	for _, name := range req.ToGenerate {
+		if _, ok := req.ByName[name]; !ok {
 			return fmt.Errorf("file_to_generate %q is not among the request's files", name)
 		}
 		wanted[name] = !opts.excluded(name)
@@ -87,18 +88,18 @@ func Run(in io.Reader, emit func(name string, content []byte) error) error {
 	building := collectOften()
 	defer building()
 	// Only the documented files need their comments and element trees.
-	files, err := loadFiles(req, func(name string) bool { return wanted[name] }, opts.RequireComments)
+	files, err := request.Load(req, func(name string) bool { return wanted[name] }, opts.RequireComments)
 	if err != nil {
 		return err
 	}
 	all := make([]protoreflect.FileDescriptor, len(files))
 	for i, f := range files {
-		all[i] = f.desc
+		all[i] = f.Desc
 	}
-	var selected []*pFile
-	for _, name := range req.toGenerate {
-		if f := files[req.byName[name]]; f.pf != nil {
-			selected = append(selected, f.pf)
+	var selected []*request.File
+	for _, name := range req.ToGenerate {
+		if f := files[req.ByName[name]]; f.File != nil {
+			selected = append(selected, f.File)
 		}
 	}
 	req, files = nil, nil
@@ -117,7 +118,7 @@ func Run(in io.Reader, emit func(name string, content []byte) error) error {
 // every file of the request (for custom option definitions). The error
 // lists undocumented elements when opts.RequireComments is set. The
 // element trees of the selected files are dropped as they are built.
-func build(opts *Options, all []protoreflect.FileDescriptor, selected []*pFile) ([]*model.Document, error) {
+func build(opts *Options, all []protoreflect.FileDescriptor, selected []*request.File) ([]*model.Document, error) {
 	b := &builder{opts: opts, inDoc: map[protoreflect.FullName]bool{}, files: selected}
 	b.hidden = computeHidden(b.files)
 	b.opt = newOptionReader(all)
@@ -135,7 +136,7 @@ func build(opts *Options, all []protoreflect.FileDescriptor, selected []*pFile) 
 	err := parallel.For(len(b.files), func(i int) {
 		f := b.files[i]
 		fb := *b
-		fb.src = sources{f.Desc.Path(): f.src}
+		fb.src = request.Sources{f.Desc.Path(): f.Src}
 		fb.missing = nil
 		files[i] = fb.buildFile(f)
 		missing[i] = fb.missing

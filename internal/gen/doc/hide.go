@@ -5,12 +5,14 @@ import (
 	"strings"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/polyrpc/polyrpc/internal/gen/doc/request"
 )
 
 var hideTag = regexp.MustCompile(`(^|\s)@hide(\s|$)`)
 
 // isHidden reports whether an element's comments carry the @hide tag.
-func isHidden(cs commentSet) bool {
+func isHidden(cs request.Comments) bool {
 	return strings.Contains(cs.Leading, "@hide") && hideTag.MatchString(cs.Leading) ||
 		strings.Contains(cs.Trailing, "@hide") && hideTag.MatchString(cs.Trailing)
 }
@@ -18,7 +20,7 @@ func isHidden(cs commentSet) bool {
 // computeHidden returns every element left out of the documents: those
 // tagged @hide, everything inside them, and every type that only hidden
 // elements use (repeated until nothing changes).
-func computeHidden(files []*pFile) map[protoreflect.FullName]bool {
+func computeHidden(files []*request.File) map[protoreflect.FullName]bool {
 	h := map[protoreflect.FullName]bool{}
 	users := map[protoreflect.FullName][]protoreflect.FullName{} // type -> elements that use it
 	var types []protoreflect.Descriptor                          // every message and enum, in order
@@ -57,14 +59,14 @@ func computeHidden(files []*pFile) map[protoreflect.FullName]bool {
 			}
 		}
 	}
-	field := func(f *pField) {
+	field := func(f *request.Field) {
 		use(f.Desc.Message(), f.Desc.FullName())
 		use(f.Desc.Enum(), f.Desc.FullName())
 		if isHidden(f.Comments) {
 			hideAll(f.Desc)
 		}
 	}
-	enum := func(e *pEnum) {
+	enum := func(e *request.Enum) {
 		types = append(types, e.Desc)
 		if isHidden(e.Comments) {
 			hideAll(e.Desc)
@@ -75,8 +77,8 @@ func computeHidden(files []*pFile) map[protoreflect.FullName]bool {
 			}
 		}
 	}
-	var message func(m *pMessage)
-	message = func(m *pMessage) {
+	var message func(m *request.Message)
+	message = func(m *request.Message) {
 		types = append(types, m.Desc)
 		for _, f := range m.Fields {
 			field(f)

@@ -1,4 +1,4 @@
-package doc
+package request
 
 import (
 	"google.golang.org/protobuf/encoding/protowire"
@@ -11,30 +11,32 @@ import (
 // but computes Go names and import paths that documentation never needs,
 // which costs time and memory on large requests.
 
-type commentSet struct {
+// Comments are the comments of one element.
+type Comments struct {
 	LeadingDetached []string
 	Leading         string
 	Trailing        string
 }
 
-// sources indexes the comments and positions of the elements of the
+// Sources indexes the comments and positions of the elements of the
 // documented files by file and descriptor path. The descriptors themselves
 // are built without source info, which saves much memory on large
 // requests.
-type sources map[string]map[string]*location
+type Sources map[string]map[string]*Location
 
-// location is what the documents need of a source location.
-type location struct {
+// Location is what the documents need of a source location.
+type Location struct {
 	leading, trailing string
 	detached          []string
-	line, col         int32 // zero-based
+	Line, Col         int32 // zero-based
 }
 
-func (l *location) comments() commentSet {
+// Comments are the comments at l (none when l is nil).
+func (l *Location) Comments() Comments {
 	if l == nil {
-		return commentSet{}
+		return Comments{}
 	}
-	return commentSet{LeadingDetached: l.detached, Leading: l.leading, Trailing: l.trailing}
+	return Comments{LeadingDetached: l.detached, Leading: l.leading, Trailing: l.trailing}
 }
 
 func pathKey(p []int32) string {
@@ -46,18 +48,19 @@ func pathKey(p []int32) string {
 	return string(b)
 }
 
-// loc is the source location of a path in a file, or nil.
-func (s sources) loc(file string, path []int32) *location {
+// Loc is the source location of a path in a file, or nil.
+func (s Sources) Loc(file string, path []int32) *Location {
 	return s[file][pathKey(path)]
 }
 
-// of is the source location of a descriptor, or nil.
-func (s sources) of(d protoreflect.Descriptor) *location {
-	return s.loc(d.ParentFile().Path(), descPath(d))
+// Of is the source location of a descriptor, or nil.
+func (s Sources) Of(d protoreflect.Descriptor) *Location {
+	return s.Loc(d.ParentFile().Path(), descPath(d))
 }
 
-func (s sources) comments(d protoreflect.Descriptor) commentSet {
-	return s.of(d).comments()
+// Comments are the comments of a descriptor.
+func (s Sources) Comments(d protoreflect.Descriptor) Comments {
+	return s.Of(d).Comments()
 }
 
 // Field numbers of descriptor.proto that make up source paths.
@@ -106,57 +109,59 @@ func descPath(d protoreflect.Descriptor) []int32 {
 	return nil
 }
 
-type pFile struct {
+// File is a documented file: its descriptor, its source locations and the
+// tree of its elements with their comments.
+type File struct {
 	Desc       protoreflect.FileDescriptor
-	src        map[string]*location // source locations by pathKey
+	Src        map[string]*Location // source locations by pathKey
 	Edition    descriptorpb.Edition
-	Services   []*pService
-	Messages   []*pMessage
-	Enums      []*pEnum
-	Extensions []*pField
+	Services   []*Service
+	Messages   []*Message
+	Enums      []*Enum
+	Extensions []*Field
 }
 
-type pService struct {
+type Service struct {
 	Desc     protoreflect.ServiceDescriptor
-	Comments commentSet
-	Methods  []*pMethod
+	Comments Comments
+	Methods  []*Method
 }
 
-type pMethod struct {
+type Method struct {
 	Desc     protoreflect.MethodDescriptor
-	Comments commentSet
+	Comments Comments
 }
 
-type pMessage struct {
+type Message struct {
 	Desc       protoreflect.MessageDescriptor
-	Comments   commentSet
-	Fields     []*pField
-	Oneofs     []*pOneof
-	Messages   []*pMessage
-	Enums      []*pEnum
-	Extensions []*pField
+	Comments   Comments
+	Fields     []*Field
+	Oneofs     []*Oneof
+	Messages   []*Message
+	Enums      []*Enum
+	Extensions []*Field
 }
 
-type pField struct {
+type Field struct {
 	Desc     protoreflect.FieldDescriptor
-	Comments commentSet
+	Comments Comments
 }
 
-type pOneof struct {
+type Oneof struct {
 	Desc     protoreflect.OneofDescriptor
-	Comments commentSet
-	Fields   []*pField
+	Comments Comments
+	Fields   []*Field
 }
 
-type pEnum struct {
+type Enum struct {
 	Desc     protoreflect.EnumDescriptor
-	Comments commentSet
-	Values   []*pEnumValue
+	Comments Comments
+	Values   []*EnumValue
 }
 
-type pEnumValue struct {
+type EnumValue struct {
 	Desc     protoreflect.EnumValueDescriptor
-	Comments commentSet
+	Comments Comments
 }
 
 // pathBuf is the source path of the element being visited, encoded as
@@ -172,19 +177,19 @@ func (p *pathBuf) push(field, index int) (mark int) {
 
 func (p *pathBuf) pop(mark int) { p.b = p.b[:mark] }
 
-func (p *pathBuf) comments(idx map[string]*location) commentSet { return idx[string(p.b)].comments() }
+func (p *pathBuf) comments(idx map[string]*Location) Comments { return idx[string(p.b)].Comments() }
 
-func newFile(src sources, fd protoreflect.FileDescriptor, edition descriptorpb.Edition) *pFile {
+func newFile(src Sources, fd protoreflect.FileDescriptor, edition descriptorpb.Edition) *File {
 	idx := src[fd.Path()]
-	f := &pFile{Desc: fd, Edition: edition, src: idx}
+	f := &File{Desc: fd, Edition: edition, Src: idx}
 	p := &pathBuf{b: make([]byte, 0, 32)}
 	for i := 0; i < fd.Services().Len(); i++ {
 		sd := fd.Services().Get(i)
 		ms := p.push(pathFileService, i)
-		s := &pService{Desc: sd, Comments: p.comments(idx)}
+		s := &Service{Desc: sd, Comments: p.comments(idx)}
 		for j := 0; j < sd.Methods().Len(); j++ {
 			mm := p.push(pathServiceMethod, j)
-			s.Methods = append(s.Methods, &pMethod{Desc: sd.Methods().Get(j), Comments: p.comments(idx)})
+			s.Methods = append(s.Methods, &Method{Desc: sd.Methods().Get(j), Comments: p.comments(idx)})
 			p.pop(mm)
 		}
 		p.pop(ms)
@@ -202,19 +207,19 @@ func newFile(src sources, fd protoreflect.FileDescriptor, edition descriptorpb.E
 	}
 	for i := 0; i < fd.Extensions().Len(); i++ {
 		m := p.push(pathFileExtension, i)
-		f.Extensions = append(f.Extensions, &pField{Desc: fd.Extensions().Get(i), Comments: p.comments(idx)})
+		f.Extensions = append(f.Extensions, &Field{Desc: fd.Extensions().Get(i), Comments: p.comments(idx)})
 		p.pop(m)
 	}
 	return f
 }
 
 // newMessage builds the tree of a message whose path is in p.
-func newMessage(idx map[string]*location, p *pathBuf, md protoreflect.MessageDescriptor) *pMessage {
-	m := &pMessage{Desc: md, Comments: p.comments(idx)}
-	byName := map[protoreflect.Name]*pField{}
+func newMessage(idx map[string]*Location, p *pathBuf, md protoreflect.MessageDescriptor) *Message {
+	m := &Message{Desc: md, Comments: p.comments(idx)}
+	byName := map[protoreflect.Name]*Field{}
 	for i := 0; i < md.Fields().Len(); i++ {
 		mk := p.push(pathMsgField, i)
-		f := &pField{Desc: md.Fields().Get(i), Comments: p.comments(idx)}
+		f := &Field{Desc: md.Fields().Get(i), Comments: p.comments(idx)}
 		p.pop(mk)
 		byName[f.Desc.Name()] = f
 		m.Fields = append(m.Fields, f)
@@ -222,7 +227,7 @@ func newMessage(idx map[string]*location, p *pathBuf, md protoreflect.MessageDes
 	for i := 0; i < md.Oneofs().Len(); i++ {
 		od := md.Oneofs().Get(i)
 		mk := p.push(pathMsgOneof, i)
-		o := &pOneof{Desc: od, Comments: p.comments(idx)}
+		o := &Oneof{Desc: od, Comments: p.comments(idx)}
 		p.pop(mk)
 		for j := 0; j < od.Fields().Len(); j++ {
 			o.Fields = append(o.Fields, byName[od.Fields().Get(j).Name()])
@@ -241,18 +246,18 @@ func newMessage(idx map[string]*location, p *pathBuf, md protoreflect.MessageDes
 	}
 	for i := 0; i < md.Extensions().Len(); i++ {
 		mk := p.push(pathMsgExtension, i)
-		m.Extensions = append(m.Extensions, &pField{Desc: md.Extensions().Get(i), Comments: p.comments(idx)})
+		m.Extensions = append(m.Extensions, &Field{Desc: md.Extensions().Get(i), Comments: p.comments(idx)})
 		p.pop(mk)
 	}
 	return m
 }
 
 // newEnum builds the tree of an enum whose path is in p.
-func newEnum(idx map[string]*location, p *pathBuf, ed protoreflect.EnumDescriptor) *pEnum {
-	e := &pEnum{Desc: ed, Comments: p.comments(idx)}
+func newEnum(idx map[string]*Location, p *pathBuf, ed protoreflect.EnumDescriptor) *Enum {
+	e := &Enum{Desc: ed, Comments: p.comments(idx)}
 	for i := 0; i < ed.Values().Len(); i++ {
 		mk := p.push(pathEnumValue, i)
-		e.Values = append(e.Values, &pEnumValue{Desc: ed.Values().Get(i), Comments: p.comments(idx)})
+		e.Values = append(e.Values, &EnumValue{Desc: ed.Values().Get(i), Comments: p.comments(idx)})
 		p.pop(mk)
 	}
 	return e

@@ -1,4 +1,11 @@
-package doc
+// Package request reads protoc-gen-rpcdoc's CodeGeneratorRequest at the
+// wire level (only for speed and memory; DESIGN.md, decision 13): each
+// file is kept as its own buffer until decoded, the source info of the
+// documented files is indexed straight from the wire and that of the
+// others skipped, and descriptors are built with protodesc on parallel
+// workers as soon as a file's imports are built. Each documented file
+// comes with a light tree of its elements and their comments (tree.go).
+package request
 
 import (
 	"bufio"
@@ -31,12 +38,12 @@ import (
 // decoded and turned into a descriptor in parallel, as soon as the files
 // it imports are ready.
 
-// request is a decoded CodeGeneratorRequest.
-type request struct {
-	parameter  string
-	toGenerate []string
+// Request is a decoded CodeGeneratorRequest.
+type Request struct {
+	Parameter  string
+	ToGenerate []string
 	files      []rawFile // in request order
-	byName     map[string]int
+	ByName     map[string]int
 }
 
 // rawFile is one proto_file of the request, not yet decoded.
@@ -56,20 +63,20 @@ const (
 	fileSourceInfo    = 9
 )
 
-// readRequest reads an encoded CodeGeneratorRequest and splits it into
+// Read reads an encoded CodeGeneratorRequest and splits it into
 // its parts without decoding the files. Each file is read into a buffer of
 // its own, which can go as soon as the file is decoded.
-func readRequest(r io.Reader) (*request, error) {
-	req := &request{byName: map[string]int{}}
+func Read(r io.Reader) (*Request, error) {
+	req := &Request{ByName: map[string]int{}}
 	err := readFields(bufio.NewReaderSize(r, 64<<10), func(num protowire.Number, typ protowire.Type, v []byte) error {
 		if typ != protowire.BytesType {
 			return nil // unknown fields, as protobuf takes a known number with another wire type
 		}
 		switch num {
 		case reqFileToGenerate:
-			req.toGenerate = append(req.toGenerate, string(v))
+			req.ToGenerate = append(req.ToGenerate, string(v))
 		case reqParameter:
-			req.parameter = string(v)
+			req.Parameter = string(v)
 		case reqProtoFile:
 			f := rawFile{b: v}
 			err := forEachField(v, func(num protowire.Number, typ protowire.Type, v []byte) error {
@@ -84,10 +91,10 @@ func readRequest(r io.Reader) (*request, error) {
 			if err != nil {
 				return fmt.Errorf("proto_file %d: %v", len(req.files), err)
 			}
-			if _, dup := req.byName[f.name]; dup {
+			if _, dup := req.ByName[f.name]; dup {
 				return fmt.Errorf("file %q appears more than once", f.name)
 			}
-			req.byName[f.name] = len(req.files)
+			req.ByName[f.name] = len(req.files)
 			req.files = append(req.files, f)
 		}
 		return nil
@@ -207,25 +214,25 @@ func forEachField(b []byte, fn func(num protowire.Number, typ protowire.Type, v 
 	return nil
 }
 
-// loaded is a file of the request turned into a descriptor.
-type loaded struct {
-	desc    protoreflect.FileDescriptor
+// Loaded is a file of the request turned into a descriptor.
+type Loaded struct {
+	Desc    protoreflect.FileDescriptor
 	edition descriptorpb.Edition
 	// pf is the element tree of a documented file (nil for the others).
-	pf *pFile
+	File *File
 }
 
-// loadFiles decodes every file of the request and builds its descriptor,
+// Load decodes every file of the request and builds its descriptor,
 // in parallel. Files for which document(name) is true get their element
 // tree built, with their comments, and with the positions of elements
 // without comments when positions is set (for require_comments).
-func loadFiles(req *request, document func(name string) bool, positions bool) ([]loaded, error) {
+func Load(req *Request, document func(name string) bool, positions bool) ([]Loaded, error) {
 	order, err := topoOrder(req)
 	if err != nil {
 		return nil, err
 	}
 	n := len(req.files)
-	out := make([]loaded, n)
+	out := make([]Loaded, n)
 	errs := make([]error, n)
 	done := make([]chan struct{}, n)
 	for i := range done {
@@ -255,7 +262,7 @@ func loadFiles(req *request, document func(name string) bool, positions bool) ([
 					// Files come in dependency order, so every import has
 					// been taken by a worker and will be done.
 					for _, dep := range f.deps {
-						j := req.byName[dep]
+						j := req.ByName[dep]
 						<-done[j]
 						if errs[j] != nil {
 							return errDepFailed
@@ -268,9 +275,9 @@ func loadFiles(req *request, document func(name string) bool, positions bool) ([
 					if err := reg.add(fd); err != nil {
 						return fmt.Errorf("invalid descriptors in the request: %v", err)
 					}
-					out[i] = loaded{desc: fd, edition: fp.GetEdition()}
+					out[i] = Loaded{Desc: fd, edition: fp.GetEdition()}
 					if doc {
-						out[i].pf = newFile(sources{f.name: src}, fd, fp.GetEdition())
+						out[i].File = newFile(Sources{f.name: src}, fd, fp.GetEdition())
 					}
 					return nil
 				})
@@ -297,7 +304,7 @@ var errDepFailed = errors.New("an import failed")
 
 // topoOrder orders the files so that each comes after the files it
 // imports, keeping request order where imports allow.
-func topoOrder(req *request) ([]int, error) {
+func topoOrder(req *Request) ([]int, error) {
 	const (
 		unseen = iota
 		visiting
@@ -315,7 +322,7 @@ func topoOrder(req *request) ([]int, error) {
 		}
 		state[i] = visiting
 		for _, dep := range req.files[i].deps {
-			j, ok := req.byName[dep]
+			j, ok := req.ByName[dep]
 			if !ok {
 				return fmt.Errorf("invalid descriptors in the request: file %q imports %q, which is not in the request", req.files[i].name, dep)
 			}
@@ -338,11 +345,11 @@ func topoOrder(req *request) ([]int, error) {
 // decodeFile decodes one FileDescriptorProto without its source info.
 // With comments set, the source info goes into a comment index instead
 // (see indexSourceInfo for positions).
-func decodeFile(b []byte, comments, positions bool) (*descriptorpb.FileDescriptorProto, map[string]*location, error) {
+func decodeFile(b []byte, comments, positions bool) (*descriptorpb.FileDescriptorProto, map[string]*Location, error) {
 	fp := new(descriptorpb.FileDescriptorProto)
-	var src map[string]*location
+	var src map[string]*Location
 	if comments {
-		src = map[string]*location{}
+		src = map[string]*Location{}
 	}
 	// Decode the runs of fields between source infos: merging runs one
 	// after the other is the same as decoding them as one message.
@@ -400,14 +407,14 @@ const (
 // Locations that are parts of elements (names, types, numbers) are
 // skipped. Without positions, a location without comments is kept as nil:
 // only require_comments needs to know where such an element is.
-func indexSourceInfo(b []byte, idx map[string]*location, positions bool) error {
+func indexSourceInfo(b []byte, idx map[string]*Location, positions bool) error {
 	var key []byte
 	return forEachField(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
 		if num != sciLocation || typ != protowire.BytesType {
 			return nil
 		}
 		key = key[:0]
-		var l location
+		var l Location
 		var span [2]int32
 		spans := 0
 		err := forEachField(v, func(num protowire.Number, typ protowire.Type, v []byte) error {
@@ -442,7 +449,7 @@ func indexSourceInfo(b []byte, idx map[string]*location, positions bool) error {
 			return err
 		}
 		if spans == 2 {
-			l.line, l.col = span[0], span[1]
+			l.Line, l.Col = span[0], span[1]
 		}
 		// Count the path's elements: varints end on bytes below 0x80.
 		elems := 0
@@ -469,13 +476,13 @@ func indexSourceInfo(b []byte, idx map[string]*location, positions bool) error {
 // registry resolves the names and imports of the files being built. It is
 // safe for concurrent use: files are added as they are built.
 type registry struct {
-	req   *request
+	req   *Request
 	mu    sync.RWMutex
 	files map[string]protoreflect.FileDescriptor
 	names map[protoreflect.FullName]protoreflect.Descriptor
 }
 
-func newRegistry(req *request) *registry {
+func newRegistry(req *Request) *registry {
 	return &registry{
 		req:   req,
 		files: make(map[string]protoreflect.FileDescriptor, len(req.files)),
