@@ -8,15 +8,14 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"sort"
-	"strings"
 	"sync"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/pluginpb"
 
+	"github.com/polyrpc/polyrpc/internal/gen/doc/build"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
-	"github.com/polyrpc/polyrpc/internal/gen/doc/parallel"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/request"
 	"github.com/polyrpc/polyrpc/internal/plugin"
 )
@@ -104,102 +103,16 @@ func Run(in io.Reader, emit func(name string, content []byte) error) error {
 	}
 	req, files = nil, nil
 	sort.SliceStable(selected, func(i, j int) bool { return selected[i].Desc.Path() < selected[j].Desc.Path() })
-	docs, err := build(opts, all, selected)
+	cfg := build.Config{BaseURL: opts.BaseURL, Alpha: opts.Order == OrderAlpha, RequireComments: opts.RequireComments}
+	built, err := build.Files(cfg, all, selected)
 	if err != nil {
 		return err
 	}
+	docs := model.Documents(built, opts.Layout, opts.Name, opts.Title)
 	all, selected = nil, nil
 	building()
 	defer capHeap()()
 	return writeDocuments(opts, r, docs, emit)
-}
-
-// build makes the documents of a run from the selected files; all holds
-// every file of the request (for custom option definitions). The error
-// lists undocumented elements when opts.RequireComments is set. The
-// element trees of the selected files are dropped as they are built.
-func build(opts *Options, all []protoreflect.FileDescriptor, selected []*request.File) ([]*model.Document, error) {
-	b := &builder{opts: opts, inDoc: map[protoreflect.FullName]bool{}, files: selected}
-	b.hidden = computeHidden(b.files)
-	b.opt = newOptionReader(all)
-	order := map[string]int{}
-	for i, f := range b.files {
-		markDocumented(f.Desc, b.inDoc)
-		order[f.Desc.Path()] = i
-	}
-	// Files are built in parallel, each by a copy of the builder that
-	// reads the file's own source locations and collects its own
-	// undocumented elements. A file's tree and comments go once it is
-	// built: the model holds what the documents need.
-	files := make([]*model.File, len(b.files))
-	missing := make([][]missingComment, len(b.files))
-	err := parallel.For(len(b.files), func(i int) {
-		f := b.files[i]
-		fb := *b
-		fb.src = request.Sources{f.Desc.Path(): f.Src}
-		fb.missing = nil
-		files[i] = fb.buildFile(f)
-		missing[i] = fb.missing
-		b.files[i] = nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	for _, m := range missing {
-		b.missing = append(b.missing, m...)
-	}
-	if opts.RequireComments && len(b.missing) > 0 {
-		noun := "elements have"
-		if len(b.missing) == 1 {
-			noun = "element has"
-		}
-		sort.SliceStable(b.missing, func(i, j int) bool {
-			x, y := b.missing[i], b.missing[j]
-			if x.file != y.file {
-				return order[x.file] < order[y.file]
-			}
-			if x.line != y.line {
-				return x.line < y.line
-			}
-			return x.col < y.col
-		})
-		lines := make([]string, len(b.missing))
-		for i, m := range b.missing {
-			lines[i] = m.text
-		}
-		return nil, fmt.Errorf("require_comments: %d %s no comment:\n  %s", len(b.missing), noun, strings.Join(lines, "\n  "))
-	}
-	// Files always come in path order: protoc keeps the command line's
-	// order and buf its own, and both must give the same documents.
-	sortFiles(files)
-	return model.Documents(files, opts.Layout, opts.Name, opts.Title), nil
-}
-
-func sortFiles(files []*model.File) {
-	for i := 1; i < len(files); i++ {
-		for j := i; j > 0 && files[j].Name < files[j-1].Name; j-- {
-			files[j], files[j-1] = files[j-1], files[j]
-		}
-	}
-}
-
-// markDocumented records the messages and enums of a documented file.
-func markDocumented(fd protoreflect.FileDescriptor, m map[protoreflect.FullName]bool) {
-	var msgs func(ms protoreflect.MessageDescriptors)
-	msgs = func(ms protoreflect.MessageDescriptors) {
-		for i := 0; i < ms.Len(); i++ {
-			md := ms.Get(i)
-			m[md.FullName()] = true
-			for j := 0; j < md.Enums().Len(); j++ {
-				m[md.Enums().Get(j).FullName()] = true
-			}
-			msgs(md.Messages())
-		}
-	}
-	for j := 0; j < fd.Enums().Len(); j++ {
-		m[fd.Enums().Get(j).FullName()] = true
-	}
-	msgs(fd.Messages())
 }
 
 // The collector is tuned for the two phases of a run. While the request's

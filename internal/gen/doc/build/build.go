@@ -1,4 +1,10 @@
-package doc
+// Package build makes the documentation model from the request's files:
+// one model.File per documented file, built on parallel workers, with
+// comments cleaned up, elements marked @hide left out (hide.go), options
+// flattened and validation rules made readable (options.go), and a sample
+// request and call example per method (sample.go). It also lists the
+// elements without comments for require_comments.
+package build
 
 import (
 	"fmt"
@@ -12,12 +18,20 @@ import (
 
 	"github.com/polyrpc/polyrpc/internal/gen/doc/comment"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
+	"github.com/polyrpc/polyrpc/internal/gen/doc/parallel"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/request"
 )
 
+// Config is what the model depends on among the plugin options.
+type Config struct {
+	BaseURL         string // server address of the call examples
+	Alpha           bool   // elements in alphabetical order instead of declaration order
+	RequireComments bool   // collect the elements without comments
+}
+
 // builder turns the descriptors of a request into the documentation model.
 type builder struct {
-	opts    *Options
+	cfg     Config
 	files   []*request.File // files to document, in request order
 	inDoc   map[protoreflect.FullName]bool
 	hidden  map[protoreflect.FullName]bool
@@ -104,7 +118,7 @@ func (b *builder) buildFile(f *request.File) *model.File {
 			out.Extensions = append(out.Extensions, b.buildField(x, pkg))
 		}
 	}
-	if b.opts.Order == OrderAlpha {
+	if b.cfg.Alpha {
 		sort.SliceStable(out.Services, func(i, j int) bool { return out.Services[i].Name < out.Services[j].Name })
 		for _, s := range out.Services {
 			sort.SliceStable(s.Methods, func(i, j int) bool { return s.Methods[i].Name < s.Methods[j].Name })
@@ -137,7 +151,7 @@ func (b *builder) comment(kind string, d protoreflect.Descriptor, cs request.Com
 	if s := comment.Clean(string(cs.Trailing)); s != "" {
 		parts = append(parts, s)
 	}
-	if len(parts) == 0 && b.opts.RequireComments {
+	if len(parts) == 0 && b.cfg.RequireComments {
 		var line, col int
 		if l := b.src.Of(d); l != nil {
 			line, col = int(l.Line), int(l.Col)
@@ -207,7 +221,7 @@ func (b *builder) buildMethod(m *request.Method, pkg string) *model.Method {
 	out.Options = oe.list()
 	sample := newSampler(b).message(md.Input(), 0, nil)
 	out.SampleRequest = sample.pretty("")
-	url := b.opts.BaseURL + out.Procedure
+	url := b.cfg.BaseURL + out.Procedure
 	if out.Streaming == "unary" {
 		out.Example = "curl \\\n  --header 'Content-Type: application/json' \\\n  --data " + shellQuote(out.SampleRequest) + " \\\n  " + url
 		if out.Idempotency == "NO_SIDE_EFFECTS" {
@@ -553,4 +567,92 @@ func resolvedFeatures(edition descriptorpb.Edition, set *descriptorpb.FeatureSet
 		}
 	}
 	return out
+}
+
+// Files makes the model of the selected files, in path order; all
+// holds every file of the request (for custom option definitions). The
+// error lists undocumented elements when cfg.RequireComments is set. The
+// element trees of the selected files are dropped as they are built.
+func Files(cfg Config, all []protoreflect.FileDescriptor, selected []*request.File) ([]*model.File, error) {
+	b := &builder{cfg: cfg, inDoc: map[protoreflect.FullName]bool{}, files: selected}
+	b.hidden = computeHidden(b.files)
+	b.opt = newOptionReader(all)
+	order := map[string]int{}
+	for i, f := range b.files {
+		markDocumented(f.Desc, b.inDoc)
+		order[f.Desc.Path()] = i
+	}
+	// Files are built in parallel, each by a copy of the builder that
+	// reads the file's own source locations and collects its own
+	// undocumented elements. A file's tree and comments go once it is
+	// built: the model holds what the documents need.
+	files := make([]*model.File, len(b.files))
+	missing := make([][]missingComment, len(b.files))
+	err := parallel.For(len(b.files), func(i int) {
+		f := b.files[i]
+		fb := *b
+		fb.src = request.Sources{f.Desc.Path(): f.Src}
+		fb.missing = nil
+		files[i] = fb.buildFile(f)
+		missing[i] = fb.missing
+		b.files[i] = nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range missing {
+		b.missing = append(b.missing, m...)
+	}
+	if cfg.RequireComments && len(b.missing) > 0 {
+		noun := "elements have"
+		if len(b.missing) == 1 {
+			noun = "element has"
+		}
+		sort.SliceStable(b.missing, func(i, j int) bool {
+			x, y := b.missing[i], b.missing[j]
+			if x.file != y.file {
+				return order[x.file] < order[y.file]
+			}
+			if x.line != y.line {
+				return x.line < y.line
+			}
+			return x.col < y.col
+		})
+		lines := make([]string, len(b.missing))
+		for i, m := range b.missing {
+			lines[i] = m.text
+		}
+		return nil, fmt.Errorf("require_comments: %d %s no comment:\n  %s", len(b.missing), noun, strings.Join(lines, "\n  "))
+	}
+	// Files always come in path order: protoc keeps the command line's
+	// order and buf its own, and both must give the same documents.
+	sortFiles(files)
+	return files, nil
+}
+
+func sortFiles(files []*model.File) {
+	for i := 1; i < len(files); i++ {
+		for j := i; j > 0 && files[j].Name < files[j-1].Name; j-- {
+			files[j], files[j-1] = files[j-1], files[j]
+		}
+	}
+}
+
+// markDocumented records the messages and enums of a documented file.
+func markDocumented(fd protoreflect.FileDescriptor, m map[protoreflect.FullName]bool) {
+	var msgs func(ms protoreflect.MessageDescriptors)
+	msgs = func(ms protoreflect.MessageDescriptors) {
+		for i := 0; i < ms.Len(); i++ {
+			md := ms.Get(i)
+			m[md.FullName()] = true
+			for j := 0; j < md.Enums().Len(); j++ {
+				m[md.Enums().Get(j).FullName()] = true
+			}
+			msgs(md.Messages())
+		}
+	}
+	for j := 0; j < fd.Enums().Len(); j++ {
+		m[fd.Enums().Get(j).FullName()] = true
+	}
+	msgs(fd.Messages())
 }
