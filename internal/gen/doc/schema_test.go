@@ -61,7 +61,7 @@ func TestJSONSchema(t *testing.T) {
 		"$schema":     "https://json-schema.org/draft/2020-12/schema",
 		"$id":         "https://github.com/polyrpc/polyrpc/docs/rpcdoc.schema.json",
 		"title":       "protoc-gen-rpcdoc documentation model, schema_version 1",
-		"description": "One document written by protoc-gen-rpcdoc with format=json. Field meanings are documented on the Go types of internal/gen/doc.",
+		"description": "One document written by protoc-gen-rpcdoc with format=json. Field meanings are documented on the Go types of internal/gen/doc/model.",
 		"$ref":        root["$ref"],
 		"$defs":       defs,
 	}
