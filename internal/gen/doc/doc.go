@@ -4,10 +4,11 @@
 // data they execute on (render.go), and the writing of documents as
 // streamed parts (write.go). The pipeline is in its subpackages:
 //
-//	request   reads the request at the wire level: descriptors, and comment trees of the documented files
+//	request   reads the request at the wire level: descriptors, and the
+//	          comment trees of the documented files
 //	build     makes the documentation model of the documented files
-//	model     the model (Document and the types it holds), layouts, links between documents
-//	comment   comments (Markdown) as inert HTML or as Markdown safe in a block or table cell
+//	model     the model (Document and the types it holds), layouts, links
+//	comment   comments (Markdown) as inert HTML or as safe Markdown
 //	htmlout   the built-in HTML page, escaped as html/template would (htmlesc)
 //	mdout     the built-in Markdown page
 //	jsonout   the JSON format: encoding/json's bytes, written in parts

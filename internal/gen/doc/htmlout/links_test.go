@@ -10,8 +10,8 @@ import (
 
 // TestDocumentLinks: the table of contents links every document to every
 // other one as htmlesc.URL(DocHref(path)) would, and links to elements are
-// written as htmlesc.URL(Href(anchor)) and htmlesc.HrefAttr(Href(anchor)) would,
-// for ordinary and awkward paths.
+// written as htmlesc.URL(Href(anchor)) and htmlesc.HrefAttr(Href(anchor))
+// would, for ordinary and awkward paths.
 func TestDocumentLinks(t *testing.T) {
 	paths := []string{
 		"index", "acme/v1/index", "acme/v2/index", "acme/index", "other/v1/index", "acme/v1/deep/er/index",

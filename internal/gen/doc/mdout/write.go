@@ -156,8 +156,8 @@ func plainPath(p string) bool {
 }
 
 // docHrefs writes the links from one document to the others of the run:
-// comment.MDURL(v.DocHref(p)), computed without building strings when the paths
-// are plain.
+// comment.MDURL(v.DocHref(p)), computed without building strings when the
+// paths are plain.
 type docHrefs struct {
 	v     *model.Page
 	plain bool     // v.Path and v.Ext are plain

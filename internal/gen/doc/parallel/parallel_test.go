@@ -12,10 +12,10 @@ func TestWorkerPanics(t *testing.T) {
 		}
 	}
 	if err := For(10, boom); err == nil || err.Error() != "internal error (please report it): boom" {
-		t.Errorf("parallelFor: %v", err)
+		t.Errorf("For: %v", err)
 	}
 	if err := For(10, func(int) {}); err != nil {
-		t.Errorf("parallelFor: %v", err)
+		t.Errorf("For: %v", err)
 	}
 	for _, procs := range []int{1, 4} {
 		func() {
@@ -23,7 +23,7 @@ func TestWorkerPanics(t *testing.T) {
 			used := 0
 			err := InOrder(10, func(i int) (int, error) { boom(i); return i, nil }, func(i, v int) error { used++; return nil })
 			if err == nil || err.Error() != "internal error (please report it): boom" || used != 3 {
-				t.Errorf("GOMAXPROCS=%d: inOrder: %v after %d results", procs, err, used)
+				t.Errorf("GOMAXPROCS=%d: InOrder: %v after %d results", procs, err, used)
 			}
 		}()
 	}
