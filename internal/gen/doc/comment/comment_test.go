@@ -15,6 +15,7 @@ import (
 	gmhtml "github.com/yuin/goldmark/renderer/html"
 	nethtml "golang.org/x/net/html"
 
+	"github.com/polyrpc/polyrpc/internal/gen/doc/doctest"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/htmlesc"
 )
 
@@ -203,7 +204,7 @@ func FuzzCommentInert(f *testing.F) {
 		if strings.Contains(cell, "\n") {
 			t.Errorf("table cell spans lines: %q", cell)
 		}
-		if rowCells("|"+cell+"|") != 1 {
+		if doctest.Cells("|"+cell+"|") != 1 {
 			t.Errorf("table cell splits: %q", cell)
 		}
 	})
@@ -217,7 +218,7 @@ func checkInertHTML(t *testing.T, out string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	walkNodes(root, func(n *nethtml.Node) {
+	doctest.Walk(root, func(n *nethtml.Node) {
 		if n.Type != nethtml.ElementNode {
 			return
 		}
@@ -450,25 +451,4 @@ func TestCommentConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-}
-
-func walkNodes(n *nethtml.Node, f func(*nethtml.Node)) {
-	f(n)
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		walkNodes(c, f)
-	}
-}
-
-// rowCells counts the cells of a Markdown table row.
-func rowCells(row string) int {
-	n := 0
-	for i := 0; i < len(row); i++ {
-		switch row[i] {
-		case '\\':
-			i++
-		case '|':
-			n++
-		}
-	}
-	return n - 1
 }

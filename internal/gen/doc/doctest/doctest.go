@@ -1,6 +1,6 @@
 // Package doctest holds what the tests of protoc-gen-rpcdoc's packages
-// share: the golden inputs and the requests that protoc would send for
-// them, compiled in-process.
+// share: the golden inputs, the requests that protoc would send for them
+// (compiled in-process), and helpers to read the HTML and Markdown output.
 package doctest
 
 import (
@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/bufbuild/protocompile"
+	"golang.org/x/net/html"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -89,4 +90,27 @@ func compile(t testing.TB, r protocompile.Resolver, param string, files ...strin
 		t.Fatal(err)
 	}
 	return out
+}
+
+// Walk calls f on n and every node below it, in document order.
+func Walk(n *html.Node, f func(*html.Node)) {
+	f(n)
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		Walk(c, f)
+	}
+}
+
+// Cells counts the cells of a Markdown table row (escaped pipes are
+// text).
+func Cells(row string) int {
+	n := 0
+	for i := 0; i < len(row); i++ {
+		switch row[i] {
+		case '\\':
+			i++
+		case '|':
+			n++
+		}
+	}
+	return n - 1
 }
