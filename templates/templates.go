@@ -1,7 +1,7 @@
 // Package templates holds the document templates of protoc-gen-rpcdoc,
 // embedded in the binary: html/page.html.tmpl (html/template) and
 // markdown/page.md.tmpl (text/template). Both render one document of the
-// documentation model (see internal/gen/doc).
+// documentation model (see internal/gen/doc/model).
 package templates
 
 import "embed"

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/types/pluginpb"
 
 	"github.com/polyrpc/polyrpc/internal/gen/doc"
+	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
 	"github.com/polyrpc/polyrpc/internal/gen/rpc"
 	"github.com/polyrpc/polyrpc/internal/gen/rpc/rpctest"
 )
@@ -48,7 +49,7 @@ func TestMixedEditionsDocs(t *testing.T) {
 	for _, f := range resp.File {
 		files[f.GetName()] = f.GetContent()
 	}
-	var d doc.Document
+	var d model.Document
 	if err := json.Unmarshal([]byte(files["index.json"]), &d); err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,18 @@
-// Package doc generates API documentation from a CodeGeneratorRequest: it
-// builds a plain, ordered documentation model (Document and the types it
-// holds) and renders it with the templates embedded in
-// github.com/polyrpc/polyrpc/templates: html/template for HTML,
-// text/template for Markdown, and encoding/json of the model for JSON.
+// Package doc is protoc-gen-rpcdoc: it generates API documentation (HTML,
+// Markdown, JSON) from a CodeGeneratorRequest. This package holds the
+// options (options.go), the run (generate.go), custom templates and the
+// data they execute on (render.go), and the writing of documents as
+// streamed parts (write.go). The pipeline is in its subpackages:
+//
+//	request   reads the request at the wire level: descriptors, and the
+//	          comment trees of the documented files
+//	build     makes the documentation model of the documented files
+//	model     the model (Document and the types it holds), layouts, links
+//	comment   comments (Markdown) as inert HTML or as safe Markdown
+//	htmlout   the built-in HTML page, escaped as html/template would (htmlesc)
+//	mdout     the built-in Markdown page
+//	jsonout   the JSON format: encoding/json's bytes, written in parts
+//	parallel  the workers the stages run on
 //
 // # Options
 //
@@ -63,16 +73,16 @@
 //
 // # JSON schema
 //
-// format=json writes each Document with encoding/json. docs/rpcdoc.schema.json
-// is its JSON Schema, generated from these types by the tests. The field names are
-// the json tags of Document, File, Service, Method, Protocol, HTTPRule,
-// Message, Oneof, Field, TypeRef, Enum, EnumValue and Option; the meaning
-// of each field is documented on the Go type. Descriptions are the
-// comments as Markdown source. schema_version is 1 and changes only when a
-// field is removed or changes meaning. Empty lists and false flags are
-// omitted, except files, documents, values and fields that always appear
-// where noted. Anchors (element ids in HTML) are the fully qualified proto
-// names; files use "file:" plus their path.
+// format=json writes each Document as encoding/json does.
+// docs/rpcdoc.schema.json is its JSON Schema, generated from the types of
+// package model by the tests. The field names are the json tags of Document,
+// File, Service, Method, Protocol, HTTPRule, Message, Oneof, Field, TypeRef,
+// Enum, EnumValue and Option; the meaning of each field is documented on the
+// Go type. Descriptions are the comments as Markdown source. schema_version
+// is 1 and changes only when a field is removed or changes meaning. Empty
+// lists and false flags are omitted, except files, documents, values and
+// fields that always appear where noted. Anchors (element ids in HTML) are
+// the fully qualified proto names; files use "file:" plus their path.
 package doc
 
 // Usage is the --help text of protoc-gen-rpcdoc.

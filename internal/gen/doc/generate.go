@@ -8,13 +8,15 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"sort"
-	"strings"
 	"sync"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/pluginpb"
 
+	"github.com/polyrpc/polyrpc/internal/gen/doc/build"
+	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
+	"github.com/polyrpc/polyrpc/internal/gen/doc/request"
 	"github.com/polyrpc/polyrpc/internal/plugin"
 )
 
@@ -54,12 +56,12 @@ func Generate(req *pluginpb.CodeGeneratorRequest) *pluginpb.CodeGeneratorRespons
 // piece, as in CodeGeneratorResponse.File. emit must not keep content. An
 // error is about the options or the protos, or comes from emit.
 func Run(in io.Reader, emit func(name string, content []byte) error) error {
-	req, err := readRequest(in)
+	req, err := request.Read(in)
 	if err != nil {
 		return err
 	}
 	opts := NewOptions()
-	for _, p := range plugin.ParseParams(req.parameter) {
+	for _, p := range plugin.ParseParams(req.Parameter) {
 		if plugin.IsProtogenParam(p.Name) {
 			continue // Go import paths and output paths mean nothing to documents
 		}
@@ -76,8 +78,8 @@ func Run(in io.Reader, emit func(name string, content []byte) error) error {
 		return err
 	}
 	wanted := map[string]bool{}
-	for _, name := range req.toGenerate {
-		if _, ok := req.byName[name]; !ok {
+	for _, name := range req.ToGenerate {
+		if _, ok := req.ByName[name]; !ok {
 			return fmt.Errorf("file_to_generate %q is not among the request's files", name)
 		}
 		wanted[name] = !opts.excluded(name)
@@ -85,118 +87,32 @@ func Run(in io.Reader, emit func(name string, content []byte) error) error {
 	building := collectOften()
 	defer building()
 	// Only the documented files need their comments and element trees.
-	files, err := loadFiles(req, func(name string) bool { return wanted[name] }, opts.RequireComments)
+	files, err := request.Load(req, func(name string) bool { return wanted[name] }, opts.RequireComments)
 	if err != nil {
 		return err
 	}
 	all := make([]protoreflect.FileDescriptor, len(files))
 	for i, f := range files {
-		all[i] = f.desc
+		all[i] = f.Desc
 	}
-	var selected []*pFile
-	for _, name := range req.toGenerate {
-		if f := files[req.byName[name]]; f.pf != nil {
-			selected = append(selected, f.pf)
+	var selected []*request.File
+	for _, name := range req.ToGenerate {
+		if f := files[req.ByName[name]]; f.File != nil {
+			selected = append(selected, f.File)
 		}
 	}
 	req, files = nil, nil
 	sort.SliceStable(selected, func(i, j int) bool { return selected[i].Desc.Path() < selected[j].Desc.Path() })
-	docs, err := build(opts, all, selected)
+	cfg := build.Config{BaseURL: opts.BaseURL, Alpha: opts.Order == OrderAlpha, RequireComments: opts.RequireComments}
+	built, err := build.Files(cfg, all, selected)
 	if err != nil {
 		return err
 	}
+	docs := model.Documents(built, opts.Layout, opts.Name, opts.Title)
 	all, selected = nil, nil
 	building()
 	defer capHeap()()
 	return writeDocuments(opts, r, docs, emit)
-}
-
-// build makes the documents of a run from the selected files; all holds
-// every file of the request (for custom option definitions). The error
-// lists undocumented elements when opts.RequireComments is set. The
-// element trees of the selected files are dropped as they are built.
-func build(opts *Options, all []protoreflect.FileDescriptor, selected []*pFile) ([]*Document, error) {
-	b := &builder{opts: opts, inDoc: map[protoreflect.FullName]bool{}, files: selected}
-	b.hidden = computeHidden(b.files)
-	b.opt = newOptionReader(all)
-	order := map[string]int{}
-	for i, f := range b.files {
-		markDocumented(f.Desc, b.inDoc)
-		order[f.Desc.Path()] = i
-	}
-	// Files are built in parallel, each by a copy of the builder that
-	// reads the file's own source locations and collects its own
-	// undocumented elements. A file's tree and comments go once it is
-	// built: the model holds what the documents need.
-	files := make([]*File, len(b.files))
-	missing := make([][]missingComment, len(b.files))
-	err := parallelFor(len(b.files), func(i int) {
-		f := b.files[i]
-		fb := *b
-		fb.src = sources{f.Desc.Path(): f.src}
-		fb.missing = nil
-		files[i] = fb.buildFile(f)
-		missing[i] = fb.missing
-		b.files[i] = nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	for _, m := range missing {
-		b.missing = append(b.missing, m...)
-	}
-	if opts.RequireComments && len(b.missing) > 0 {
-		noun := "elements have"
-		if len(b.missing) == 1 {
-			noun = "element has"
-		}
-		sort.SliceStable(b.missing, func(i, j int) bool {
-			x, y := b.missing[i], b.missing[j]
-			if x.file != y.file {
-				return order[x.file] < order[y.file]
-			}
-			if x.line != y.line {
-				return x.line < y.line
-			}
-			return x.col < y.col
-		})
-		lines := make([]string, len(b.missing))
-		for i, m := range b.missing {
-			lines[i] = m.text
-		}
-		return nil, fmt.Errorf("require_comments: %d %s no comment:\n  %s", len(b.missing), noun, strings.Join(lines, "\n  "))
-	}
-	// Files always come in path order: protoc keeps the command line's
-	// order and buf its own, and both must give the same documents.
-	sortFiles(files)
-	return layout(opts, files), nil
-}
-
-func sortFiles(files []*File) {
-	for i := 1; i < len(files); i++ {
-		for j := i; j > 0 && files[j].Name < files[j-1].Name; j-- {
-			files[j], files[j-1] = files[j-1], files[j]
-		}
-	}
-}
-
-// markDocumented records the messages and enums of a documented file.
-func markDocumented(fd protoreflect.FileDescriptor, m map[protoreflect.FullName]bool) {
-	var msgs func(ms protoreflect.MessageDescriptors)
-	msgs = func(ms protoreflect.MessageDescriptors) {
-		for i := 0; i < ms.Len(); i++ {
-			md := ms.Get(i)
-			m[md.FullName()] = true
-			for j := 0; j < md.Enums().Len(); j++ {
-				m[md.Enums().Get(j).FullName()] = true
-			}
-			msgs(md.Messages())
-		}
-	}
-	for j := 0; j < fd.Enums().Len(); j++ {
-		m[fd.Enums().Get(j).FullName()] = true
-	}
-	msgs(fd.Messages())
 }
 
 // The collector is tuned for the two phases of a run. While the request's

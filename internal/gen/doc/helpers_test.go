@@ -1,91 +1,30 @@
 package doc
 
 import (
-	"context"
-	"path/filepath"
-	"runtime"
 	"testing"
 
-	"github.com/bufbuild/protocompile"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protodesc"
-	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/pluginpb"
+
+	"github.com/polyrpc/polyrpc/internal/gen/doc/doctest"
 )
 
 // goldenDir is golden/doc at the module root.
-func goldenDir(t testing.TB) string {
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		t.Fatal("no caller information")
-	}
-	return filepath.Join(filepath.Dir(file), "..", "..", "..", "golden", "doc")
-}
+func goldenDir(t testing.TB) string { return doctest.GoldenDir(t) }
 
 // goldenFiles are the inputs documented by the golden tests.
-var goldenFiles = []string{
-	"acme/shop/v1/shop.proto",
-	"acme/common/v1/common.proto",
-	"legacy/v1/legacy.proto",
-	"editions/v1/editions.proto",
-	"hostile/v1/hostile.proto",
-}
+var goldenFiles = doctest.GoldenFiles
 
 // compileRequest compiles protos from golden/doc/protos (plus the standard
 // imports) and returns the request protoc would send, bytes included.
 func compileRequest(t testing.TB, param string, files ...string) *pluginpb.CodeGeneratorRequest {
 	t.Helper()
-	return compileFrom(t, &protocompile.SourceResolver{ImportPaths: []string{filepath.Join(goldenDir(t), "protos")}}, param, files...)
+	return doctest.Request(t, param, files...)
 }
 
 // compileSources compiles in-memory protos.
 func compileSources(t testing.TB, srcs map[string]string, param string, files ...string) *pluginpb.CodeGeneratorRequest {
 	t.Helper()
-	return compileFrom(t, &protocompile.SourceResolver{Accessor: protocompile.SourceAccessorFromMap(srcs)}, param, files...)
-}
-
-func compileFrom(t testing.TB, r protocompile.Resolver, param string, files ...string) *pluginpb.CodeGeneratorRequest {
-	t.Helper()
-	c := protocompile.Compiler{
-		Resolver:       protocompile.WithStandardImports(r),
-		SourceInfoMode: protocompile.SourceInfoStandard,
-	}
-	res, err := c.Compile(context.Background(), files...)
-	if err != nil {
-		t.Fatalf("compile: %v", err)
-	}
-	var all []*descriptorpb.FileDescriptorProto
-	seen := map[string]bool{}
-	var add func(fd protoreflect.FileDescriptor)
-	add = func(fd protoreflect.FileDescriptor) {
-		if seen[fd.Path()] {
-			return
-		}
-		seen[fd.Path()] = true
-		for i := 0; i < fd.Imports().Len(); i++ {
-			add(fd.Imports().Get(i).FileDescriptor)
-		}
-		all = append(all, protodesc.ToFileDescriptorProto(fd))
-	}
-	for _, f := range res {
-		add(f)
-	}
-	req := &pluginpb.CodeGeneratorRequest{FileToGenerate: files, ProtoFile: all}
-	if param != "" {
-		req.Parameter = proto.String(param)
-	}
-	// Round-trip through the wire format, as protoc hands it over: custom
-	// options become unknown fields of the options messages.
-	b, err := proto.Marshal(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := new(pluginpb.CodeGeneratorRequest)
-	if err := proto.Unmarshal(b, out); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return doctest.Sources(t, srcs, param, files...)
 }
 
 // generate runs the generator and fails the test on an error response.

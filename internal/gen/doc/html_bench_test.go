@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"sort"
 	"testing"
+
+	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
 )
 
 // BenchmarkRenderHTML writes the pages of BenchmarkGenerate (20 files, 800
@@ -15,9 +17,9 @@ func BenchmarkRenderHTML(b *testing.B) {
 		b.Run(layout, func(b *testing.B) {
 			srcs, names := largeProtos(20)
 			out := generate(b, compileSources(b, srcs, "format=json,layout="+layout, names...))
-			var docs []*Document
+			var docs []*model.Document
 			for _, content := range out {
-				d := new(Document)
+				d := new(model.Document)
 				if err := json.Unmarshal([]byte(content), d); err != nil {
 					b.Fatal(err, "short output")
 				}

@@ -5,20 +5,22 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
 )
 
 // index of a JSON run by full name.
 type modelIndex struct {
-	messages map[string]*Message
-	enums    map[string]*Enum
-	fields   map[string]*Field
-	methods  map[string]*Method
-	services map[string]*Service
-	values   map[string]*EnumValue
+	messages map[string]*model.Message
+	enums    map[string]*model.Enum
+	fields   map[string]*model.Field
+	methods  map[string]*model.Method
+	services map[string]*model.Service
+	values   map[string]*model.EnumValue
 }
 
-func indexModel(doc *Document) *modelIndex {
-	x := &modelIndex{map[string]*Message{}, map[string]*Enum{}, map[string]*Field{}, map[string]*Method{}, map[string]*Service{}, map[string]*EnumValue{}}
+func indexModel(doc *model.Document) *modelIndex {
+	x := &modelIndex{map[string]*model.Message{}, map[string]*model.Enum{}, map[string]*model.Field{}, map[string]*model.Method{}, map[string]*model.Service{}, map[string]*model.EnumValue{}}
 	for _, f := range doc.Files {
 		for _, s := range f.Services {
 			x.services[s.FullName] = s
@@ -95,9 +97,9 @@ func TestModel(t *testing.T) {
 	})
 	t.Run("maps", func(t *testing.T) {
 		f := x.fields["acme.shop.v1.Product.prices"]
-		want := TypeRef{Name: "map<string, acme.common.v1.Money>", Kind: "map", FullName: "acme.common.v1.Money",
-			Key:   &TypeRef{Name: "string", Kind: "scalar"},
-			Value: &TypeRef{Name: "acme.common.v1.Money", Kind: "message", FullName: "acme.common.v1.Money"}}
+		want := model.TypeRef{Name: "map<string, acme.common.v1.Money>", Kind: "map", FullName: "acme.common.v1.Money",
+			Key:   &model.TypeRef{Name: "string", Kind: "scalar"},
+			Value: &model.TypeRef{Name: "acme.common.v1.Money", Kind: "message", FullName: "acme.common.v1.Money"}}
 		if diff := cmp.Diff(want, f.Type); diff != "" || f.Label != "map" {
 			t.Errorf("prices type (-want +got):\n%s label %q", diff, f.Label)
 		}
@@ -122,7 +124,7 @@ func TestModel(t *testing.T) {
 		if d := x.fields["editions.v1.Settings.retries"].Default; d != "3" {
 			t.Errorf("retries default %q", d)
 		}
-		if diff := cmp.Diff(Option{Name: "field_presence", Value: "IMPLICIT"}, indexFiles(t)["editions/v1/editions.proto"].Features[0]); diff != "" {
+		if diff := cmp.Diff(model.Option{Name: "field_presence", Value: "IMPLICIT"}, indexFiles(t)["editions/v1/editions.proto"].Features[0]); diff != "" {
 			t.Errorf("resolved features: %s", diff)
 		}
 		if !x.enums["editions.v1.Mode"].Closed || x.enums["acme.common.v1.Currency"].Closed {
@@ -156,7 +158,7 @@ func TestModel(t *testing.T) {
 		if v.Number != 2 || v.AliasOf != "CURRENCY_USD" {
 			t.Errorf("alias: %+v", v)
 		}
-		if diff := cmp.Diff([]Option{{Name: "(acme.common.v1.label)", Value: `"€"`}}, x.values["acme.common.v1.Currency.CURRENCY_EUR"].Options); diff != "" {
+		if diff := cmp.Diff([]model.Option{{Name: "(acme.common.v1.label)", Value: `"€"`}}, x.values["acme.common.v1.Currency.CURRENCY_EUR"].Options); diff != "" {
 			t.Error(diff)
 		}
 	})
@@ -176,7 +178,11 @@ func TestModel(t *testing.T) {
 			}
 		}
 		get := x.methods["acme.shop.v1.Shop.GetProduct"]
-		wantProtocols := []Protocol{{"Connect", []string{"HTTP/1.1", "HTTP/2"}}, {"gRPC", []string{"HTTP/2"}}, {"gRPC-Web", []string{"HTTP/1.1", "HTTP/2"}}}
+		wantProtocols := []model.Protocol{
+			{Name: "Connect", HTTP: []string{"HTTP/1.1", "HTTP/2"}},
+			{Name: "gRPC", HTTP: []string{"HTTP/2"}},
+			{Name: "gRPC-Web", HTTP: []string{"HTTP/1.1", "HTTP/2"}},
+		}
 		if diff := cmp.Diff(wantProtocols, get.Protocols); diff != "" {
 			t.Errorf("unary protocols (-want +got):\n%s", diff)
 		}
@@ -186,17 +192,17 @@ func TestModel(t *testing.T) {
 		if want := "http://localhost:8080/acme.shop.v1.Shop/GetProduct?encoding=json&message=%7B%22id%22%3A%22string%22%2C%22shop%22%3A%22string%22%7D"; get.ConnectGet != want {
 			t.Errorf("connect GET %s", get.ConnectGet)
 		}
-		if diff := cmp.Diff([]HTTPRule{{Method: "GET", Path: "/v1/products/{id}"}, {Method: "GET", Path: "/v1/shops/{shop}/products/{id}"}}, get.HTTPRules); diff != "" {
+		if diff := cmp.Diff([]model.HTTPRule{{Method: "GET", Path: "/v1/products/{id}"}, {Method: "GET", Path: "/v1/shops/{shop}/products/{id}"}}, get.HTTPRules); diff != "" {
 			t.Error(diff)
 		}
 		up := x.methods["acme.shop.v1.Shop.UpdateProduct"]
-		if diff := cmp.Diff([]HTTPRule{{Method: "PATCH", Path: "/v1/products/{product.id}", Body: "product"}}, up.HTTPRules); diff != "" {
+		if diff := cmp.Diff([]model.HTTPRule{{Method: "PATCH", Path: "/v1/products/{product.id}", Body: "product"}}, up.HTTPRules); diff != "" {
 			t.Error(diff)
 		}
 		if up.ConnectGet != "" || up.Idempotency != "IDEMPOTENT" {
 			t.Errorf("UpdateProduct: %q %q", up.ConnectGet, up.Idempotency)
 		}
-		if diff := cmp.Diff([]Option{{Name: "(acme.common.v1.rate_limit)", Value: "2.5"}}, up.Options); diff != "" {
+		if diff := cmp.Diff([]model.Option{{Name: "(acme.common.v1.rate_limit)", Value: "2.5"}}, up.Options); diff != "" {
 			t.Error(diff)
 		}
 		// Recursive types end: Review.replies is left out of the sample.
@@ -205,7 +211,7 @@ func TestModel(t *testing.T) {
 		}
 	})
 	t.Run("custom options and validation", func(t *testing.T) {
-		want := []Option{{Name: "(acme.common.v1.owner).team", Value: `"payments"`}, {Name: "(acme.common.v1.owner).contacts", Value: `["pay@acme.test", "oncall@acme.test"]`}}
+		want := []model.Option{{Name: "(acme.common.v1.owner).team", Value: `"payments"`}, {Name: "(acme.common.v1.owner).contacts", Value: `["pay@acme.test", "oncall@acme.test"]`}}
 		if diff := cmp.Diff(want, x.messages["acme.common.v1.Money"].Options); diff != "" {
 			t.Error(diff)
 		}
@@ -234,8 +240,8 @@ func TestModel(t *testing.T) {
 	})
 }
 
-func indexFiles(t *testing.T) map[string]*File {
-	out := map[string]*File{}
+func indexFiles(t *testing.T) map[string]*model.File {
+	out := map[string]*model.File{}
 	for _, f := range jsonDoc(t, "format=json", goldenFiles...).Files {
 		out[f.Name] = f
 	}

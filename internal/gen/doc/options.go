@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
 )
 
 // Format is an output format.
@@ -30,13 +32,6 @@ func (f Format) ext() string {
 	}
 	return ".html"
 }
-
-// Layout values.
-const (
-	LayoutSingle  = "single"
-	LayoutPackage = "package"
-	LayoutFile    = "file"
-)
 
 // Order values.
 const (
@@ -70,7 +65,7 @@ type Options struct {
 // declaration order.
 func NewOptions() *Options {
 	return &Options{
-		Layout:    LayoutSingle,
+		Layout:    model.LayoutSingle,
 		Name:      "index",
 		Title:     "API Reference",
 		Order:     OrderDeclaration,
@@ -113,7 +108,7 @@ func (o *Options) Set(name, value string) error {
 		}
 	case "layout":
 		switch value {
-		case LayoutSingle, LayoutPackage, LayoutFile:
+		case model.LayoutSingle, model.LayoutPackage, model.LayoutFile:
 			o.Layout = value
 		default:
 			return fmt.Errorf("option layout: %q is not a layout (use single, package or file)", value)

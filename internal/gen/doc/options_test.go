@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/types/pluginpb"
 
+	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
 	"github.com/polyrpc/polyrpc/internal/plugin"
 )
 
@@ -169,7 +170,7 @@ func sortStrings(s []string) {
 	}
 }
 
-func messageNames(f *File) []string {
+func messageNames(f *model.File) []string {
 	var out []string
 	for _, m := range f.Messages {
 		out = append(out, m.Name)
@@ -177,7 +178,7 @@ func messageNames(f *File) []string {
 	return out
 }
 
-func jsonDoc(t *testing.T, param string, files ...string) *Document {
+func jsonDoc(t *testing.T, param string, files ...string) *model.Document {
 	t.Helper()
 	out := generate(t, compileRequest(t, param, files...))
 	var name string
@@ -186,7 +187,7 @@ func jsonDoc(t *testing.T, param string, files ...string) *Document {
 			name = n
 		}
 	}
-	doc := new(Document)
+	doc := new(model.Document)
 	if err := json.Unmarshal([]byte(out[name]), doc); err != nil {
 		t.Fatal(err)
 	}

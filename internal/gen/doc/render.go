@@ -5,180 +5,89 @@ import (
 	"fmt"
 	"html"
 	htmltemplate "html/template"
-	"net/url"
-	"path"
-	"sort"
 	"strings"
-	"sync"
 	texttemplate "text/template"
 
+	"github.com/polyrpc/polyrpc/internal/gen/doc/comment"
+	"github.com/polyrpc/polyrpc/internal/gen/doc/htmlesc"
+	"github.com/polyrpc/polyrpc/internal/gen/doc/htmlout"
+	"github.com/polyrpc/polyrpc/internal/gen/doc/jsonout"
+	"github.com/polyrpc/polyrpc/internal/gen/doc/mdout"
+	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
 	"github.com/polyrpc/polyrpc/templates"
 )
 
 // view is what the templates execute on: one document plus the link
 // resolution for it.
 type view struct {
-	*Document
-	ext   string
-	index map[string]string // anchor -> document path (no extension)
+	*model.Document
+	page *model.Page
 
 	r      *renderer
 	format Format
 
-	html      htmlState // made by the HTML writers on first use
-	jsonFrame jsonFrame // made by the JSON writers on first use
+	html *htmlout.Page // the built-in HTML page
+	json jsonout.Frame // made by the JSON writer on first use
 }
 
 // fileView is the data of the "file" and "md-file" templates: one file
 // of the document, with the document's view for links.
 type fileView struct {
 	*view
-	File *File
+	File *model.File
 }
 
 // Section is the HTML of one file of the document.
-func (v *view) Section(f *File) (htmltemplate.HTML, error) {
+func (v *view) Section(f *model.File) (htmltemplate.HTML, error) {
 	s, err := v.section(f)
 	return htmltemplate.HTML(s), err
 }
 
 // MDSection is the Markdown of one file of the document.
-func (v *view) MDSection(f *File) (string, error) {
+func (v *view) MDSection(f *model.File) (string, error) {
 	var buf bytes.Buffer
-	err := writeMDFile(&buf, v, f)
-	return buf.String(), err
-}
-
-func (v *view) section(f *File) (string, error) {
-	var buf bytes.Buffer
-	err := v.r.renderFile(&buf, v, f)
+	err := mdout.WriteFile(&buf, v.page, f)
 	return buf.String(), err
 }
 
 // Href returns the link to an element by anchor from this document, or ""
 // when the element is not documented anywhere in this run.
-func (v *view) Href(anchor string) string {
-	doc, ok := v.index[anchor]
-	if !ok {
-		return ""
-	}
-	if doc == v.Path {
-		return "#" + anchor
-	}
-	return relPath(v.Path+v.ext, doc+v.ext) + "#" + anchor
-}
+func (v *view) Href(anchor string) string { return v.page.Href(anchor) }
 
 // TypeHref links a type reference: its definition in this run, or the
 // reference documentation of a well-known type, or "" (plain text).
-func (v *view) TypeHref(t TypeRef) string {
-	if t.FullName == "" {
-		return ""
-	}
-	if h := v.Href(t.FullName); h != "" {
-		return h
-	}
-	return t.URL
-}
+func (v *view) TypeHref(t model.TypeRef) string { return v.page.TypeHref(t) }
 
 // DocHref links another document of the run.
-func (v *view) DocHref(p string) string {
-	return relPath(v.Path+v.ext, p+v.ext)
-}
+func (v *view) DocHref(p string) string { return v.page.DocHref(p) }
 
-// relPath is the relative URL from the document at from to the one at to.
-func relPath(from, to string) string {
-	fromDir := path.Dir(from)
-	if fromDir == "." {
-		return "./" + escapePath(to)
-	}
-	// Share the common directory prefix.
-	fp := strings.Split(fromDir, "/")
-	tp := strings.Split(to, "/")
-	i := 0
-	for i < len(fp) && i < len(tp)-1 && fp[i] == tp[i] {
-		i++
-	}
-	segs := make([]string, 0, len(tp)-i)
-	for _, seg := range tp[i:] {
-		segs = append(segs, url.PathEscape(seg)) // file names may hold '#', '?', '%' or spaces
-	}
-	rel := strings.Repeat("../", len(fp)-i) + strings.Join(segs, "/")
-	if !strings.HasPrefix(rel, "../") {
-		rel = "./" + rel
-	}
-	return rel
-}
-
-// escapePath percent-escapes each segment of a slash-separated path.
-func escapePath(p string) string {
-	segs := strings.Split(p, "/")
-	for i, seg := range segs {
-		segs[i] = url.PathEscape(seg)
-	}
-	return strings.Join(segs, "/")
+func (v *view) section(f *model.File) (string, error) {
+	var buf bytes.Buffer
+	err := v.r.renderFile(&buf, v, f)
+	return buf.String(), err
 }
 
 var funcs = map[string]any{
-	"mdcode":    mdCode,
+	"mdcode":    comment.MDCode,
 	"join":      strings.Join,
-	"streaming": streamingLabel,
+	"streaming": model.StreamingLabel,
 	"add":       func(a, b int) int { return a + b },
 	"upper":     strings.ToUpper,
 	"hasPrefix": strings.HasPrefix,
-	"mdesc":     mdEscape,
+	"mdesc":     mdout.Escape,
 	"attr":      html.EscapeString,
-	"url":       pageURL,
-	"mdurl":     mdURL,
+	"url":       htmlesc.PageURL,
+	"mdurl":     comment.MDURL,
 	"mdref":     mdRef,
-}
-
-// pageURL marks URLs that the generator built itself (fragments and
-// relative paths to other documents) as safe; html/template would
-// otherwise reject "#file:a.proto" as an unknown scheme. Anything else is
-// left to html/template's own URL check.
-func pageURL(s string) any {
-	if strings.HasPrefix(s, "#") || strings.HasPrefix(s, "./") || strings.HasPrefix(s, "../") {
-		return htmltemplate.URL(s)
-	}
-	if i := strings.IndexAny(s, ":/"); i < 0 || s[i] == '/' {
-		return htmltemplate.URL(s)
-	}
-	return s
 }
 
 // mdRef is a resolved reference as Markdown inside a table cell.
 func mdRef(r refView) string {
-	code := mdCode(r.Name, true)
+	code := comment.MDCode(r.Name, true)
 	if r.Href != "" {
-		return "[" + code + "](" + mdURL(r.Href) + ")"
+		return "[" + code + "](" + comment.MDURL(r.Href) + ")"
 	}
 	return code
-}
-
-// streamingLabel is the badge text of a streaming kind.
-func streamingLabel(s string) string {
-	switch s {
-	case "client_streaming":
-		return "client streaming"
-	case "server_streaming":
-		return "server streaming"
-	case "bidi_streaming":
-		return "bidi streaming"
-	}
-	return "unary"
-}
-
-// mdEscape escapes Markdown punctuation in plain text (headings, link text).
-func mdEscape(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch r {
-		case '\\', '`', '*', '_', '{', '}', '[', ']', '(', ')', '#', '+', '-', '!', '|', '<', '>':
-			b.WriteByte('\\')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }
 
 var (
@@ -200,8 +109,7 @@ type renderer struct {
 	json      *texttemplate.Template // only with a custom JSON template
 	jsonEntry string
 
-	linksOnce sync.Once
-	links     *docLinks // the documents of the run, for HTML tables of contents
+	htmlRun htmlout.Run // what the HTML pages of the run share
 }
 
 func newRenderer(opts *Options) (*renderer, error) {
@@ -238,98 +146,11 @@ func newRenderer(opts *Options) (*renderer, error) {
 }
 
 // renderFile writes the section of one file.
-func (r *renderer) renderFile(w *bytes.Buffer, v *view, f *File) error {
+func (r *renderer) renderFile(w *bytes.Buffer, v *view, f *model.File) error {
 	if v.format == FormatMarkdown {
-		return writeMDFile(w, v, f)
+		return mdout.WriteFile(w, v.page, f)
 	}
-	return writeHTMLFile(w, v, f)
-}
-
-// layout groups files into documents.
-func layout(opts *Options, files []*File) []*Document {
-	var docs []*Document
-	newDoc := func(title, p string) *Document {
-		d := &Document{SchemaVersion: SchemaVersion, Title: title, SiteTitle: opts.Title, Path: p, Layout: opts.Layout}
-		docs = append(docs, d)
-		return d
-	}
-	switch opts.Layout {
-	case LayoutPackage:
-		byPkg := map[string]*Document{}
-		for _, f := range files {
-			d, ok := byPkg[f.Package]
-			if !ok {
-				p := opts.Name
-				title := f.Package
-				if f.Package != "" {
-					p = strings.ReplaceAll(f.Package, ".", "/") + "/" + opts.Name
-				} else {
-					title = "(no package)"
-				}
-				d = newDoc(title, p)
-				byPkg[f.Package] = d
-			}
-			d.Files = append(d.Files, f)
-		}
-		sort.SliceStable(docs, func(i, j int) bool { return docs[i].Path < docs[j].Path })
-	case LayoutFile:
-		for _, f := range files {
-			d := newDoc(f.Name, strings.TrimSuffix(f.Name, ".proto"))
-			d.Files = []*File{f}
-		}
-	default:
-		d := newDoc(opts.Title, opts.Name)
-		d.Files = files
-	}
-	refs := make([]DocumentRef, len(docs))
-	for i, d := range docs {
-		refs[i] = DocumentRef{Title: d.Title, Path: d.Path}
-	}
-	for _, d := range docs {
-		d.Documents = refs
-		if d.Files == nil {
-			d.Files = []*File{}
-		}
-	}
-	return docs
-}
-
-// anchorIndex maps every anchor to the document that holds it.
-func anchorIndex(docs []*Document) map[string]string {
-	idx := map[string]string{}
-	for _, d := range docs {
-		for _, f := range d.Files {
-			idx[f.Anchor] = d.Path
-			for _, s := range f.Services {
-				idx[s.Anchor] = d.Path
-				for _, m := range s.Methods {
-					idx[m.Anchor] = d.Path
-				}
-			}
-			for _, m := range f.Messages {
-				idx[m.Anchor] = d.Path
-				for _, fl := range m.Fields {
-					idx[fl.Anchor] = d.Path
-				}
-				for _, o := range m.Oneofs {
-					idx[o.Anchor] = d.Path
-				}
-				for _, x := range m.Extensions {
-					idx[x.Anchor] = d.Path
-				}
-			}
-			for _, e := range f.Enums {
-				idx[e.Anchor] = d.Path
-				for _, v := range e.Values {
-					idx[v.Anchor] = d.Path
-				}
-			}
-			for _, x := range f.Extensions {
-				idx[x.Anchor] = d.Path
-			}
-		}
-	}
-	return idx
+	return htmlout.WriteFile(w, v.html, f)
 }
 
 // refView is a resolved type reference for templates.
@@ -341,93 +162,66 @@ type refView struct {
 }
 
 // Ref resolves a type reference from this document.
-func (v *view) Ref(t TypeRef) refView {
+func (v *view) Ref(t model.TypeRef) refView {
 	return refView{Name: t.Name, Href: v.TypeHref(t), Kind: t.Kind, FQN: t.FullName}
 }
 
 // MDType is a type reference as Markdown: a code span, linked when its
 // definition is reachable.
-func (v *view) MDType(t TypeRef, cell bool) string {
-	code := mdCode(t.Name, cell)
-	if h := v.TypeHref(t); h != "" {
-		return "[" + code + "](" + mdURL(h) + ")"
-	}
-	return code
-}
+func (v *view) MDType(t model.TypeRef, cell bool) string { return mdout.Type(v.page, t, cell) }
 
 // MDLink is a Markdown link to an element by anchor, or a code span when it
 // is not documented.
 func (v *view) MDLink(anchor, text string, cell bool) string {
-	code := mdCode(text, cell)
-	if h := v.Href(anchor); h != "" {
-		return "[" + code + "](" + mdURL(h) + ")"
-	}
-	return code
-}
-
-// HasDefaults reports whether any field declares a default value.
-func (m *Message) HasDefaults() bool {
-	for _, f := range m.Fields {
-		if f.Default != "" {
-			return true
-		}
-	}
-	return false
-}
-
-// IdempotencyLabel is the readable idempotency level.
-func (m *Method) IdempotencyLabel() string {
-	switch m.Idempotency {
-	case "NO_SIDE_EFFECTS":
-		return "no side effects"
-	case "IDEMPOTENT":
-		return "idempotent"
-	}
-	return ""
-}
-
-// ClientStreams and ServerStreams tell which side sends a stream.
-func (m *Method) ClientStreams() bool {
-	return m.Streaming == "client_streaming" || m.Streaming == "bidi_streaming"
-}
-
-func (m *Method) ServerStreams() bool {
-	return m.Streaming == "server_streaming" || m.Streaming == "bidi_streaming"
+	return mdout.Link(v.page, anchor, text, cell)
 }
 
 // Comment renders a Markdown comment as inert HTML. Links to anchors
 // (#acme.v1.Foo) point at the document that holds the element, or lose
 // their target when it is not documented.
 func (v *view) Comment(src string) htmltemplate.HTML {
-	return commentHTML(src, v.Href)
+	return comment.HTML(src, v.Href)
 }
 
 // MDBlock is a comment as Markdown blocks.
-func (v *view) MDBlock(src string) string { return mdBlock(src, v.Href) }
+func (v *view) MDBlock(src string) string { return comment.MDBlock(src, v.Href) }
 
 // MDCell is a comment for one Markdown table cell.
-func (v *view) MDCell(src string) string { return mdCell(src, v.Href) }
+func (v *view) MDCell(src string) string { return comment.MDCell(src, v.Href) }
 
 // MDCellAll is a table cell with a description, validation rules and
 // options, separated by line breaks.
-func (v *view) MDCellAll(desc string, rules []string, opts []Option) string {
-	var parts []string
-	if d := v.MDCell(desc); d != "" {
-		parts = append(parts, d)
-	}
-	for _, r := range rules {
-		parts = append(parts, "rule: "+mdCode(r, true))
-	}
-	for _, o := range opts {
-		parts = append(parts, mdCode(o.Name+" = "+o.Value, true))
-	}
-	return strings.Join(parts, "<br>")
+func (v *view) MDCellAll(desc string, rules []string, opts []model.Option) string {
+	return mdout.CellAll(v.page, desc, rules, opts)
 }
 
-// mdURL escapes the characters that would end or split a Markdown link
-// destination.
-func mdURL(u string) string {
-	return mdURLReplacer.Replace(u)
+// MDHead is the built-in Markdown head of the document: its title, the
+// other documents of the run and the table of contents.
+func (v *view) MDHead() string {
+	var buf bytes.Buffer
+	mdout.WriteHead(&buf, v.page)
+	return buf.String()
 }
 
-var mdURLReplacer = strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29", "<", "%3C", ">", "%3E", "\t", "%09", "\n", "%0A", "|", "%7C")
+// MDTail is the built-in Markdown tail of the document.
+func (v *view) MDTail() string {
+	var buf bytes.Buffer
+	mdout.WriteTail(&buf, v.page)
+	return buf.String()
+}
+
+// PageHead is the built-in HTML of the page up to the first file section,
+// for custom templates ("page-head").
+func (v *view) PageHead() (htmltemplate.HTML, error) {
+	var b bytes.Buffer
+	err := htmlout.WriteHead(&b, v.html)
+	return htmltemplate.HTML(b.String()), err
+}
+
+// PageTail is the built-in HTML of the page after the last file section,
+// for custom templates ("page-tail").
+func (v *view) PageTail() (htmltemplate.HTML, error) {
+	var b bytes.Buffer
+	err := htmlout.WriteTail(&b, v.html)
+	return htmltemplate.HTML(b.String()), err
+}

@@ -14,130 +14,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/pluginpb"
 
 	"github.com/polyrpc/polyrpc/internal/plugin"
 )
-
-// indexFromProto is the comment index made from a decoded SourceCodeInfo:
-// the meaning that indexSourceInfo implements on the wire format.
-func indexFromProto(info *descriptorpb.SourceCodeInfo) map[string]location {
-	idx := map[string]location{}
-	for _, loc := range info.GetLocation() {
-		p := loc.GetPath()
-		if len(p)%2 == 1 && len(p) != 1 {
-			continue
-		}
-		k := pathKey(p)
-		if _, dup := idx[k]; dup {
-			continue
-		}
-		l := location{leading: loc.GetLeadingComments(), trailing: loc.GetTrailingComments(), detached: loc.GetLeadingDetachedComments()}
-		if span := loc.GetSpan(); len(span) >= 2 {
-			l.line, l.col = span[0], span[1]
-		}
-		idx[k] = l
-	}
-	return idx
-}
-
-func derefIndex(idx map[string]*location) map[string]location {
-	out := map[string]location{}
-	for k, l := range idx {
-		out[k] = *l
-	}
-	return out
-}
-
-func TestIndexSourceInfo(t *testing.T) {
-	check := func(t *testing.T, name string, info *descriptorpb.SourceCodeInfo) {
-		t.Helper()
-		b, err := proto.Marshal(info)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := indexFromProto(info)
-		got := map[string]*location{}
-		if err := indexSourceInfo(b, got, true); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		if diff := cmp.Diff(want, derefIndex(got), cmp.AllowUnexported(location{})); diff != "" {
-			t.Errorf("%s: index differs (-proto +wire):\n%s", name, diff)
-		}
-		// Without positions, the same paths, those without comments nil.
-		got = map[string]*location{}
-		if err := indexSourceInfo(b, got, false); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		for k, l := range want {
-			if l.leading == "" && l.trailing == "" && len(l.detached) == 0 {
-				if g, ok := got[k]; !ok || g != nil {
-					t.Errorf("%s: location %x without comments: %v, %v", name, k, g, ok)
-				}
-			} else if g := got[k]; g == nil || !cmp.Equal(l, *g, cmp.AllowUnexported(location{})) {
-				t.Errorf("%s: location %x: %+v, want %+v", name, k, g, l)
-			}
-		}
-		if len(got) != len(want) {
-			t.Errorf("%s: %d locations without positions, %d with", name, len(got), len(want))
-		}
-	}
-	req := compileRequest(t, "", goldenFiles...)
-	n := 0
-	for _, fp := range req.GetProtoFile() {
-		if len(fp.GetSourceCodeInfo().GetLocation()) > 0 {
-			check(t, fp.GetName(), fp.GetSourceCodeInfo())
-			n++
-		}
-	}
-	if n < len(goldenFiles) {
-		t.Fatalf("only %d files with source info", n)
-	}
-	// Encodings protoc does not use but the format allows: unpacked paths
-	// and spans, a short span, duplicates (the first wins), path elements
-	// above 127, and unknown fields.
-	loc := func(path, span []int32, leading string) *descriptorpb.SourceCodeInfo_Location {
-		return &descriptorpb.SourceCodeInfo_Location{Path: path, Span: span, LeadingComments: proto.String(leading)}
-	}
-	odd := &descriptorpb.SourceCodeInfo{Location: []*descriptorpb.SourceCodeInfo_Location{
-		loc([]int32{4, 300}, []int32{1, 2, 3}, "big index"),
-		loc([]int32{4, 0}, []int32{7}, "short span"),
-		loc([]int32{4, 0}, []int32{8, 9, 10}, "duplicate"),
-		loc([]int32{4, 0, 2}, []int32{1, 1, 1}, "part of an element"),
-		loc([]int32{12}, []int32{0, 0, 9}, "syntax"),
-		loc(nil, []int32{0, 0, 9}, "file"),
-	}}
-	check(t, "odd", odd)
-	b, _ := proto.Marshal(odd)
-	b = protowire.AppendTag(b, 99, protowire.VarintType)
-	b = protowire.AppendVarint(b, 1)
-	// Unpacked path and span for one more location.
-	var l []byte
-	for _, v := range []int32{6, 1} {
-		l = protowire.AppendTag(l, locPath, protowire.VarintType)
-		l = protowire.AppendVarint(l, uint64(v))
-	}
-	for _, v := range []int32{5, 6, 7} {
-		l = protowire.AppendTag(l, locSpan, protowire.VarintType)
-		l = protowire.AppendVarint(l, uint64(v))
-	}
-	l = protowire.AppendTag(l, locTrailing, protowire.BytesType)
-	l = protowire.AppendString(l, "unpacked")
-	b = protowire.AppendTag(b, sciLocation, protowire.BytesType)
-	b = protowire.AppendBytes(b, l)
-	got := map[string]*location{}
-	if err := indexSourceInfo(b, got, true); err != nil {
-		t.Fatal(err)
-	}
-	if l := got[pathKey([]int32{6, 1})]; l == nil || l.trailing != "unpacked" || l.line != 5 || l.col != 6 {
-		t.Errorf("unpacked location: %+v", l)
-	}
-	if err := indexSourceInfo([]byte{0x0a, 0x05, 0x0a}, map[string]*location{}, true); err == nil {
-		t.Error("truncated source info: no error")
-	}
-}
 
 // requestBytes encodes a request whose files are given as descriptors.
 func requestBytes(t *testing.T, toGenerate []string, files ...*descriptorpb.FileDescriptorProto) []byte {
@@ -166,7 +47,8 @@ func TestRunErrors(t *testing.T) {
 	}{
 		{"garbage", []byte("not a request"), plugin.ErrNotRequest.Error()},
 		{"truncated", requestBytes(t, []string{"a.proto"}, fileProto("a.proto", nil, "A"))[:20], plugin.ErrNotRequest.Error()},
-		{"huge length", append(protowire.AppendVarint(protowire.AppendTag(nil, reqProtoFile, protowire.BytesType), 1<<31-1), "abc"...), plugin.ErrNotRequest.Error()},
+		// Field 15 is proto_file.
+		{"huge length", append(protowire.AppendVarint(protowire.AppendTag(nil, 15, protowire.BytesType), 1<<31-1), "abc"...), plugin.ErrNotRequest.Error()},
 		{"group", protowire.AppendTag(nil, 5, protowire.StartGroupType), plugin.ErrNotRequest.Error()},
 		{"field zero", []byte{0x02, 0x00}, plugin.ErrNotRequest.Error()},
 		{"missing file", requestBytes(t, []string{"b.proto"}, fileProto("a.proto", nil, "A")), `file_to_generate "b.proto" is not among the request's files`},
@@ -331,79 +213,4 @@ func TestCollectOften(t *testing.T) {
 	}
 	debug.SetGCPercent(100)
 	release()
-}
-
-// TestElementComments checks that the element trees find each element's
-// comments where descPath, the path of a descriptor, says they are.
-func TestElementComments(t *testing.T) {
-	in, err := proto.Marshal(compileRequest(t, "", goldenFiles...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, err := readRequest(bytes.NewReader(in))
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := loadFiles(req, func(string) bool { return true }, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, withComments := 0, 0
-	check := func(d protoreflect.Descriptor, got commentSet) {
-		t.Helper()
-		n++
-		want := sources{d.ParentFile().Path(): files[req.byName[d.ParentFile().Path()]].pf.src}.comments(d)
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("%s (-descPath +tree):\n%s", d.FullName(), diff)
-		}
-		if got.Leading != "" || got.Trailing != "" {
-			withComments++
-		}
-	}
-	var msg func(m *pMessage)
-	enum := func(e *pEnum) {
-		check(e.Desc, e.Comments)
-		for _, v := range e.Values {
-			check(v.Desc, v.Comments)
-		}
-	}
-	msg = func(m *pMessage) {
-		check(m.Desc, m.Comments)
-		for _, f := range m.Fields {
-			check(f.Desc, f.Comments)
-		}
-		for _, o := range m.Oneofs {
-			check(o.Desc, o.Comments)
-		}
-		for _, x := range m.Extensions {
-			check(x.Desc, x.Comments)
-		}
-		for _, e := range m.Enums {
-			enum(e)
-		}
-		for _, nm := range m.Messages {
-			msg(nm)
-		}
-	}
-	for _, lf := range files {
-		f := lf.pf
-		for _, s := range f.Services {
-			check(s.Desc, s.Comments)
-			for _, m := range s.Methods {
-				check(m.Desc, m.Comments)
-			}
-		}
-		for _, m := range f.Messages {
-			msg(m)
-		}
-		for _, e := range f.Enums {
-			enum(e)
-		}
-		for _, x := range f.Extensions {
-			check(x.Desc, x.Comments)
-		}
-	}
-	if n < 100 || withComments < 50 {
-		t.Fatalf("checked %d elements, %d with comments", n, withComments)
-	}
 }

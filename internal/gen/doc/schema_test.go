@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
 )
 
 // schemaFor describes a Go type of the model as JSON Schema.
@@ -54,12 +56,12 @@ func schemaFor(t reflect.Type, defs map[string]any) map[string]any {
 // checks generated JSON against it.
 func TestJSONSchema(t *testing.T) {
 	defs := map[string]any{}
-	root := schemaFor(reflect.TypeOf(Document{}), defs)
+	root := schemaFor(reflect.TypeOf(model.Document{}), defs)
 	schema := map[string]any{
 		"$schema":     "https://json-schema.org/draft/2020-12/schema",
 		"$id":         "https://github.com/polyrpc/polyrpc/docs/rpcdoc.schema.json",
 		"title":       "protoc-gen-rpcdoc documentation model, schema_version 1",
-		"description": "One document written by protoc-gen-rpcdoc with format=json. Field meanings are documented on the Go types of internal/gen/doc.",
+		"description": "One document written by protoc-gen-rpcdoc with format=json. Field meanings are documented on the Go types of internal/gen/doc/model.",
 		"$ref":        root["$ref"],
 		"$defs":       defs,
 	}

@@ -10,6 +10,8 @@ import (
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/polyrpc/polyrpc/internal/gen/doc/doctest"
 )
 
 // htmlDoc is a parsed generated page.
@@ -27,7 +29,7 @@ func parseHTML(t *testing.T, name, src string) *htmlDoc {
 		t.Fatalf("%s: %v", name, err)
 	}
 	d := &htmlDoc{name: name, root: root, ids: map[string]int{}}
-	walk(root, func(n *html.Node) {
+	doctest.Walk(root, func(n *html.Node) {
 		if n.Type != html.ElementNode {
 			return
 		}
@@ -43,13 +45,6 @@ func parseHTML(t *testing.T, name, src string) *htmlDoc {
 		}
 	})
 	return d
-}
-
-func walk(n *html.Node, f func(*html.Node)) {
-	f(n)
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		walk(c, f)
-	}
 }
 
 func attr(n *html.Node, key string) (string, bool) {
@@ -123,7 +118,7 @@ var dangerousScheme = regexp.MustCompile(`(?i)^\s*(javascript|vbscript|data|file
 func checkInert(t *testing.T, d *htmlDoc) {
 	t.Helper()
 	scripts, styles := 0, 0
-	walk(d.root, func(n *html.Node) {
+	doctest.Walk(d.root, func(n *html.Node) {
 		if n.Type != html.ElementNode {
 			return
 		}
@@ -198,7 +193,7 @@ func TestHostileCommentsInert(t *testing.T) {
 	checkInert(t, d)
 	// The script element's text is the page's own; comments must not add
 	// alert calls to it.
-	walk(d.root, func(n *html.Node) {
+	doctest.Walk(d.root, func(n *html.Node) {
 		if n.DataAtom == atom.Script && n.FirstChild != nil && strings.Contains(n.FirstChild.Data, "alert") {
 			t.Errorf("comment text reached the page script")
 		}
@@ -298,9 +293,9 @@ func checkMarkdownTables(t *testing.T, name, src string) {
 	lines := strings.Split(src, "\n")
 	for i := 0; i < len(lines); i++ {
 		if i+1 < len(lines) && strings.HasPrefix(lines[i], "|") && strings.HasPrefix(lines[i+1], "|-") || (i+1 < len(lines) && strings.HasPrefix(lines[i+1], "|--:")) {
-			want := cells(lines[i])
+			want := doctest.Cells(lines[i])
 			for j := i + 2; j < len(lines) && strings.HasPrefix(lines[j], "|"); j++ {
-				if got := cells(lines[j]); got != want {
+				if got := doctest.Cells(lines[j]); got != want {
 					t.Errorf("%s:%d: table row has %d cells, header has %d:\n%s", name, j+1, got, want, lines[j])
 				}
 				if !strings.HasSuffix(lines[j], "|") {
@@ -309,17 +304,4 @@ func checkMarkdownTables(t *testing.T, name, src string) {
 			}
 		}
 	}
-}
-
-func cells(row string) int {
-	n := 0
-	for i := 0; i < len(row); i++ {
-		switch row[i] {
-		case '\\':
-			i++
-		case '|':
-			n++
-		}
-	}
-	return n - 1
 }

@@ -2,11 +2,14 @@ package doc
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"runtime"
-	"sync"
-	"sync/atomic"
+
+	"github.com/polyrpc/polyrpc/internal/gen/doc/htmlout"
+	"github.com/polyrpc/polyrpc/internal/gen/doc/jsonout"
+	"github.com/polyrpc/polyrpc/internal/gen/doc/mdout"
+	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
+	"github.com/polyrpc/polyrpc/internal/gen/doc/parallel"
 )
 
 // Documents are written as a stream of parts: the built-in pages as their
@@ -54,8 +57,8 @@ func (l bufferList) put(b *bytes.Buffer) {
 // writeDocuments renders every document in every format and passes the
 // output to emit in order: for each document, its name with its first
 // chunk, then "" with each further chunk. emit must not keep content.
-func writeDocuments(opts *Options, r *renderer, docs []*Document, emit func(name string, content []byte) error) error {
-	idx := anchorIndex(docs)
+func writeDocuments(opts *Options, r *renderer, docs []*model.Document, emit func(name string, content []byte) error) error {
+	idx := model.Anchors(docs)
 	type job struct {
 		v     *view
 		parts int
@@ -65,7 +68,8 @@ func writeDocuments(opts *Options, r *renderer, docs []*Document, emit func(name
 	var refs []ref
 	for _, f := range opts.Formats {
 		for _, d := range docs {
-			v := &view{Document: d, ext: f.ext(), index: idx, r: r, format: f}
+			page := &model.Page{Document: d, Ext: f.ext(), Index: idx}
+			v := &view{Document: d, page: page, r: r, format: f, html: htmlout.NewPage(page, &r.htmlRun)}
 			n := 1
 			if r.builtin(f) && (f != FormatJSON || len(d.Files) > 0) {
 				n = len(d.Files) + 2 // head, sections, tail
@@ -78,10 +82,10 @@ func writeDocuments(opts *Options, r *renderer, docs []*Document, emit func(name
 	}
 	var pending bytes.Buffer
 	started := false
-	// Parts in flight are bounded by inOrder; a few more buffers cover the
-	// ones being written.
+	// Parts in flight are bounded by parallel.InOrder; a few more buffers
+	// cover the ones being written.
 	bufs := make(bufferList, 2*runtime.GOMAXPROCS(0)+2)
-	return inOrder(len(refs), func(i int) (part, error) {
+	return parallel.InOrder(len(refs), func(i int) (part, error) {
 		j, p := jobs[refs[i].job], refs[i].part
 		b := bufs.get()
 		var err error
@@ -98,7 +102,7 @@ func writeDocuments(opts *Options, r *renderer, docs []*Document, emit func(name
 		}
 		if err != nil {
 			bufs.put(b)
-			return part{}, fmt.Errorf("rendering %s: %v", v.Path+v.ext, err)
+			return part{}, fmt.Errorf("rendering %s: %v", v.Path+v.page.Ext, err)
 		}
 		return part{doc: refs[i].job, last: p == j.parts-1, buf: b}, nil
 	}, func(i int, pt part) error {
@@ -122,7 +126,7 @@ func writeDocuments(opts *Options, r *renderer, docs []*Document, emit func(name
 func emitChunk(emit func(string, []byte) error, v *view, started *bool, b []byte, last bool) error {
 	name := ""
 	if !*started {
-		name = v.Path + v.ext
+		name = v.Path + v.page.Ext
 	}
 	*started = !last
 	return emit(name, b)
@@ -145,118 +149,31 @@ func (r *renderer) builtin(f Format) bool {
 func (r *renderer) head(b *bytes.Buffer, v *view) error {
 	switch v.format {
 	case FormatMarkdown:
-		return writeMDHead(b, v)
+		return mdout.WriteHead(b, v.page)
 	case FormatJSON:
-		return writeJSONHead(b, v)
+		return v.json.Head(b, v.Document)
 	}
-	return writeHTMLHead(b, v)
+	return htmlout.WriteHead(b, v.html)
 }
 
 func (r *renderer) tail(b *bytes.Buffer, v *view) error {
 	switch v.format {
 	case FormatMarkdown:
-		return writeMDTail(b, v)
+		return mdout.WriteTail(b, v.page)
 	case FormatJSON:
-		return writeJSONTail(b, v)
+		return v.json.Tail(b, v.Document)
 	}
-	return writeHTMLTail(b, v)
+	return htmlout.WriteTail(b, v.html)
 }
 
 // section renders the part of one file.
 func (r *renderer) section(b *bytes.Buffer, v *view, i int) error {
 	if v.format == FormatJSON {
-		return writeJSONFile(b, v, i)
+		jsonout.File(b, v.Document, i)
+		return nil
 	}
 	return r.renderFile(b, v, v.Files[i])
 }
-
-// A JSON document is encoding/json's indented encoding of the Document.
-// In parts, it is the encoding of the Document without files, cut where
-// its empty files list is, and each file encoded on its own, indented as
-// the list's elements are: the same bytes.
-
-// jsonFilesKey is where the files list of an indented Document begins.
-const jsonFilesKey = "\n  \"files\": ["
-
-// jsonFrame is the encoding of a document without its files, cut where its
-// files list is: the head and tail parts of the document, made once.
-type jsonFrame struct {
-	once       sync.Once
-	head, tail []byte
-	err        error
-}
-
-func (fr *jsonFrame) get(v *view) ([]byte, []byte, error) {
-	fr.once.Do(func() {
-		d := *v.Document
-		d.Files = []*File{}
-		var buf bytes.Buffer
-		if fr.err = encodeJSON(&buf, &d, ""); fr.err != nil {
-			return
-		}
-		b := buf.Bytes()
-		i := bytes.Index(b, []byte(jsonFilesKey+"]"))
-		if i < 0 || bytes.Count(b, []byte(jsonFilesKey)) != 1 {
-			fr.err = fmt.Errorf("no files list in the encoded document")
-			return
-		}
-		i += len(jsonFilesKey)
-		fr.head, fr.tail = b[:i], b[i+1:]
-	})
-	return fr.head, fr.tail, fr.err
-}
-
-func writeJSONHead(b *bytes.Buffer, v *view) error {
-	head, _, err := v.jsonFrame.get(v)
-	b.Write(head)
-	return err
-}
-
-func writeJSONTail(b *bytes.Buffer, v *view) error {
-	_, tail, err := v.jsonFrame.get(v)
-	b.WriteString("\n  ]")
-	b.Write(tail)
-	return err
-}
-
-// writeJSONFile writes file i as an element of the files list.
-func writeJSONFile(b *bytes.Buffer, v *view, i int) error {
-	b.WriteString("\n    ")
-	writeFileJSON(b, v.Files[i], "    ")
-	// The encoding ends with a newline, which the list does not have.
-	b.Truncate(b.Len() - 1)
-	if i < len(v.Files)-1 {
-		b.WriteByte(',')
-	}
-	return nil
-}
-
-// encodeJSON writes the indented JSON of x as the JSON format does.
-func encodeJSON(b *bytes.Buffer, x any, prefix string) error {
-	// An encoder keeps its indentation buffer: pooled, the buffer grows
-	// once instead of once per file.
-	e := jsonEncoders.Get().(*jsonEncoder)
-	defer jsonEncoders.Put(e)
-	e.to = b
-	defer func() { e.to = nil }()
-	e.enc.SetIndent(prefix, "  ")
-	return e.enc.Encode(x)
-}
-
-// jsonEncoder is an encoder whose output can be redirected.
-type jsonEncoder struct {
-	enc *json.Encoder
-	to  *bytes.Buffer
-}
-
-func (e *jsonEncoder) Write(p []byte) (int, error) { return e.to.Write(p) }
-
-var jsonEncoders = sync.Pool{New: func() any {
-	e := &jsonEncoder{}
-	e.enc = json.NewEncoder(e)
-	e.enc.SetEscapeHTML(false)
-	return e
-}}
 
 // renderWhole renders a document as one part: with a custom template, or
 // as JSON when it has no files.
@@ -270,118 +187,5 @@ func (r *renderer) renderWhole(b *bytes.Buffer, v *view) error {
 	if r.json != nil {
 		return r.json.ExecuteTemplate(b, r.jsonEntry, v)
 	}
-	return encodeJSON(b, v.Document, "")
-}
-
-// parallelFor runs fn(0..n-1) on GOMAXPROCS workers. A panic in fn is
-// returned as an error (the first, by index), as a panic on a worker
-// would otherwise end the process.
-func parallelFor(n int, fn func(i int)) error {
-	errs := make([]error, n)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := min(runtime.GOMAXPROCS(0), n); w > 0; w-- {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
-				errs[i] = protect(func() error { fn(i); return nil })
-			}
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// protect runs fn, turning a panic into an error.
-func protect(fn func() error) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("internal error (please report it): %v", r)
-		}
-	}()
-	return fn()
-}
-
-// inOrder runs produce(0..n-1) on parallel workers and passes the results
-// to use in index order, each as soon as it and all before it are ready.
-// At most a few results wait at a time, so that output does not pile up
-// in memory. The first error stops the work.
-func inOrder[T any](n int, produce func(i int) (T, error), use func(i int, v T) error) error {
-	workers := min(runtime.GOMAXPROCS(0), n)
-	if workers <= 1 {
-		for i := 0; i < n; i++ {
-			var v T
-			err := protect(func() (err error) {
-				v, err = produce(i)
-				return err
-			})
-			if err != nil {
-				return err
-			}
-			if err := use(i, v); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	type result struct {
-		v   T
-		err error
-	}
-	results := make([]chan result, n)
-	for i := range results {
-		results[i] = make(chan result, 1)
-	}
-	// A slot is taken before a job starts and given back when its result
-	// is used, which bounds the results held at once.
-	slots := make(chan struct{}, 2*workers)
-	stop := make(chan struct{})
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				select {
-				case slots <- struct{}{}:
-				case <-stop:
-					return
-				}
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				var v T
-				err := protect(func() (err error) {
-					v, err = produce(i)
-					return err
-				})
-				results[i] <- result{v, err}
-			}
-		}()
-	}
-	var err error
-	for i := 0; i < n && err == nil; i++ {
-		r := <-results[i]
-		err = r.err
-		if err == nil {
-			err = use(i, r.v)
-		}
-		<-slots
-	}
-	close(stop)
-	wg.Wait()
-	return err
+	return jsonout.Encode(b, v.Document, "")
 }

@@ -83,27 +83,3 @@ func TestPieces(t *testing.T) {
 		}
 	}
 }
-
-func TestWorkerPanics(t *testing.T) {
-	boom := func(i int) {
-		if i == 3 {
-			panic("boom")
-		}
-	}
-	if err := parallelFor(10, boom); err == nil || err.Error() != "internal error (please report it): boom" {
-		t.Errorf("parallelFor: %v", err)
-	}
-	if err := parallelFor(10, func(int) {}); err != nil {
-		t.Errorf("parallelFor: %v", err)
-	}
-	for _, procs := range []int{1, 4} {
-		func() {
-			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-			used := 0
-			err := inOrder(10, func(i int) (int, error) { boom(i); return i, nil }, func(i, v int) error { used++; return nil })
-			if err == nil || err.Error() != "internal error (please report it): boom" || used != 3 {
-				t.Errorf("GOMAXPROCS=%d: inOrder: %v after %d results", procs, err, used)
-			}
-		}()
-	}
-}
