@@ -3,6 +3,7 @@ package polyrpc_test
 import (
 	"bytes"
 	"compress/gzip"
+	"compress/zlib"
 	"context"
 	"encoding/base64"
 	"encoding/binary"
@@ -522,6 +523,95 @@ func TestHTTP1StreamBodyOrder(t *testing.T) {
 			}
 			if int(res.GetAggregatedPayloadSize()) != total {
 				t.Errorf("server saw %d bytes, sent %d", res.GetAggregatedPayloadSize(), total)
+			}
+		})
+	}
+}
+
+// zlibReader is a connect.Decompressor for the zlib format that counts
+// the bytes it inflates.
+type zlibReader struct {
+	r        io.ReadCloser
+	inflated *atomic.Int64
+}
+
+func (z *zlibReader) Read(p []byte) (int, error) {
+	n, err := z.r.Read(p)
+	z.inflated.Add(int64(n))
+	return n, err
+}
+func (z *zlibReader) Close() error               { return z.r.Close() }
+func (z *zlibReader) Reset(src io.Reader) error {
+	if z.r != nil {
+		return z.r.(zlib.Resetter).Reset(src, nil)
+	}
+	r, err := zlib.NewReader(src)
+	z.r = r
+	return err
+}
+
+// TestCompressionOptionBomb: an algorithm added with polyrpc.Compression is
+// held to the receive limit as it inflates, on net/http's path and on the
+// native gRPC path of Serve.
+func TestCompressionOptionBomb(t *testing.T) {
+	var bomb bytes.Buffer
+	zw, _ := zlib.NewWriterLevel(&bomb, zlib.BestCompression)
+	zeros := make([]byte, 1<<20)
+	for range 256 {
+		_, _ = zw.Write(zeros)
+	}
+	_ = zw.Close()
+	var inflated atomic.Int64
+	deflate := polyrpc.Compression("deflate", func() connect.Decompressor { return &zlibReader{inflated: &inflated} },
+		func() connect.Compressor { return zlib.NewWriter(nil) })
+	s := polyrpc.NewServer(deflate)
+	testpb.RegisterTestServiceServer(s, echoService{})
+	addr, _ := serveTCP(t, s)
+	for _, test := range []struct {
+		name, ct string
+		body     []byte
+		header   http.Header
+		check    func(*http.Response, []byte) bool
+		h2c      bool
+	}{
+		{"connect", "application/proto", bomb.Bytes(), http.Header{"Content-Encoding": {"deflate"}}, connectExhausted, false},
+		{"grpc-web", "application/grpc-web+proto", frame(1, bomb.Bytes()), http.Header{"Grpc-Encoding": {"deflate"}}, grpcExhausted, false},
+		{"grpc native", "application/grpc", frame(1, bomb.Bytes()), http.Header{"Grpc-Encoding": {"deflate"}, "Te": {"trailers"}}, grpcExhausted, true},
+	} {
+		t.Run(test.name, func(t *testing.T) {
+			hc := http.DefaultClient
+			if test.h2c {
+				protocols := new(http.Protocols)
+				protocols.SetUnencryptedHTTP2(true)
+				hc = &http.Client{Transport: &http.Transport{Protocols: protocols}}
+			}
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, "http://"+addr+testpb.TestService_UnaryCall_FullMethodName, bytes.NewReader(test.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header = test.header
+			req.Header.Set("Content-Type", test.ct)
+			var res *http.Response
+			var body []byte
+			runtime.GC()
+			inflated.Store(0)
+			n := allocated(func() {
+				res, err = hc.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, _ = io.ReadAll(res.Body)
+				res.Body.Close()
+			})
+			if !test.check(res, body) {
+				t.Errorf("HTTP %d %v %q %v: want ResourceExhausted", res.StatusCode, res.Header, body, res.Trailer)
+			}
+			if n > 48<<20 {
+				t.Errorf("the call allocated %d MiB", n>>20)
+			}
+			// Inflating stops soon after the 4 MiB limit, not at 256 MiB.
+			if got := inflated.Load(); got > 8<<20 {
+				t.Errorf("inflated %d MiB", got>>20)
 			}
 		})
 	}
