@@ -1,6 +1,7 @@
 #!/bin/sh
-# Runs BenchmarkServer: polyrpc.Server (served by net/http, HTTP/1.1 and
-# h2c on one port) against grpc-go's grpc.Server, both called by grpc-go
+# Runs BenchmarkServer: polyrpc.Server, served by its Serve (impl=polyrpc)
+# and as an http.Handler of net/http (impl=polyrpc-nethttp, HTTP/1.1 and h2c
+# on one port), against grpc-go's grpc.Server, all called by grpc-go
 # clients over loopback TCP, COUNT rounds in a row, then compares them with
 # benchstat (pinned in tools/go.mod), grpc-go first, and with the paired
 # ratios. Run from anywhere in the repository:
@@ -25,7 +26,7 @@ bench=${BENCH:-.}
 } >"$out/env.txt"
 cat "$out/env.txt"
 
-# Every round runs each workload on grpc-go and then at once on polyrpc, so
+# Every round runs each workload on grpc-go and then at once on polyrpc's, so
 # that load drifts hit them alike (go test -count=N would instead repeat one
 # benchmark N times in a row).
 : >"$out/bench.txt"

@@ -48,7 +48,19 @@ var serverSetups = []struct {
 		tb.Cleanup(srv.Stop)
 		return dial(tb, lis.Addr().String())
 	}},
+	// polyrpc.Server as the README serves it: Serve, where grpc-go
+	// clients' connections take grpc-go's transport.
 	{"polyrpc", func(tb testing.TB) benchv1.BenchServiceClient {
+		lis := listen(tb)
+		s := polyrpc.NewServer()
+		benchv1.RegisterBenchServiceServer(s, grpcImpl{})
+		go func() { _ = s.Serve(lis) }()
+		tb.Cleanup(s.Stop)
+		return dial(tb, lis.Addr().String())
+	}},
+	// polyrpc.Server as an http.Handler of net/http: every connection
+	// through net/http's HTTP/2 server and connect-go.
+	{"polyrpc-nethttp", func(tb testing.TB) benchv1.BenchServiceClient {
 		lis := listen(tb)
 		s := polyrpc.NewServer()
 		benchv1.RegisterBenchServiceServer(s, grpcImpl{})
