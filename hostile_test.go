@@ -540,7 +540,7 @@ func (z *zlibReader) Read(p []byte) (int, error) {
 	z.inflated.Add(int64(n))
 	return n, err
 }
-func (z *zlibReader) Close() error               { return z.r.Close() }
+func (z *zlibReader) Close() error { return z.r.Close() }
 func (z *zlibReader) Reset(src io.Reader) error {
 	if z.r != nil {
 		return z.r.(zlib.Resetter).Reset(src, nil)

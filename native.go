@@ -1,6 +1,7 @@
 package polyrpc
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -14,6 +15,7 @@ import (
 	_ "google.golang.org/grpc/encoding/gzip" // gzip for grpc-go's transport, as on every other path
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/mem"
+	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 )
@@ -74,7 +76,7 @@ func (s *Server) newNativeEngine(hs *http.Server) *nativeEngine {
 		opts = append(opts, grpc.MaxHeaderListSize(uint32(hs.MaxHeaderBytes)))
 	}
 	for _, h := range cfg.interceptors.stats {
-		opts = append(opts, grpc.StatsHandler(h))
+		opts = append(opts, grpc.StatsHandler(&nativeStats{Handler: h, s: s}))
 	}
 	return &nativeEngine{srv: grpc.NewServer(opts...), lis: newConnListener()}
 }
@@ -136,6 +138,53 @@ func lastSlash(full string) int {
 		}
 	}
 	return -1
+}
+
+// nativeStats passes grpc-go's events to a stats handler, with what grpc-go
+// cannot know of calls it hands to its unknown-service handler: whether
+// the method streams, which it reports as a bidirectional stream.
+type nativeStats struct {
+	stats.Handler
+	s *Server
+}
+
+type nativeMethodKey struct{}
+
+func (n *nativeStats) TagRPC(ctx context.Context, info *stats.RPCTagInfo) context.Context {
+	return n.Handler.TagRPC(context.WithValue(ctx, nativeMethodKey{}, info.FullMethodName), info)
+}
+
+func (n *nativeStats) HandleRPC(ctx context.Context, rs stats.RPCStats) {
+	if b, ok := rs.(*stats.Begin); ok {
+		if full, ok := ctx.Value(nativeMethodKey{}).(string); ok {
+			fixed := *b
+			fixed.IsClientStream, fixed.IsServerStream = n.s.streamKind(full)
+			rs = &fixed
+		}
+	}
+	n.Handler.HandleRPC(ctx, rs)
+}
+
+// streamKind says whether the registered method full streams requests and
+// replies; unknown methods are reported as grpc-go reports them, as
+// bidirectional streams.
+func (s *Server) streamKind(full string) (client, server bool) {
+	i := lastSlash(full)
+	if i <= 0 {
+		return true, true
+	}
+	reg, ok := (*s.services.Load())[full[1:i]]
+	if !ok {
+		return true, true
+	}
+	method := full[i+1:]
+	if _, ok := reg.unary[method]; ok {
+		return false, false
+	}
+	if sd, ok := reg.streams[method]; ok {
+		return sd.ClientStreams, sd.ServerStreams
+	}
+	return true, true
 }
 
 // recvOne receives the one request of a call that is not client-streaming

@@ -373,6 +373,22 @@ func TestStatsServerEvents(t *testing.T) {
 		t.Fatalf("grpc.Server reports %s, want %s", got, w)
 	}
 
+	// Serve's native path: grpc-go's transport reports, and polyrpc says
+	// which methods stream.
+	t.Run("serve/native", func(t *testing.T) {
+		r1, r2 := newRecorder("r1"), newRecorder("r2")
+		s := polyrpc.NewServer(polyrpc.StatsHandler(methodTagger{}), polyrpc.StatsHandler(r1), polyrpc.StatsHandler(r2))
+		testpb.RegisterTestServiceServer(s, testService{})
+		addr, _ := serveTCP(t, s)
+		runStatsCalls(t, testpb.NewTestServiceClient(dialGRPC(t, "http://"+addr)))
+		for _, call := range statsCalls {
+			if diff := cmp.Diff(want.events(call.name), r1.events(call.name)); diff != "" {
+				t.Errorf("%s: events differ (-grpc.Server +polyrpc):\n%s", call.name, diff)
+			}
+			checkSecondHandler(t, call.name, r1, r2)
+		}
+	})
+
 	for _, serverName := range []string{"handler", "server"} {
 		for _, client := range statsClients {
 			t.Run(serverName+"/"+client.name, func(t *testing.T) {
