@@ -62,16 +62,19 @@ var algorithms = map[conformancev1.Compression]algorithm{
 	},
 }
 
+// serverOrder is the order in which servers offer the algorithms.
+var serverOrder = []conformancev1.Compression{
+	conformancev1.Compression_COMPRESSION_ZSTD,
+	conformancev1.Compression_COMPRESSION_SNAPPY,
+	conformancev1.Compression_COMPRESSION_DEFLATE,
+	conformancev1.Compression_COMPRESSION_BR,
+}
+
 // HandlerCompressions returns the handler options that let a connect-go
 // handler accept and answer in every compression beyond gzip.
 func HandlerCompressions() []connect.HandlerOption {
-	opts := make([]connect.HandlerOption, 0, len(algorithms))
-	for _, c := range []conformancev1.Compression{
-		conformancev1.Compression_COMPRESSION_ZSTD,
-		conformancev1.Compression_COMPRESSION_SNAPPY,
-		conformancev1.Compression_COMPRESSION_DEFLATE,
-		conformancev1.Compression_COMPRESSION_BR,
-	} {
+	opts := make([]connect.HandlerOption, 0, len(serverOrder))
+	for _, c := range serverOrder {
 		a := algorithms[c]
 		opts = append(opts, connect.WithCompression(a.name, a.newDecompressor, a.newCompressor))
 	}
@@ -81,13 +84,8 @@ func HandlerCompressions() []connect.HandlerOption {
 // ServerCompressions returns the same algorithms as HandlerCompressions, as
 // polyrpc options, which also reach the native gRPC path of Server.Serve.
 func ServerCompressions() []polyrpc.Option {
-	opts := make([]polyrpc.Option, 0, len(algorithms))
-	for _, c := range []conformancev1.Compression{
-		conformancev1.Compression_COMPRESSION_ZSTD,
-		conformancev1.Compression_COMPRESSION_SNAPPY,
-		conformancev1.Compression_COMPRESSION_DEFLATE,
-		conformancev1.Compression_COMPRESSION_BR,
-	} {
+	opts := make([]polyrpc.Option, 0, len(serverOrder))
+	for _, c := range serverOrder {
 		a := algorithms[c]
 		opts = append(opts, polyrpc.Compression(a.name, a.newDecompressor, a.newCompressor))
 	}
