@@ -38,9 +38,19 @@
 // keepalives that end stalled and dead connections but not long streams;
 // [HTTPServer] changes them.
 //
+// On a cleartext port, Serve hands the connections of grpc-go clients (those
+// whose first request is gRPC with protobuf) to grpc-go's own HTTP/2
+// transport inside the Server, so that they are served as fast as by a
+// grpc.Server: the same services, interceptors, limits, stats handlers and
+// answers, as the Connect conformance suite checks. It does so without TLS,
+// without connect-go handler options and while the http.Server's handler is
+// the Server; [NativeGRPC] turns it off. [Compression] adds compression
+// algorithms to gzip on both paths.
+//
 // A Server is also an http.Handler, to serve with an http.Server of one's
 // own (enable cleartext HTTP/2 with http.Server.Protocols for grpc-go clients
-// without TLS).
+// without TLS, and set ConnContext to [ConnContext] so that HTTP/1.1 client
+// streams end when their client goes away).
 //
 // # Serving: one handler per service
 //
