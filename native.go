@@ -24,8 +24,8 @@ import (
 // protobuf codec (the connections of grpc-go clients, sorted by sniff.go)
 // to grpc-go's own HTTP/2 transport: a grpc.Server inside the Server, which
 // has no services of its own and hands every call to the Server's
-// registrations. grpc-go's transport serves grpc-go clients with about half
-// the CPU of net/http's HTTP/2 server and connect-go. Everything else (HTTP/1.1,
+// registrations. grpc-go's transport serves grpc-go clients with a third to
+// a half of the CPU of net/http's HTTP/2 server and connect-go (BENCHMARKS.md). Everything else (HTTP/1.1,
 // gRPC-Web, Connect, TLS, HTTP/3) is served by net/http as before.
 //
 // The two paths answer alike: the same services, interceptors, stats
@@ -68,8 +68,8 @@ func (s *Server) newNativeEngine(hs *http.Server) *nativeEngine {
 			Time:              hs.HTTP2.SendPingTimeout,
 			Timeout:           hs.HTTP2.PingTimeout,
 		}),
-		// As net/http: no stream limit of the server's own making beyond
-		// its default of 250 streams a connection.
+		// net/http's limit of streams a connection, instead of grpc-go's
+		// unlimited default: both paths bound a client alike.
 		grpc.MaxConcurrentStreams(250),
 	}
 	if hs.MaxHeaderBytes > 0 {
