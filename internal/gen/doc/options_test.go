@@ -38,6 +38,7 @@ func TestOptionErrors(t *testing.T) {
 		{"require_comments=warn,lint_out=../lint.json", `option lint_out: "../lint.json" is not a relative file path inside the output directory`},
 		{"require_comments=warn,lint_out=/tmp/lint.json", `option lint_out: "/tmp/lint.json" is not a relative file path inside the output directory`},
 		{"require_comments=warn,lint_out=a/./b.json", `option lint_out: "a/./b.json" is not a relative file path inside the output directory`},
+		{`require_comments=warn,lint_out=a\b.json`, `option lint_out: "a\\b.json" is not a relative file path inside the output directory`},
 		{"require_comments=warn,lint_out=", `option lint_out: "" is not a relative file path inside the output directory`},
 		{"require_comments=true,lint_out=lint.sarif", `option lint_out=lint.sarif: needs require_comments=warn (protoc and buf write no files when require_comments fails the run)`},
 		{"lint_out=lint.sarif", `option lint_out=lint.sarif: needs require_comments=warn (protoc and buf write no files when require_comments fails the run)`},
