@@ -23,7 +23,8 @@
 // files and packages resolve.
 //
 // Options (see --help for the full list): format, layout, name, title,
-// exclude, order, template, require_comments and base_url.
+// exclude, order, template, require_comments (with lint_format, lint_ignore,
+// lint_out and lint_path_prefix) and base_url.
 package main
 
 import (

@@ -12,6 +12,8 @@
 //	htmlout   the built-in HTML page, escaped as html/template would (htmlesc)
 //	mdout     the built-in Markdown page
 //	jsonout   the JSON format: encoding/json's bytes, written in parts
+//	lint      require_comments' findings as text, GitHub workflow
+//	          commands, JSON or SARIF
 //	parallel  the workers the stages run on
 //
 // # Options
@@ -40,8 +42,22 @@
 //	                           and JSON ones text/template. They run on the
 //	                           same data as the built-in ones, whose named
 //	                           templates they may call or redefine.
-//	require_comments=true      fail, listing every service, method, message,
-//	                           field, enum and enum value without a comment.
+//	require_comments=true|warn doc lint: list every service, method, message,
+//	                           field, extension, enum and enum value without a
+//	                           comment. true fails the run with the list (the
+//	                           error text); warn writes the documents and
+//	                           writes the list to stderr, or to lint_out.
+//	lint_format=text|github|json|sarif
+//	                           format of the list (default text): file:line:col
+//	                           lines, GitHub Actions ::error/::warning commands,
+//	                           a JSON list, a SARIF 2.1.0 log (lint.go).
+//	lint_ignore=GLOB           leave elements out of the lint by full name
+//	                           (repeatable); * and ? stay within a name, **
+//	                           crosses dots; an enum value also matches as
+//	                           ENUM.VALUE.
+//	lint_out=PATH              with require_comments=warn, also write the list
+//	                           to this file under the output directory.
+//	lint_path_prefix=DIR       put DIR/ before proto paths in the list.
 //	base_url=URL               server address in call examples
 //	                           (default http://localhost:8080).
 //
@@ -100,7 +116,11 @@ Options (comma-separated name=value pairs):
   exclude=GLOB                skip files matching GLOB (repeatable; ** crosses directories)
   order=declaration|alpha     element order (default declaration)
   template=[FORMAT:]PATH      custom template (html/template for HTML, text/template otherwise)
-  require_comments=true       fail and list every undocumented element
+  require_comments=true|warn  list every undocumented element: fail, or warn and write the docs
+  lint_format=FORMAT          text, github, json or sarif (default text)
+  lint_ignore=GLOB            leave elements out of the lint by full name (repeatable; ** crosses dots)
+  lint_out=PATH               with require_comments=warn: also write the findings to this file
+  lint_path_prefix=DIR        put DIR/ before proto paths in findings
   base_url=URL                server address used in call examples (default http://localhost:8080)
 
 Comments are Markdown; elements whose comment contains @hide are left out.

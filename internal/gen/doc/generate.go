@@ -23,6 +23,11 @@ import (
 // Generate documents the files of a request. Problems with the options or
 // the protos are reported in the response's error field.
 func Generate(req *pluginpb.CodeGeneratorRequest) *pluginpb.CodeGeneratorResponse {
+	return generateTo(req, os.Stderr)
+}
+
+// generateTo is Generate with require_comments=warn reporting to stderr.
+func generateTo(req *pluginpb.CodeGeneratorRequest, stderr io.Writer) *pluginpb.CodeGeneratorResponse {
 	in, err := proto.Marshal(req)
 	if err != nil {
 		return plugin.ErrorResponse(err)
@@ -32,7 +37,7 @@ func Generate(req *pluginpb.CodeGeneratorRequest) *pluginpb.CodeGeneratorRespons
 		MinimumEdition:    proto.Int32(int32(plugin.MinimumEdition)),
 		MaximumEdition:    proto.Int32(int32(plugin.MaximumEdition)),
 	}
-	err = Run(bytes.NewReader(in), func(name string, content []byte) error {
+	err = run(bytes.NewReader(in), stderr, func(name string, content []byte) error {
 		if name == "" { // the next piece of the last file
 			last := resp.File[len(resp.File)-1]
 			last.Content = proto.String(last.GetContent() + string(content))
@@ -54,8 +59,14 @@ func Generate(req *pluginpb.CodeGeneratorRequest) *pluginpb.CodeGeneratorRespons
 // passing the output to emit as it is rendered, in a fixed order. A large
 // file comes in pieces: its name with the first, then "" with each further
 // piece, as in CodeGeneratorResponse.File. emit must not keep content. An
-// error is about the options or the protos, or comes from emit.
+// error is about the options or the protos, or comes from emit. With
+// require_comments=warn the findings go to os.Stderr, which protoc and buf
+// show.
 func Run(in io.Reader, emit func(name string, content []byte) error) error {
+	return run(in, os.Stderr, emit)
+}
+
+func run(in io.Reader, stderr io.Writer, emit func(name string, content []byte) error) error {
 	req, err := request.Read(in)
 	if err != nil {
 		return err
@@ -104,15 +115,35 @@ func Run(in io.Reader, emit func(name string, content []byte) error) error {
 	req, files = nil, nil
 	sort.SliceStable(selected, func(i, j int) bool { return selected[i].Desc.Path() < selected[j].Desc.Path() })
 	cfg := build.Config{BaseURL: opts.BaseURL, Alpha: opts.Order == OrderAlpha, RequireComments: opts.RequireComments}
-	built, err := build.Files(cfg, all, selected)
+	if len(opts.lintIgnore) > 0 {
+		cfg.Ignore = opts.lintIgnored
+	}
+	built, findings, err := build.Files(cfg, all, selected)
 	if err != nil {
 		return err
 	}
+	var lintFile []byte
+	if opts.RequireComments {
+		if lintFile, err = reportFindings(opts, findings, stderr); err != nil {
+			return err
+		}
+	}
 	docs := model.Documents(built, opts.Layout, opts.Name, opts.Title)
+	if opts.LintOut != "" {
+		if err := checkLintOut(opts, docs); err != nil {
+			return err
+		}
+	}
 	all, selected = nil, nil
 	building()
 	defer capHeap()()
-	return writeDocuments(opts, r, docs, emit)
+	if err := writeDocuments(opts, r, docs, emit); err != nil {
+		return err
+	}
+	if opts.LintOut != "" {
+		return emit(opts.LintOut, lintFile)
+	}
+	return nil
 }
 
 // The collector is tuned for the two phases of a run. While the request's

@@ -3,10 +3,12 @@ package doc
 import (
 	"fmt"
 	"os"
+	"path"
 	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/polyrpc/polyrpc/internal/gen/doc/lint"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
 )
 
@@ -51,31 +53,41 @@ type Options struct {
 	Title           string
 	Exclude         []string
 	Order           string
-	RequireComments bool
+	RequireComments bool // list the elements without comments (true or warn)
 	BaseURL         string
+	// The doc lint (require_comments). LintWarn reports the findings
+	// (on stderr, and in LintOut) and writes the documents; otherwise
+	// they fail the run.
+	LintWarn       bool
+	LintFormat     lint.Format
+	LintIgnore     []string // globs over full proto names
+	LintOut        string   // extra generated file with the findings
+	LintPathPrefix string   // put before proto paths in findings
 	// Templates maps a format to the text of a custom template.
 	Templates map[Format]string
 
 	templateArgs []string // raw template= values, resolved by finish
 	last         string   // name of the previous option
 	exclude      []*regexp.Regexp
+	lintIgnore   []*regexp.Regexp
 }
 
 // NewOptions returns the defaults: one index.html, single layout,
 // declaration order.
 func NewOptions() *Options {
 	return &Options{
-		Layout:    model.LayoutSingle,
-		Name:      "index",
-		Title:     "API Reference",
-		Order:     OrderDeclaration,
-		BaseURL:   DefaultBaseURL,
-		Templates: map[Format]string{},
+		Layout:     model.LayoutSingle,
+		Name:       "index",
+		Title:      "API Reference",
+		Order:      OrderDeclaration,
+		BaseURL:    DefaultBaseURL,
+		Templates:  map[Format]string{},
+		LintFormat: lint.Text,
 	}
 }
 
 // OptionNames lists the options Set understands.
-var OptionNames = []string{"base_url", "exclude", "format", "layout", "name", "order", "require_comments", "template", "title"}
+var OptionNames = []string{"base_url", "exclude", "format", "layout", "lint_format", "lint_ignore", "lint_out", "lint_path_prefix", "name", "order", "require_comments", "template", "title"}
 
 // Set applies one name=value plugin parameter.
 func (o *Options) Set(name, value string) error {
@@ -141,11 +153,39 @@ func (o *Options) Set(name, value string) error {
 		if value == "" {
 			value = "true"
 		}
+		if value == "warn" {
+			o.RequireComments, o.LintWarn = true, true
+			break
+		}
 		b, err := strconv.ParseBool(value)
 		if err != nil {
-			return fmt.Errorf("option require_comments: %q is not a boolean (use true or false)", value)
+			return fmt.Errorf("option require_comments: %q is not true, false or warn", value)
 		}
-		o.RequireComments = b
+		o.RequireComments, o.LintWarn = b, false
+	case "lint_format":
+		f, ok := lint.ParseFormat(value)
+		if !ok {
+			return fmt.Errorf("option lint_format: %q is not a lint format (use text, github, json or sarif)", value)
+		}
+		o.LintFormat = f
+	case "lint_ignore":
+		re, err := nameGlob(value)
+		if err != nil {
+			return fmt.Errorf("option lint_ignore: %v", err)
+		}
+		o.LintIgnore = append(o.LintIgnore, value)
+		o.lintIgnore = append(o.lintIgnore, re)
+	case "lint_out":
+		if value == "" || strings.Contains(value, `\`) || path.IsAbs(value) || path.Clean(value) != value ||
+			value == "." || value == ".." || strings.HasPrefix(value, "../") {
+			return fmt.Errorf("option lint_out: %q is not a relative file path inside the output directory", value)
+		}
+		o.LintOut = value
+	case "lint_path_prefix":
+		if value != "" && !strings.HasSuffix(value, "/") {
+			value += "/"
+		}
+		o.LintPathPrefix = value
 	case "base_url":
 		if !strings.HasPrefix(value, "http://") && !strings.HasPrefix(value, "https://") {
 			return fmt.Errorf("option base_url: %q is not an http:// or https:// URL", value)
@@ -185,6 +225,9 @@ func (o *Options) finish() error {
 		}
 	}
 	o.Formats = fs
+	if o.LintOut != "" && !o.LintWarn {
+		return fmt.Errorf("option lint_out=%s: needs require_comments=warn (protoc and buf write no files when require_comments fails the run)", o.LintOut)
+	}
 	for _, arg := range o.templateArgs {
 		f, path := Format(""), arg
 		if prefix, rest, ok := strings.Cut(arg, ":"); ok {
@@ -235,9 +278,31 @@ func (o *Options) excluded(path string) bool {
 	return false
 }
 
+// lintIgnored reports whether an element name matches a lint_ignore
+// pattern.
+func (o *Options) lintIgnored(name string) bool {
+	for _, re := range o.lintIgnore {
+		if re.MatchString(name) {
+			return true
+		}
+	}
+	return false
+}
+
 // globRegexp compiles a glob over slash-separated paths: * matches within a
 // path element, ** matches across elements, ? one character, [...] a class.
-func globRegexp(glob string) (*regexp.Regexp, error) {
+func globRegexp(glob string) (*regexp.Regexp, error) { return sepGlob(glob, '/') }
+
+// nameGlob compiles a glob over full proto names, whose elements are
+// separated by dots: acme.*.Order, **.Internal*.
+func nameGlob(glob string) (*regexp.Regexp, error) { return sepGlob(glob, '.') }
+
+// sepGlob compiles a glob over names whose elements are separated by sep:
+// * and ? stay within an element, ** crosses elements, and "**" followed
+// by sep also matches no element at all.
+func sepGlob(glob string, sep byte) (*regexp.Regexp, error) {
+	within := "[^" + regexp.QuoteMeta(string(sep)) + "]"
+	quotedSep := regexp.QuoteMeta(string(sep))
 	if glob == "" {
 		return nil, fmt.Errorf("empty pattern")
 	}
@@ -249,17 +314,17 @@ func globRegexp(glob string) (*regexp.Regexp, error) {
 		case '*':
 			if i+1 < len(glob) && glob[i+1] == '*' {
 				i++
-				if i+1 < len(glob) && glob[i+1] == '/' {
+				if i+1 < len(glob) && glob[i+1] == sep {
 					i++
-					b.WriteString("(?:.*/)?")
+					b.WriteString("(?:.*" + quotedSep + ")?")
 				} else {
 					b.WriteString(".*")
 				}
 			} else {
-				b.WriteString("[^/]*")
+				b.WriteString(within + "*")
 			}
 		case '?':
-			b.WriteString("[^/]")
+			b.WriteString(within)
 		case '[':
 			end := strings.IndexByte(glob[i+1:], ']')
 			if end < 0 {

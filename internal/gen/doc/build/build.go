@@ -3,11 +3,10 @@
 // comments cleaned up, elements marked @hide left out (hide.go), options
 // flattened and validation rules made readable (options.go), and a sample
 // request and call example per method (sample.go). It also lists the
-// elements without comments for require_comments.
+// elements without comments for require_comments, as lint findings.
 package build
 
 import (
-	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"google.golang.org/protobuf/types/descriptorpb"
 
 	"github.com/polyrpc/polyrpc/internal/gen/doc/comment"
+	"github.com/polyrpc/polyrpc/internal/gen/doc/lint"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/parallel"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/request"
@@ -27,6 +27,11 @@ type Config struct {
 	BaseURL         string // server address of the call examples
 	Alpha           bool   // elements in alphabetical order instead of declaration order
 	RequireComments bool   // collect the elements without comments
+	// Ignore reports whether an element without a comment is left out of
+	// the findings (lint_ignore); nil ignores nothing. It is called with
+	// the element's full name and, for an enum value, once more with the
+	// enum's full name plus the value's name.
+	Ignore func(fullName string) bool
 }
 
 // builder turns the descriptors of a request into the documentation model.
@@ -37,7 +42,7 @@ type builder struct {
 	hidden  map[protoreflect.FullName]bool
 	opt     *optionReader
 	src     request.Sources
-	missing []missingComment // undocumented elements, for require_comments
+	missing []lint.Finding // undocumented elements, for require_comments
 }
 
 // Source paths of file-level statements (descriptor.proto field numbers).
@@ -151,15 +156,12 @@ func (b *builder) comment(kind string, d protoreflect.Descriptor, cs request.Com
 	if s := comment.Clean(string(cs.Trailing)); s != "" {
 		parts = append(parts, s)
 	}
-	if len(parts) == 0 && b.cfg.RequireComments {
-		var line, col int
+	if len(parts) == 0 && b.cfg.RequireComments && !b.ignored(d) {
+		f := lint.Finding{File: d.ParentFile().Path(), Element: string(d.FullName()), Kind: kind}
 		if l := b.src.Of(d); l != nil {
-			line, col = int(l.Line), int(l.Col)
+			f.Line, f.Column = int(l.Line)+1, int(l.Col)+1
 		}
-		b.missing = append(b.missing, missingComment{
-			file: d.ParentFile().Path(), line: line, col: col,
-			text: fmt.Sprintf("%s:%d:%d: %s %s", d.ParentFile().Path(), line+1, col+1, kind, d.FullName()),
-		})
+		b.missing = append(b.missing, f)
 	}
 	return strings.Join(parts, "\n\n")
 }
@@ -537,11 +539,21 @@ func (b *builder) fieldComment(kind string, f *request.Field) string {
 	return b.comment(kind, f.Desc, f.Comments)
 }
 
-// missingComment is an element without a comment.
-type missingComment struct {
-	file      string
-	line, col int
-	text      string
+// ignored reports whether an undocumented element is left out of the
+// findings.
+func (b *builder) ignored(d protoreflect.Descriptor) bool {
+	if b.cfg.Ignore == nil {
+		return false
+	}
+	if b.cfg.Ignore(string(d.FullName())) {
+		return true
+	}
+	// An enum value's full name is in the enum's scope; its enum's name
+	// plus its own reads as what it is (acme.v1.Status.*).
+	if v, ok := d.(protoreflect.EnumValueDescriptor); ok {
+		return b.cfg.Ignore(string(v.Parent().FullName()) + "." + string(v.Name()))
+	}
+	return false
 }
 
 // resolvedFeatures applies a file's features to the defaults of its
@@ -570,10 +582,11 @@ func resolvedFeatures(edition descriptorpb.Edition, set *descriptorpb.FeatureSet
 }
 
 // Files makes the model of the selected files, in path order; all
-// holds every file of the request (for custom option definitions). The
-// error lists undocumented elements when cfg.RequireComments is set. The
-// element trees of the selected files are dropped as they are built.
-func Files(cfg Config, all []protoreflect.FileDescriptor, selected []*request.File) ([]*model.File, error) {
+// holds every file of the request (for custom option definitions). When
+// cfg.RequireComments is set, it also returns the undocumented elements,
+// in request file order and then source order. The element trees of the
+// selected files are dropped as they are built.
+func Files(cfg Config, all []protoreflect.FileDescriptor, selected []*request.File) ([]*model.File, []lint.Finding, error) {
 	b := &builder{cfg: cfg, inDoc: map[protoreflect.FullName]bool{}, files: selected}
 	b.hidden = computeHidden(b.files)
 	b.opt = newOptionReader(all)
@@ -587,7 +600,7 @@ func Files(cfg Config, all []protoreflect.FileDescriptor, selected []*request.Fi
 	// undocumented elements. A file's tree and comments go once it is
 	// built: the model holds what the documents need.
 	files := make([]*model.File, len(b.files))
-	missing := make([][]missingComment, len(b.files))
+	missing := make([][]lint.Finding, len(b.files))
 	err := parallel.For(len(b.files), func(i int) {
 		f := b.files[i]
 		fb := *b
@@ -598,36 +611,25 @@ func Files(cfg Config, all []protoreflect.FileDescriptor, selected []*request.Fi
 		b.files[i] = nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, m := range missing {
 		b.missing = append(b.missing, m...)
 	}
-	if cfg.RequireComments && len(b.missing) > 0 {
-		noun := "elements have"
-		if len(b.missing) == 1 {
-			noun = "element has"
+	sort.SliceStable(b.missing, func(i, j int) bool {
+		x, y := b.missing[i], b.missing[j]
+		if x.File != y.File {
+			return order[x.File] < order[y.File]
 		}
-		sort.SliceStable(b.missing, func(i, j int) bool {
-			x, y := b.missing[i], b.missing[j]
-			if x.file != y.file {
-				return order[x.file] < order[y.file]
-			}
-			if x.line != y.line {
-				return x.line < y.line
-			}
-			return x.col < y.col
-		})
-		lines := make([]string, len(b.missing))
-		for i, m := range b.missing {
-			lines[i] = m.text
+		if x.Line != y.Line {
+			return x.Line < y.Line
 		}
-		return nil, fmt.Errorf("require_comments: %d %s no comment:\n  %s", len(b.missing), noun, strings.Join(lines, "\n  "))
-	}
+		return x.Column < y.Column
+	})
 	// Files always come in path order: protoc keeps the command line's
 	// order and buf its own, and both must give the same documents.
 	sortFiles(files)
-	return files, nil
+	return files, b.missing, nil
 }
 
 func sortFiles(files []*model.File) {
