@@ -330,6 +330,19 @@ func TestProxyHooksRefused(t *testing.T) {
 		t.Errorf("GET of a method with side effects: %d, forwarded %v", res.StatusCode, b.methods)
 	}
 
+	// polyrpc.test.Lookup/Get has no side effects: GET reaches the proxy,
+	// and the backend, which does not serve it, says so.
+	res, err = hc.Get(base + "/polyrpc.test.Lookup/Get?encoding=json&message=%7B%7D")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	_ = res.Body.Close()
+	if res.StatusCode != http.StatusNotImplemented || !strings.Contains(string(body), "unknown service polyrpc.test.Lookup") ||
+		!b.forwarded("/polyrpc.test.Lookup/Get") {
+		t.Errorf("GET of a method without side effects: %d %s, forwarded %v", res.StatusCode, body, b.methods)
+	}
+
 	for _, p := range protocols {
 		c := connect.NewClient[testpb.Empty, testpb.Empty](hc, base+"/no.such.Service/Method", append(slices.Clone(p.opts), connect.WithProtoJSON())...)
 		_, err := c.CallUnary(t.Context(), connect.NewRequest(&testpb.Empty{}))
@@ -365,6 +378,26 @@ func TestProxyHooksRefused(t *testing.T) {
 	testUnknown(t, dialGRPC(t, "http://"+addr))
 	base, hc = rpctest.Start(t, plain, rpctest.H2C)
 	testUnknown(t, polyrpc.NewClientConn(hc, base))
+}
+
+// TestProxyHooksLimits: the receive limit applies to the calls to the
+// handler on both paths, before the handler sees them.
+func TestProxyHooksLimits(t *testing.T) {
+	b := newProxyBackend(t)
+	s, _ := newProxyServer(b, polyrpc.MaxRecvMsgSize(1024))
+	addr, _ := serveTCP(t, s)
+	base, hc := rpctest.Start(t, s, rpctest.H2C)
+	big := &testpb.SimpleRequest{Payload: &testpb.Payload{Body: make([]byte, 2048)}}
+	for name, cc := range map[string]grpc.ClientConnInterface{
+		"native":  dialGRPC(t, "http://"+addr),
+		"connect": polyrpc.NewClientConn(hc, base),
+		"grpcweb": polyrpc.NewClientConn(hc, base, connect.WithGRPCWeb()),
+	} {
+		_, err := testpb.NewTestServiceClient(cc).UnaryCall(t.Context(), big)
+		if status.Code(err) != codes.ResourceExhausted {
+			t.Errorf("%s: %v, want ResourceExhausted", name, err)
+		}
+	}
 }
 
 // rawFrame and rawCodecV2 are a raw-frame codec of grpc-go's CodecV2 form.

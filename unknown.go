@@ -322,6 +322,14 @@ func (u *unknownService) run(ctx context.Context, ss *unknownStream, header http
 	} else {
 		err = u.cfg.handler(nil, ss)
 	}
+	ss.mu.Lock()
+	if ss.recvErr != nil {
+		// As grpc-go does, a failed receive ends the call with its own
+		// status, whatever the handler makes of it (a proxy typically
+		// wraps it in Internal).
+		err = ss.recvErr
+	}
+	ss.mu.Unlock()
 	return toConnectError(err)
 }
 
@@ -418,6 +426,7 @@ type unknownStream struct {
 
 	mu         sync.Mutex
 	headerSent bool
+	recvErr    error       // the first failed receive, which ends the call
 	unary      bool        // the one response is returned by serveUnary
 	response   *outMessage // of a unary call
 }
@@ -522,6 +531,18 @@ func (s *unknownStream) encode(m any) (*outMessage, error) {
 }
 
 func (s *unknownStream) RecvMsg(m any) error {
+	err := s.recvMsg(m)
+	if err != nil && err != io.EOF {
+		s.mu.Lock()
+		if s.recvErr == nil {
+			s.recvErr = err
+		}
+		s.mu.Unlock()
+	}
+	return err
+}
+
+func (s *unknownStream) recvMsg(m any) error {
 	var in *inMessage
 	if s.first != nil {
 		if s.firstRead {
