@@ -330,13 +330,25 @@ func TestProxyHooksRefused(t *testing.T) {
 		t.Errorf("GET of a method with side effects: %d, forwarded %v", res.StatusCode, b.methods)
 	}
 
+	// Malformed JSON fails the call with InvalidArgument, whatever the
+	// proxy makes of the failed receive.
+	res, err = hc.Post(base+testpb.TestService_UnaryCall_FullMethodName, "application/json", strings.NewReader(`{"payload":`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	_ = res.Body.Close()
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "invalid_argument") {
+		t.Errorf("malformed JSON: %d %s", res.StatusCode, body)
+	}
+
 	// polyrpc.test.Lookup/Get has no side effects: GET reaches the proxy,
 	// and the backend, which does not serve it, says so.
 	res, err = hc.Get(base + "/polyrpc.test.Lookup/Get?encoding=json&message=%7B%7D")
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := io.ReadAll(res.Body)
+	body, _ = io.ReadAll(res.Body)
 	_ = res.Body.Close()
 	if res.StatusCode != http.StatusNotImplemented || !strings.Contains(string(body), "unknown service polyrpc.test.Lookup") ||
 		!b.forwarded("/polyrpc.test.Lookup/Get") {
