@@ -239,11 +239,11 @@ func TestProxyHooksServe(t *testing.T) {
 	t.Run("grpc-go", func(t *testing.T) {
 		proxyExercise(t, dialGRPC(t, "http://"+addr), b, true)
 	})
-	protocols := new(http.Protocols)
-	protocols.SetUnencryptedHTTP2(true)
-	h2c := &http.Client{Transport: &http.Transport{Protocols: protocols}}
+	h2 := new(http.Protocols)
+	h2.SetUnencryptedHTTP2(true)
+	h2c := &http.Client{Transport: &http.Transport{Protocols: h2}}
 	t.Cleanup(h2c.CloseIdleConnections)
-	for _, p := range protocols3 {
+	for _, p := range protocols {
 		for _, c := range codecs[:2] {
 			t.Run(p.name+"/"+c.name, func(t *testing.T) {
 				cc := polyrpc.NewClientConn(h2c, "http://"+addr, append(slices.Clone(p.opts), c.opts...)...)
@@ -255,8 +255,6 @@ func TestProxyHooksServe(t *testing.T) {
 		t.Errorf("stream interceptors saw %v", *seen)
 	}
 }
-
-var protocols3 = protocols
 
 // TestProxyHooksHTTP runs the proxy on net/http's path on every transport.
 func TestProxyHooksHTTP(t *testing.T) {
