@@ -220,6 +220,11 @@ func (protoCodec) Marshal(m any) ([]byte, error) {
 }
 
 func (protoCodec) MarshalAppend(dst []byte, m any) ([]byte, error) {
+	if o, ok := m.(*outMessage); ok {
+		if r, ok := o.msg.(*rawProto); ok {
+			return append(dst, r.data...), nil
+		}
+	}
 	msg, err := asProto(m)
 	if err != nil {
 		return nil, err

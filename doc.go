@@ -137,6 +137,41 @@
 //     KiB at most), so that a client that goes away mid-body cancels the
 //     call's context; net/http alone would not notice before the body ends.
 //
+// # Transparent proxies: UnknownServiceHandler
+//
+// [UnknownServiceHandler], [ForceServerCodecV2], [ForceServerCodec] and
+// [CustomCodec] are grpc-go's proxy hooks, with grpc-go's names and
+// semantics, so that a transparent proxy built for grpc.Server (such as
+// github.com/mwitkow/grpc-proxy) runs on a Server unchanged and is reachable
+// over Connect, gRPC-Web and gRPC:
+//
+//	s := polyrpc.NewServer(
+//		polyrpc.UnknownServiceHandler(proxy.TransparentHandler(director)),
+//		polyrpc.CustomCodec(proxy.Codec()),
+//	)
+//
+// A call to a service that is not registered, or to an unknown method of a
+// registered one, goes to the handler as a bidirectional stream, through
+// the stream interceptors; grpc.MethodFromServerStream gives the method,
+// and headers and trailers work as for registered services. With a forced
+// codec, RecvMsg and SendMsg give the codec the message bytes as they are
+// on the wire: a raw-frame codec passes them through untouched. Only a path
+// of the form "/service/method" reaches the handler, with the rules of
+// "Limits and hostile input" above.
+//
+// On the native gRPC path of [Server.Serve], the handler and the codec are
+// the inner grpc.Server's, so that, as on a grpc.Server, the forced codec
+// applies to registered services too. On net/http's path, Connect unary
+// calls and GET are served as unary calls (GET only for a method whose
+// descriptor says it has no side effects), streams over HTTP/2 and HTTP/3
+// as bidirectional streams, and streams over HTTP/1.1, where no protocol
+// streams both ways, as one request and a stream of responses (a stream of
+// requests and one response when the method's descriptor says so). The
+// forced codec sees protobuf bytes: a JSON caller is transcoded when the
+// method's descriptor is linked into the program (protoregistry.GlobalFiles)
+// and refused with Unimplemented otherwise, and on the native path, where
+// grpc-go gives the codec every message as it is, always refused.
+//
 // # Browsers on other origins
 //
 // [CORS] wraps a Server or handler so that pages on the origins it is given

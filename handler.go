@@ -46,6 +46,7 @@ type service struct {
 	routes        map[string]route
 	unimplemented *connect.ErrorWriter
 	stats         []stats.Handler
+	unknown       http.Handler // serves unknown methods, if set (unknown.go)
 }
 
 // route is the handler of one method.
@@ -132,6 +133,10 @@ func handlerBaseOptions(cfg *serverConfig) []connect.HandlerOption {
 // "/package.Service/Method" reaches a method (see canonicalPath).
 func (s *service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt, ok := s.routes[r.URL.Path]
+	if !ok && s.unknown != nil && canonicalPath(r) {
+		s.unknown.ServeHTTP(w, r)
+		return
+	}
 	if !ok || !canonicalPath(r) {
 		method := r.URL.Path
 		if r.URL.RawPath != "" {

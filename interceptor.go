@@ -29,6 +29,7 @@ type serverConfig struct {
 	serve          serveConfig // options of Serve (serve.go)
 	nativeOff      bool        // NativeGRPC(false) (native.go)
 	compressions   []compression
+	unknown        unknownConfig // UnknownServiceHandler and the forced codec (unknown.go)
 }
 
 // interceptors holds grpc-go interceptors, and stats handlers, in the order

@@ -72,6 +72,9 @@ func (s *Server) newNativeEngine(hs *http.Server) *nativeEngine {
 		// unlimited default: both paths bound a client alike.
 		grpc.MaxConcurrentStreams(250),
 	}
+	if cfg.unknown.native != nil {
+		opts = append(opts, cfg.unknown.native)
+	}
 	if hs.MaxHeaderBytes > 0 {
 		opts = append(opts, grpc.MaxHeaderListSize(uint32(hs.MaxHeaderBytes)))
 	}
@@ -99,6 +102,9 @@ func (s *Server) serveNative(_ any, stream grpc.ServerStream) error {
 	}
 	reg, ok := (*s.services.Load())[name]
 	if !ok {
+		if s.config.unknown.handler != nil {
+			return s.serveNativeUnknown(full, stream)
+		}
 		return status.Errorf(codes.Unimplemented, "unknown service %v", name)
 	}
 	if md, ok := reg.unary[method]; ok {
@@ -114,6 +120,9 @@ func (s *Server) serveNative(_ any, stream grpc.ServerStream) error {
 			return s.streamChain(reg.impl, ss, info, sd.Handler)
 		}
 		return sd.Handler(reg.impl, ss)
+	}
+	if s.config.unknown.handler != nil {
+		return s.serveNativeUnknown(full, stream)
 	}
 	return status.Errorf(codes.Unimplemented, "unknown method %v for service %v", method, name)
 }

@@ -36,6 +36,8 @@ type Server struct {
 	// The interceptor chains, for the native gRPC path (native.go).
 	unaryChain  grpc.UnaryServerInterceptor
 	streamChain grpc.StreamServerInterceptor
+
+	unknown *unknownService // nil without an UnknownServiceHandler (unknown.go)
 }
 
 type registered struct {
@@ -58,6 +60,9 @@ func NewServer(opts ...ServerOption) *Server {
 	s.unimplemented = connect.NewErrorWriter(handlerBaseOptions(&s.config)...)
 	s.unaryChain = s.config.interceptors.chainUnary()
 	s.streamChain = s.config.interceptors.chainStream()
+	if s.config.unknown.handler != nil {
+		s.unknown = newUnknownService(&s.config, s.streamChain)
+	}
 	empty := map[string]*registered{}
 	s.services.Store(&empty)
 	return s
@@ -97,6 +102,9 @@ func (s *Server) RegisterService(desc *grpc.ServiceDesc, impl any) {
 	}
 	for i := range desc.Streams {
 		reg.streams[desc.Streams[i].StreamName] = &desc.Streams[i]
+	}
+	if s.unknown != nil {
+		reg.svc.unknown = s.unknown
 	}
 	next[desc.ServiceName] = reg
 	s.services.Store(&next)
@@ -143,6 +151,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	name := serviceName(r.URL.Path)
 	if reg, ok := (*s.services.Load())[name]; ok {
 		reg.svc.ServeHTTP(w, r)
+		return
+	}
+	if s.unknown != nil {
+		s.unknown.ServeHTTP(w, r)
 		return
 	}
 	writeUnimplemented(s.unimplemented, w, r, "unknown service "+name)

@@ -1,0 +1,630 @@
+package polyrpc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+
+	"connectrpc.com/connect"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/encoding"
+	"google.golang.org/grpc/mem"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/stats"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/descriptorpb"
+	"google.golang.org/protobuf/types/dynamicpb"
+	"google.golang.org/protobuf/types/known/emptypb"
+)
+
+// grpc-go's proxy hooks: a handler of the calls to services and methods that
+// are not registered, and a codec forced on them. Transparent proxies built
+// for grpc.Server (a raw-frame codec plus a stream handler that forwards the
+// frames with grpc.NewClientStream) run on a Server unchanged, and so are
+// reachable over Connect, gRPC-Web and gRPC.
+
+// unknownConfig holds the options of the unknown-service handler.
+type unknownConfig struct {
+	handler grpc.StreamHandler
+	codec   encoding.CodecV2 // nil: messages are decoded as for registered services
+	// v1 is set when the codec was given as an encoding.Codec (or a
+	// grpc.Codec): such a codec may keep the bytes it unmarshals, which are
+	// then never reused.
+	v1     encoding.Codec
+	native grpc.ServerOption // the codec option of the native path's grpc.Server
+}
+
+type unknownHandlerOption struct{ h grpc.StreamHandler }
+
+func (o unknownHandlerOption) applyToServer(c *serverConfig) { c.unknown.handler = o.h }
+
+// UnknownServiceHandler returns a [ServerOption] that, as
+// grpc.UnknownServiceHandler does, serves the calls to services that are not
+// registered, and to unknown methods of registered ones, with h, as
+// bidirectional streams, through the Server's stream interceptors.
+// grpc.MethodFromServerStream gives the called method. Calls come in every
+// protocol: gRPC, gRPC-Web and Connect (a Connect unary call is a stream of
+// one request and one response; over HTTP/1.1, where no protocol streams
+// both ways, a streaming call is one request and a stream of responses).
+//
+// With a forced codec ([ForceServerCodec], [ForceServerCodecV2],
+// [CustomCodec]), the stream's RecvMsg and SendMsg give the bytes of a
+// caller using the binary protobuf codec to the forced codec as they are on
+// the wire. A caller using JSON is transcoded to and from protobuf when the
+// method's descriptor is linked into the program (protoregistry.GlobalFiles),
+// and refused with Unimplemented otherwise. Without a forced codec, RecvMsg
+// and SendMsg take protobuf messages, in the caller's codec.
+func UnknownServiceHandler(h grpc.StreamHandler) ServerOption { return unknownHandlerOption{h} }
+
+type forcedCodecOption struct{ cfg unknownConfig }
+
+func (o forcedCodecOption) applyToServer(c *serverConfig) {
+	c.unknown.codec, c.unknown.v1, c.unknown.native = o.cfg.codec, o.cfg.v1, o.cfg.native
+}
+
+// ForceServerCodecV2 returns a [ServerOption] that forces codec on the
+// messages of the calls served by the [UnknownServiceHandler], whatever the
+// caller's codec, as grpc.ForceServerCodecV2 does. On the native gRPC path
+// of [Server.Serve] it is grpc-go's own option, so that, as on a
+// grpc.Server, it applies to registered services too; on net/http's path,
+// registered services keep polyrpc's codecs. A raw-frame codec, whose
+// Unmarshal keeps the bytes and whose Marshal returns them, passes a
+// protobuf caller's messages through untouched.
+func ForceServerCodecV2(codec encoding.CodecV2) ServerOption {
+	return forcedCodecOption{unknownConfig{codec: codec, native: grpc.ForceServerCodecV2(codec)}}
+}
+
+// ForceServerCodec is [ForceServerCodecV2] for a codec of grpc-go's older
+// encoding.Codec form, as grpc.ForceServerCodec.
+func ForceServerCodec(codec encoding.Codec) ServerOption {
+	return forcedCodecOption{unknownConfig{codec: codecV1Bridge{codec}, v1: codec, native: grpc.ForceServerCodec(codec)}}
+}
+
+// CustomCodec is [ForceServerCodec] for a codec of grpc-go's deprecated
+// grpc.Codec form, as grpc.CustomCodec, which older proxies use.
+//
+//nolint:staticcheck // grpc.Codec is what such proxies give
+func CustomCodec(codec grpc.Codec) ServerOption {
+	v1 := codecV0Bridge{codec}
+	return forcedCodecOption{unknownConfig{codec: codecV1Bridge{v1}, v1: v1, native: grpc.CustomCodec(codec)}}
+}
+
+type codecV1Bridge struct{ c encoding.Codec }
+
+func (b codecV1Bridge) Name() string { return b.c.Name() }
+
+func (b codecV1Bridge) Marshal(v any) (mem.BufferSlice, error) {
+	data, err := b.c.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return mem.BufferSlice{mem.SliceBuffer(data)}, nil
+}
+
+func (b codecV1Bridge) Unmarshal(data mem.BufferSlice, v any) error {
+	return b.c.Unmarshal(data.Materialize(), v)
+}
+
+//nolint:staticcheck // grpc.Codec
+type codecV0Bridge struct{ c grpc.Codec }
+
+func (b codecV0Bridge) Name() string                       { return b.c.String() }
+func (b codecV0Bridge) Marshal(v any) ([]byte, error)      { return b.c.Marshal(v) }
+func (b codecV0Bridge) Unmarshal(data []byte, v any) error { return b.c.Unmarshal(data, v) }
+
+// serveNativeUnknown serves a call to an unknown service or method on the
+// native path, as grpc.Server serves it.
+func (s *Server) serveNativeUnknown(full string, stream grpc.ServerStream) error {
+	u := &s.config.unknown
+	if u.codec != nil {
+		// grpc-go gives the forced codec every message, whatever the call's
+		// content subtype: a JSON caller would reach the handler as if it
+		// sent protobuf.
+		md, _ := metadata.FromIncomingContext(stream.Context())
+		if ct := md.Get("content-type"); len(ct) > 0 {
+			if name := grpcCodecName(ct[0]); name != codecNameProto {
+				return status.Errorf(codes.Unimplemented, "polyrpc: the %s codec cannot reach method %s, which is forwarded as protobuf bytes, on this connection: call it with the proto codec", name, full)
+			}
+		}
+	}
+	info := &grpc.StreamServerInfo{FullMethod: full, IsClientStream: true, IsServerStream: true}
+	if s.streamChain != nil {
+		return s.streamChain(nil, stream, info, u.handler)
+	}
+	return u.handler(nil, stream)
+}
+
+// grpcCodecName returns the codec of a gRPC content type.
+func grpcCodecName(ct string) string {
+	base, _, _ := strings.Cut(ct, ";")
+	base = strings.ToLower(strings.TrimSpace(base))
+	switch base {
+	case "application/grpc", "application/grpc-web":
+		return codecNameProto
+	}
+	for _, p := range []string{"application/grpc-web+", "application/grpc+", "application/connect+", "application/"} {
+		if strings.HasPrefix(base, p) {
+			return base[len(p):]
+		}
+	}
+	return base
+}
+
+// unknownService serves, on net/http's path, the calls to unknown services
+// and methods with the UnknownServiceHandler, through connect handlers
+// chosen by the request: Connect unary calls by a unary handler, streams on
+// HTTP/2 and HTTP/3 by a bidirectional one, streams on HTTP/1.1 by a
+// server-streaming one.
+type unknownService struct {
+	cfg         *unknownConfig
+	interceptor grpc.StreamServerInterceptor
+	maxSend     int
+	stats       []stats.Handler
+	errors      *connect.ErrorWriter
+
+	unary, unaryGet, bidi, serverStream, clientStream *connect.Handler
+}
+
+// unknownProcedure is the procedure that connect-go interceptors see in the
+// Spec of calls to unknown methods.
+const unknownProcedure = "/polyrpc.UnknownService/Call"
+
+func newUnknownService(cfg *serverConfig, chain grpc.StreamServerInterceptor) *unknownService {
+	u := &unknownService{
+		cfg:         &cfg.unknown,
+		interceptor: chain,
+		maxSend:     cfg.limits.maxSend,
+		stats:       cfg.interceptors.stats,
+	}
+	base := handlerBaseOptions(cfg)
+	u.errors = connect.NewErrorWriter(base...)
+	u.unary = connect.NewUnaryHandler(unknownProcedure, u.serveUnary, base...)
+	// GET, for the methods whose descriptor says they have no side effects.
+	get := append([]connect.HandlerOption{connect.WithIdempotency(connect.IdempotencyNoSideEffects)}, base...)
+	u.unaryGet = connect.NewUnaryHandler(unknownProcedure, u.serveUnary, get...)
+	u.bidi = connect.NewBidiStreamHandler(unknownProcedure, u.serveBidi, base...)
+	u.serverStream = connect.NewServerStreamHandler(unknownProcedure, u.serveServerStream, base...)
+	u.clientStream = connect.NewClientStreamHandler(unknownProcedure, u.serveClientStream, base...)
+	return u
+}
+
+type unknownCallKey struct{}
+
+// unknownCall is what a connect handler learns of the request.
+type unknownCall struct {
+	method string
+	codec  string
+}
+
+func (u *unknownService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := checkBinaryHeaders(r.Header); err != nil {
+		_ = u.errors.Write(w, r, err)
+		return
+	}
+	if i := lastSlash(r.URL.Path); i <= 1 || i == len(r.URL.Path)-1 {
+		// As on grpc.Server, only "/service/method" reaches the handler.
+		writeUnimplemented(u.errors, w, r, "malformed method name "+strconv.Quote(r.URL.Path))
+		return
+	}
+	call := &unknownCall{method: r.URL.Path}
+	var h *connect.Handler
+	if r.Method == http.MethodGet {
+		call.codec = r.URL.Query().Get("encoding")
+		h = u.unary
+		if noSideEffects(call.method) {
+			h = u.unaryGet
+		}
+	} else {
+		ct := r.Header.Get("Content-Type")
+		call.codec = grpcCodecName(ct)
+		ct = strings.ToLower(strings.TrimSpace(ct))
+		switch {
+		case !strings.HasPrefix(ct, "application/grpc") && !strings.HasPrefix(ct, "application/connect+"):
+			h = u.unary
+		case r.ProtoMajor >= 2:
+			h = u.bidi
+		default:
+			// HTTP/1.1 streams one way only: requests when the descriptor
+			// says the method streams only requests, else responses.
+			h = u.serverStream
+			if md := methodDescriptor(call.method); md != nil && md.IsStreamingClient() && !md.IsStreamingServer() {
+				h = u.clientStream
+			}
+		}
+	}
+	ctx := context.WithValue(r.Context(), unknownCallKey{}, call)
+	if r.TLS != nil {
+		ctx = context.WithValue(ctx, tlsStateKey{}, r.TLS)
+	}
+	r = r.WithContext(ctx)
+	if len(u.stats) != 0 {
+		serveWithStats(h, w, r, u.stats)
+		return
+	}
+	h.ServeHTTP(w, r)
+}
+
+// methodDescriptor finds the descriptor of "/pkg.Service/Method" in
+// protoregistry.GlobalFiles.
+func methodDescriptor(full string) protoreflect.MethodDescriptor {
+	i := lastSlash(full)
+	if i <= 0 {
+		return nil
+	}
+	name := protoreflect.FullName(full[1:i] + "." + full[i+1:])
+	if !name.IsValid() {
+		return nil
+	}
+	d, err := protoregistry.GlobalFiles.FindDescriptorByName(name)
+	if err != nil {
+		return nil
+	}
+	md, _ := d.(protoreflect.MethodDescriptor)
+	return md
+}
+
+// noSideEffects reports whether the descriptor of the method says it has no
+// side effects: only such methods may be called with GET, which a browser
+// sends across origins without asking.
+func noSideEffects(full string) bool {
+	md := methodDescriptor(full)
+	if md == nil {
+		return false
+	}
+	mo, ok := md.Options().(*descriptorpb.MethodOptions)
+	return ok && mo.GetIdempotencyLevel() == descriptorpb.MethodOptions_NO_SIDE_EFFECTS
+}
+
+func messageType(d protoreflect.MessageDescriptor) protoreflect.MessageType {
+	if mt, err := protoregistry.GlobalTypes.FindMessageByName(d.FullName()); err == nil {
+		return mt
+	}
+	return dynamicpb.NewMessageType(d)
+}
+
+// newStream starts the stream of a call; it fails for a caller that does
+// not use protobuf when the forced codec expects protobuf bytes and the
+// method's descriptor is not known.
+func (u *unknownService) newStream(ctx context.Context) (*unknownStream, error) {
+	call, _ := ctx.Value(unknownCallKey{}).(*unknownCall)
+	if call == nil {
+		return nil, connect.NewError(connect.CodeInternal, errors.New("polyrpc: call without request"))
+	}
+	ss := &unknownStream{u: u, method: call.method}
+	if u.cfg.codec != nil && call.codec != codecNameProto {
+		md := methodDescriptor(call.method)
+		if md == nil {
+			return nil, connect.NewError(connect.CodeUnimplemented, fmt.Errorf(
+				"polyrpc: method %s is forwarded as protobuf bytes, and the %s codec needs the method's descriptor to be transcoded, which this server does not have: call it with the proto codec",
+				call.method, call.codec))
+		}
+		ss.inType, ss.outType = messageType(md.Input()), messageType(md.Output())
+	}
+	return ss, nil
+}
+
+func (u *unknownService) run(ctx context.Context, ss *unknownStream, header http.Header, p connect.Peer) error {
+	ss.st.s = ss
+	ss.ctx = handlerCallContext(&ss.hctx, ctx, header, p, &ss.st)
+	info := &grpc.StreamServerInfo{FullMethod: ss.method, IsClientStream: true, IsServerStream: true}
+	var err error
+	if u.interceptor != nil {
+		err = u.interceptor(nil, ss, info, u.cfg.handler)
+	} else {
+		err = u.cfg.handler(nil, ss)
+	}
+	ss.mu.Lock()
+	if ss.recvErr != nil {
+		// As grpc-go does, a failed receive ends the call with its own
+		// status, whatever the handler makes of it (a proxy typically
+		// wraps it in Internal).
+		err = ss.recvErr
+	}
+	ss.mu.Unlock()
+	return toConnectError(err)
+}
+
+func (u *unknownService) serveUnary(ctx context.Context, req *connect.Request[inMessage]) (*connect.Response[outMessage], error) {
+	ss, err := u.newStream(ctx)
+	if err != nil {
+		return nil, err
+	}
+	resp := &connect.Response[outMessage]{}
+	ss.header, ss.trailer = resp.Header(), resp.Trailer()
+	ss.first, ss.unary = req.Msg, true
+	if err := u.run(ctx, ss, req.Header(), req.Peer()); err != nil {
+		if ce, ok := err.(*connect.Error); ok {
+			mergeHeader(ce.Meta(), ss.header)
+			mergeHeader(ce.Meta(), ss.trailer)
+		}
+		return nil, err
+	}
+	return ss.unaryResponse(resp)
+}
+
+func (u *unknownService) serveClientStream(ctx context.Context, cs *connect.ClientStream[inMessage]) (*connect.Response[outMessage], error) {
+	ss, err := u.newStream(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn := cs.Conn()
+	ss.conn, ss.header, ss.trailer, ss.unary = conn, conn.ResponseHeader(), conn.ResponseTrailer(), true
+	if err := u.run(ctx, ss, conn.RequestHeader(), conn.Peer()); err != nil {
+		return nil, err
+	}
+	return ss.unaryResponse(&connect.Response[outMessage]{})
+}
+
+// unaryResponse returns the one response of a call that has one.
+func (s *unknownStream) unaryResponse(resp *connect.Response[outMessage]) (*connect.Response[outMessage], error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.response == nil {
+		return nil, connect.NewError(connect.CodeInternal, errors.New("polyrpc: unknown-service handler returned without sending a response to a unary call"))
+	}
+	resp.Msg = s.response
+	return resp, nil
+}
+
+func mergeHeader(dst, src http.Header) {
+	for k, vs := range src {
+		dst[k] = append(dst[k], vs...)
+	}
+}
+
+func (u *unknownService) serveBidi(ctx context.Context, stream *connect.BidiStream[inMessage, outMessage]) error {
+	ss, err := u.newStream(ctx)
+	if err != nil {
+		return err
+	}
+	conn := stream.Conn()
+	ss.conn, ss.header, ss.trailer = conn, conn.ResponseHeader(), conn.ResponseTrailer()
+	return u.run(ctx, ss, conn.RequestHeader(), conn.Peer())
+}
+
+func (u *unknownService) serveServerStream(ctx context.Context, req *connect.Request[inMessage], stream *connect.ServerStream[outMessage]) error {
+	ss, err := u.newStream(ctx)
+	if err != nil {
+		return err
+	}
+	conn := stream.Conn()
+	ss.conn, ss.header, ss.trailer = conn, conn.ResponseHeader(), conn.ResponseTrailer()
+	ss.first = req.Msg
+	return u.run(ctx, ss, req.Header(), req.Peer())
+}
+
+// unknownStream is the grpc.ServerStream given to the unknown-service
+// handler on net/http's path.
+type unknownStream struct {
+	u      *unknownService
+	ctx    context.Context
+	hctx   handlerContext
+	st     unknownTransport
+	method string
+	conn   connect.StreamingHandlerConn // nil for a Connect unary call
+	header http.Header
+	// trailer is the response trailer.
+	trailer http.Header
+
+	// inType and outType are set when the caller's messages are transcoded
+	// to and from protobuf for the forced codec.
+	inType, outType protoreflect.MessageType
+
+	// first is the one request of a unary or server-streaming call.
+	first     *inMessage
+	firstRead bool
+	recvd     inMessage
+
+	mu         sync.Mutex
+	headerSent bool
+	recvErr    error       // the first failed receive, which ends the call
+	unary      bool        // the one response is returned by serveUnary
+	response   *outMessage // of a unary call
+}
+
+var _ grpc.ServerStream = (*unknownStream)(nil)
+
+func (s *unknownStream) Context() context.Context { return s.ctx }
+
+func (s *unknownStream) SetHeader(md metadata.MD) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.headerSent {
+		return errHeaderSent
+	}
+	metadataToHeader(md, s.header)
+	return nil
+}
+
+func (s *unknownStream) SendHeader(md metadata.MD) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.headerSent {
+		return errHeaderSent
+	}
+	metadataToHeader(md, s.header)
+	s.headerSent = true
+	if s.unary {
+		return nil
+	}
+	return toStatusError(s.conn.Send(nil))
+}
+
+func (s *unknownStream) SetTrailer(md metadata.MD) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	metadataToHeader(md, s.trailer)
+}
+
+func (s *unknownStream) SendMsg(m any) error {
+	out, err := s.encode(m)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if s.unary {
+		defer s.mu.Unlock()
+		s.headerSent = true
+		if s.response != nil {
+			return status.Error(codes.Internal, "polyrpc: unknown-service handler sent more than one response to a unary call")
+		}
+		s.response = out
+		return nil
+	}
+	if !s.headerSent {
+		defer s.mu.Unlock()
+		s.headerSent = true
+		return toStatusError(s.conn.Send(out))
+	}
+	s.mu.Unlock()
+	return toStatusError(s.conn.Send(out))
+}
+
+// encode turns a message of the handler into what connect sends.
+func (s *unknownStream) encode(m any) (*outMessage, error) {
+	cfg := s.u.cfg
+	if cfg.codec == nil {
+		msg, err := asProto(m)
+		if err != nil {
+			return nil, status.Error(codes.Internal, err.Error())
+		}
+		if err := checkSendSize(msg, s.u.maxSend); err != nil {
+			return nil, toStatusError(err)
+		}
+		return &outMessage{msg: msg}, nil
+	}
+	var data []byte
+	if cfg.v1 != nil {
+		d, err := cfg.v1.Marshal(m)
+		if err != nil {
+			return nil, status.Errorf(codes.Internal, "grpc: error while marshaling: %v", err)
+		}
+		data = d
+	} else {
+		bs, err := cfg.codec.Marshal(m)
+		if err != nil {
+			return nil, status.Errorf(codes.Internal, "grpc: error while marshaling: %v", err)
+		}
+		data = bs.Materialize()
+		bs.Free()
+	}
+	if max := s.u.maxSend; max > 0 && len(data) > max {
+		return nil, status.Errorf(codes.ResourceExhausted, "trying to send message larger than max (%d vs. %d)", len(data), max)
+	}
+	if s.outType != nil {
+		msg := s.outType.New().Interface()
+		if err := proto.Unmarshal(data, msg); err != nil {
+			return nil, status.Errorf(codes.Internal, "polyrpc: transcoding the response of %s: %v", s.method, err)
+		}
+		return &outMessage{msg: msg}, nil
+	}
+	return &outMessage{msg: &rawProto{data: data}}, nil
+}
+
+func (s *unknownStream) RecvMsg(m any) error {
+	err := s.recvMsg(m)
+	if err != nil && err != io.EOF {
+		s.mu.Lock()
+		if s.recvErr == nil {
+			s.recvErr = err
+		}
+		s.mu.Unlock()
+	}
+	return err
+}
+
+func (s *unknownStream) recvMsg(m any) error {
+	var in *inMessage
+	if s.first != nil {
+		if s.firstRead {
+			return io.EOF
+		}
+		s.firstRead = true
+		in = s.first
+	} else {
+		in = &s.recvd
+		in.release()
+		*in = inMessage{}
+		if err := s.conn.Receive(in); err != nil {
+			if errors.Is(err, io.EOF) {
+				return io.EOF
+			}
+			return toStatusError(err)
+		}
+	}
+	return s.decode(in, m)
+}
+
+// decode gives a received message to the handler's message m.
+func (s *unknownStream) decode(in *inMessage, m any) error {
+	cfg := s.u.cfg
+	if cfg.codec == nil {
+		return in.decodeRequest(m)
+	}
+	var data []byte
+	if s.inType != nil {
+		msg := s.inType.New().Interface()
+		err := in.decodeBytes(msg)
+		in.release()
+		if err != nil {
+			return status.Error(codes.InvalidArgument, "unmarshal message: "+err.Error())
+		}
+		if data, err = proto.Marshal(msg); err != nil {
+			return status.Errorf(codes.Internal, "polyrpc: transcoding the request of %s: %v", s.method, err)
+		}
+	} else if in.set {
+		data = in.data
+	}
+	var err error
+	if cfg.v1 != nil {
+		// The codec may keep the bytes: they are its own from now on.
+		in.buf, in.data = nil, nil
+		if data == nil {
+			data = []byte{}
+		}
+		err = cfg.v1.Unmarshal(data, m)
+	} else {
+		err = cfg.codec.Unmarshal(mem.BufferSlice{mem.SliceBuffer(data)}, m)
+		in.release()
+	}
+	if err != nil {
+		return status.Errorf(codes.Internal, "grpc: failed to unmarshal the received message: %v", err)
+	}
+	return nil
+}
+
+// unknownTransport is the grpc.ServerTransportStream of an unknown-service
+// call: grpc.MethodFromServerStream and grpc.SetHeader work with it.
+type unknownTransport struct {
+	s *unknownStream
+}
+
+func (t *unknownTransport) Method() string                  { return t.s.method }
+func (t *unknownTransport) SetHeader(md metadata.MD) error  { return t.s.SetHeader(md) }
+func (t *unknownTransport) SendHeader(md metadata.MD) error { return t.s.SendHeader(md) }
+func (t *unknownTransport) SetTrailer(md metadata.MD) error {
+	t.s.SetTrailer(md)
+	return nil
+}
+
+// rawProto is a message already in the binary protobuf format: polyrpc's
+// proto codec writes its bytes as they are, and any other protobuf
+// marshaler does too, since they are its unknown fields.
+type rawProto struct {
+	data []byte
+}
+
+func (r *rawProto) ProtoReflect() protoreflect.Message {
+	m := (&emptypb.Empty{}).ProtoReflect()
+	m.SetUnknown(r.data)
+	return m
+}
