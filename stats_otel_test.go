@@ -109,8 +109,30 @@ func attributeList(kvs []attribute.KeyValue) []string {
 }
 
 // instruments returns, for every metric instrument, the number of
-// measurements per attribute set.
-func (o *otelSide) instruments(t *testing.T) map[string]map[string]uint64 {
+// measurements per attribute set, once the duration of each of the n calls
+// is recorded: a server records it when it has sent the call's end, which
+// may be after the client has it.
+func (o *otelSide) instruments(t *testing.T, n int) map[string]map[string]uint64 {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		out := o.collect(t)
+		calls := uint64(0)
+		for name, counts := range out {
+			if strings.Contains(name, "duration") {
+				for _, c := range counts {
+					calls += c
+				}
+			}
+		}
+		if calls >= uint64(n) || time.Now().After(deadline) {
+			return out
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (o *otelSide) collect(t *testing.T) map[string]map[string]uint64 {
 	t.Helper()
 	var rm metricdata.ResourceMetrics
 	if err := o.metrics.Collect(t.Context(), &rm); err != nil {
@@ -169,7 +191,7 @@ func TestStatsOpenTelemetry(t *testing.T) {
 		var serverRaw, clientRaw []sdktrace.ReadOnlySpan
 		r.serverSpans, serverRaw = server.ended(t, n)
 		r.clientSpans, clientRaw = client.ended(t, n)
-		r.serverMetrics, r.clientMetrics = server.instruments(t), client.instruments(t)
+		r.serverMetrics, r.clientMetrics = server.instruments(t, n), client.instruments(t, n)
 		// Trace context went from each client span to its server span.
 		for _, s := range serverRaw {
 			parent := s.Parent()
