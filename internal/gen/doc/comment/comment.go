@@ -26,7 +26,9 @@ import (
 
 // markdown renders comments. Raw HTML is never passed through (goldmark
 // replaces it with a comment unless WithUnsafe is set, which it is not).
-var markdown = goldmark.New(goldmark.WithExtensions(extension.Table, extension.Strikethrough))
+// Labels that are full names resolve to elements (xref.go).
+var markdown = goldmark.New(goldmark.WithExtensions(extension.Table, extension.Strikethrough),
+	goldmark.WithParserOptions(xrefParserOption))
 
 // allowedTags are the elements kept from rendered comments; every other tag
 // is dropped (its text stays).
@@ -93,8 +95,8 @@ func renderMarkdown(src string, resolve func(anchor string) string) (h string, l
 	w.Writer.Reset(&w.buf)
 	w.resolve, w.linked = resolve, false
 	defer func() { w.resolve = nil }()
-	w.src = append(w.src[:0], escapeRawHTML(src)...)
-	if err := markdown.Convert(w.src, w.Writer); err != nil {
+	w.src = append(w.src[:0], escapeRawHTML(joinSplitLinks(src))...)
+	if err := convert(w.src, w.Writer, w.track); err != nil {
 		return "<p>" + html.EscapeString(src) + "</p>", false
 	}
 	if err := w.Flush(); err != nil {
@@ -185,17 +187,18 @@ func sanitize(s []byte, resolve func(anchor string) string) string {
 			}
 			if tag == atom.A {
 				// A link whose target is unsafe or unknown becomes plain text.
-				href, ok := "", false
+				href, raw, ok := "", "", false
 				for moreAttr {
 					var key, val []byte
 					key, val, moreAttr = z.TagAttr()
 					if string(key) == "href" {
-						href, ok = linkTarget(string(val), resolve)
+						raw = string(val)
+						href, ok = linkTarget(raw, resolve)
 					}
 				}
 				links = append(links, ok)
 				if !ok {
-					b.WriteString(`<span class="link-removed">`)
+					b.Write(appendRemovedLink(nil, raw))
 					continue
 				}
 				b.WriteString(`<a href="`)
@@ -385,6 +388,7 @@ func fenceMarker(l string) byte {
 // escaped outside code, and links to other than http, https and mailto
 // URLs lose their target.
 func MDBlock(src string, resolve func(string) string) string {
+	src = joinSplitLinks(src)
 	if !strings.ContainsAny(src, mdSpecial) && !strings.Contains(src, "```") && !strings.Contains(src, "~~~") {
 		return src // nothing to escape, no fence to close
 	}
@@ -418,7 +422,7 @@ func MDBlock(src string, resolve func(string) string) string {
 // MDCell makes a comment safe for one GitHub table cell: newlines become
 // <br>, pipes are escaped (also inside code spans), HTML is escaped.
 func MDCell(src string, resolve func(string) string) string {
-	src = strings.TrimSpace(src)
+	src = joinSplitLinks(strings.TrimSpace(src))
 	var b strings.Builder
 	n := 0             // lines written
 	prevBlank := false // whether the last one was blank
@@ -513,6 +517,7 @@ func mdInline(l string, cell bool, resolve func(string) string) string {
 	if strings.Contains(out, "](") {
 		out = fixLinkTargets(out, resolve)
 	}
+	out = mdRefs(out, resolve)
 	if !strings.Contains(out, "]:") {
 		return out
 	}

@@ -63,6 +63,7 @@ func refEscapeRawHTML(src string) string {
 // refMdBlock is MDBlock: raw HTML is escaped outside code, and links to
 // other than http, https and mailto URLs lose their target.
 func refMdBlock(src string, resolve func(string) string) string {
+	src = joinSplitLinks(src)
 	lines := strings.Split(src, "\n")
 	fence := ""
 	for i, l := range lines {
@@ -91,7 +92,7 @@ func refMdBlock(src string, resolve func(string) string) string {
 // refMdCell is MDCell: newlines become <br>, pipes are escaped (also
 // inside code spans), HTML is escaped.
 func refMdCell(src string, resolve func(string) string) string {
-	src = strings.TrimSpace(src)
+	src = joinSplitLinks(strings.TrimSpace(src))
 	var parts []string
 	for _, l := range strings.Split(src, "\n") {
 		if refFenceLine.MatchString(l) {
@@ -158,6 +159,7 @@ func refMdInline(l string, cell bool, resolve func(string) string) string {
 	}
 	out := b.String()
 	out = refFixLinkTargets(out, resolve)
+	out = mdRefs(out, resolve)
 	if loc := refRefDefinition.FindStringIndex(out); loc != nil {
 		// A link reference definition: keep it only for safe absolute URLs.
 		dest := ""
