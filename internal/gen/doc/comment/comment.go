@@ -406,6 +406,9 @@ func MDBlock(src string, resolve func(string) string) string {
 			}
 		} else if fence == 0 {
 			l = mdInline(l, false, resolve)
+			if opensDefinition(l, rest) {
+				l = `\` + strings.TrimLeft(l, " ") // no longer a definition
+			}
 		}
 		b.WriteString(l)
 		if more {
@@ -417,6 +420,39 @@ func MDBlock(src string, resolve func(string) string) string {
 		b.WriteString(strings.Repeat(string(fence), 3))
 	}
 	return b.String()
+}
+
+// opensDefinition reports whether the line l, followed in its paragraph
+// by rest, opens a link reference definition whose label spans lines
+// ("[a\nb]: target"), which mdInline, reading one line, cannot check.
+func opensDefinition(l, rest string) bool {
+	t := strings.TrimLeft(l, " ")
+	if len(l)-len(t) > 3 || !strings.HasPrefix(t, "[") || strings.Contains(t, "]") {
+		return false
+	}
+	for i := -1; i < len(rest); i++ {
+		c := byte('\n') // the end of l
+		if i >= 0 {
+			c = rest[i]
+		}
+		switch c {
+		case '\\':
+			i++
+		case '[':
+			return false // a label holds no bracket
+		case '\n':
+			j := i + 1
+			for j < len(rest) && (rest[j] == ' ' || rest[j] == '\t') {
+				j++
+			}
+			if j == len(rest) || rest[j] == '\n' {
+				return false // a blank line ends the paragraph
+			}
+		case ']':
+			return i+1 < len(rest) && rest[i+1] == ':'
+		}
+	}
+	return false
 }
 
 // MDCell makes a comment safe for one GitHub table cell: newlines become

@@ -81,6 +81,9 @@ func refMdBlock(src string, resolve func(string) string) string {
 			continue
 		}
 		lines[i] = refMdInline(l, false, resolve)
+		if opensDefinition(l, strings.Join(lines[i+1:], "\n")) {
+			lines[i] = `\` + strings.TrimLeft(lines[i], " ")
+		}
 	}
 	out := strings.Join(lines, "\n")
 	if fence != "" {

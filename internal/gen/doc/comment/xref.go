@@ -249,8 +249,8 @@ func mdRefs(l string, resolve func(string) string) string {
 		}
 		// l[i] is '[': its text ends at the next ']', unless another '['
 		// or a code span comes first.
-		if i > 0 && l[i-1] == ']' {
-			i++ // the label of a reference that is not ours
+		if i > 0 && (l[i-1] == ']' || l[i-1] == '!') {
+			i++ // the label of a reference that is not ours, or an image
 			continue
 		}
 		j := i + 1

@@ -80,6 +80,14 @@ func TestCrossReferenceMarkdown(t *testing.T) {
 		{"A | [<b>Queue|x</b>][google.cloud.tasks.v2.Queue]",
 			"A | [&lt;b>Queue|x&lt;/b>](../tasks.html#google.cloud.tasks.v2.Queue)", `A \| [&lt;b&gt;Queue\|x&lt;/b&gt;](../tasks.html#google.cloud.tasks.v2.Queue)`},
 		{"Unbalanced [x][google.a.B and ]] [[ [y][", "Unbalanced [x][google.a.B and ]] [[ [y][", ""},
+		// A definition whose label spans lines is neutralised like one on
+		// one line (found by fuzzing).
+		{"[\n0\n]:110\n[0]", "\\[\n0\n]:110\n[0]", "[ 0 ]:110 [0]"},
+		{"[a\nb]: https://e.com\n[a b]", "\\[a\nb]: https://e.com\n[a b]", "[a b]: https://e.com [a b]"},
+		{"[a\n\nb]: /x", "[a\n\nb]: /x", "[a<br>b]: /x"},
+		// An image stays an image, which the sanitizer or GitHub handles;
+		// it must not become one.
+		{"![google.cloud.tasks.v2.Queue] ![x][google.cloud.tasks.v2.Queue]", "![google.cloud.tasks.v2.Queue] ![x][google.cloud.tasks.v2.Queue]", ""},
 	} {
 		if got := MDBlock(c.src, xrefResolve); got != c.block {
 			t.Errorf("MDBlock(%q):\ngot  %q\nwant %q", c.src, got, c.block)
