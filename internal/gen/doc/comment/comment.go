@@ -3,7 +3,9 @@
 // sanitizer; plain paragraphs, most of a large API's comments, take a
 // faster path that gives the same bytes, and rendered comments are cached),
 // and Markdown made safe for a block or a table cell. Links to anchors
-// (#acme.v1.Foo) are resolved by the caller's function.
+// (#acme.v1.Foo) and Google-style cross-references ([Foo][acme.v1.Foo],
+// xref.go) are resolved by the caller's function; bare http and https URLs
+// become links in HTML.
 package comment
 
 import (
