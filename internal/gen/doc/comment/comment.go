@@ -390,7 +390,7 @@ func fenceMarker(l string) byte {
 // escaped outside code, and links to other than http, https and mailto
 // URLs lose their target.
 func MDBlock(src string, resolve func(string) string) string {
-	src = joinSplitLinks(src)
+	src = joinSplitRefs(joinSplitLinks(src))
 	if !strings.ContainsAny(src, mdSpecial) && !strings.Contains(src, "```") && !strings.Contains(src, "~~~") {
 		return src // nothing to escape, no fence to close
 	}
@@ -460,7 +460,7 @@ func opensDefinition(l, rest string) bool {
 // MDCell makes a comment safe for one GitHub table cell: newlines become
 // <br>, pipes are escaped (also inside code spans), HTML is escaped.
 func MDCell(src string, resolve func(string) string) string {
-	src = joinSplitLinks(strings.TrimSpace(src))
+	src = joinSplitRefs(joinSplitLinks(strings.TrimSpace(src)))
 	var b strings.Builder
 	n := 0             // lines written
 	prevBlank := false // whether the last one was blank
@@ -486,7 +486,8 @@ func MDCell(src string, resolve func(string) string) string {
 		prevBlank = p == ""
 		n++
 	}
-	return strings.ReplaceAll(b.String(), "<br><br>", "<br>")
+	// References whose text wrapped onto the next line are on one now.
+	return mdRefs(strings.ReplaceAll(b.String(), "<br><br>", "<br>"), resolve)
 }
 
 // mdSpecial and mdCellSpecial are the characters that mdInline may change

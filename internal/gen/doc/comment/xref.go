@@ -201,6 +201,62 @@ func joinSplitLinks(src string) string {
 	return b.String()
 }
 
+// joinSplitRefs joins, for the Markdown output, which reads a line at a
+// time, a line whose last "[" is not closed to the next when that one
+// closes it with a reference ("text][label]" or "text][]"): the text of a
+// cross-reference that wraps. A soft line break is a space in Markdown, so
+// nothing else changes. It does not join into a line that starts a block.
+func joinSplitRefs(src string) string {
+	if !strings.Contains(src, "][") || !strings.Contains(src, "\n") {
+		return src
+	}
+	var b strings.Builder
+	b.Grow(len(src))
+	var fence byte
+	for rest, more := src, true; more; {
+		var l string
+		l, rest, more = strings.Cut(rest, "\n")
+		b.WriteString(l)
+		if !more {
+			break
+		}
+		if m := fenceMarker(l); m != 0 && (fence == 0 || m == fence) {
+			if fence == 0 {
+				fence = m
+			} else {
+				fence = 0
+			}
+		} else if fence == 0 && unclosedBracket(l) && closesWithReference(rest) {
+			b.WriteByte(' ')
+			rest = strings.TrimLeft(rest, " \t")
+			continue
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// unclosedBracket reports whether the last "[" of l has no "]" after it.
+func unclosedBracket(l string) bool {
+	i := strings.LastIndexByte(l, '[')
+	return i >= 0 && strings.IndexByte(l[i:], ']') < 0 && strings.IndexByte(l[i:], '`') < 0
+}
+
+// closesWithReference reports whether the line at the start of s is text
+// without brackets or code, then "][", and starts no block.
+func closesWithReference(s string) bool {
+	l, _, _ := strings.Cut(s, "\n")
+	t := strings.TrimLeft(l, " \t")
+	if t == "" || len(l)-len(t) > 3 || strings.ContainsRune("-*+#>|=~`", rune(t[0])) {
+		return false
+	}
+	if c := t[0]; '0' <= c && c <= '9' {
+		return false // maybe an ordered list item
+	}
+	i := strings.IndexAny(t, "[]`")
+	return i > 0 && strings.HasPrefix(t[i:], "][")
+}
+
 // splitLinkAt reports whether src, at a newline just after "]", goes on
 // with "(http://" or "(https://" after optional spaces.
 func splitLinkAt(src string, nl int) bool {
@@ -247,14 +303,24 @@ func mdRefs(l string, resolve func(string) string) string {
 			i++
 			continue
 		}
-		// l[i] is '[': its text ends at the next ']', unless another '['
-		// or a code span comes first.
+		// l[i] is '[': its text ends at the next ']' outside code spans,
+		// unless another '[' or an unclosed code span comes first.
 		if i > 0 && (l[i-1] == ']' || l[i-1] == '!') {
 			i++ // the label of a reference that is not ours, or an image
 			continue
 		}
 		j := i + 1
-		for j < len(l) && l[j] != ']' && l[j] != '[' && l[j] != '`' {
+		for j < len(l) && l[j] != ']' && l[j] != '[' {
+			if l[j] == '`' {
+				// A code span in the text, kept whole.
+				n := runLen(l, j, '`')
+				end := findRun(l, j+n, n)
+				if end < 0 {
+					break
+				}
+				j = end + n
+				continue
+			}
 			if l[j] == '\\' {
 				j++ // an escaped character
 			}

@@ -85,6 +85,13 @@ func TestCrossReferenceMarkdown(t *testing.T) {
 		{"[\n0\n]:110\n[0]", "\\[\n0\n]:110\n[0]", "[ 0 ]:110 [0]"},
 		{"[a\nb]: https://e.com\n[a b]", "\\[a\nb]: https://e.com\n[a b]", "[a b]: https://e.com [a b]"},
 		{"[a\n\nb]: /x", "[a\n\nb]: /x", "[a<br>b]: /x"},
+		{"Use [`Queue` | `a]b`][google.cloud.tasks.v2.Queue] or [`x][google.cloud.tasks.v2.Queue]",
+			"Use [`Queue` | `a]b`](../tasks.html#google.cloud.tasks.v2.Queue) or [`x][google.cloud.tasks.v2.Queue]",
+			"Use [`Queue` \\| `a]b`](../tasks.html#google.cloud.tasks.v2.Queue) or [`x][google.cloud.tasks.v2.Queue]"},
+		// Link text that wraps.
+		{"Overrides for [task-level\n  app_engine_routing][google.cloud.tasks.v2.Queue.state]. Then\n[a\n- b][google.cloud.tasks.v2.Queue]",
+			"Overrides for [task-level app_engine_routing](../tasks.html#google.cloud.tasks.v2.Queue.state). Then\n[a\n- b][google.cloud.tasks.v2.Queue]",
+			"Overrides for [task-level app_engine_routing](../tasks.html#google.cloud.tasks.v2.Queue.state). Then [a - b](../tasks.html#google.cloud.tasks.v2.Queue)"},
 		// An image stays an image, which the sanitizer or GitHub handles;
 		// it must not become one.
 		{"![google.cloud.tasks.v2.Queue] ![x][google.cloud.tasks.v2.Queue]", "![google.cloud.tasks.v2.Queue] ![x][google.cloud.tasks.v2.Queue]", ""},
