@@ -3,7 +3,9 @@
 // sanitizer; plain paragraphs, most of a large API's comments, take a
 // faster path that gives the same bytes, and rendered comments are cached),
 // and Markdown made safe for a block or a table cell. Links to anchors
-// (#acme.v1.Foo) are resolved by the caller's function.
+// (#acme.v1.Foo) and Google-style cross-references ([Foo][acme.v1.Foo],
+// xref.go) are resolved by the caller's function; bare http and https URLs
+// become links in HTML.
 package comment
 
 import (
@@ -26,7 +28,9 @@ import (
 
 // markdown renders comments. Raw HTML is never passed through (goldmark
 // replaces it with a comment unless WithUnsafe is set, which it is not).
-var markdown = goldmark.New(goldmark.WithExtensions(extension.Table, extension.Strikethrough))
+// Labels that are full names resolve to elements (xref.go).
+var markdown = goldmark.New(goldmark.WithExtensions(extension.Table, extension.Strikethrough),
+	goldmark.WithParserOptions(xrefParserOption))
 
 // allowedTags are the elements kept from rendered comments; every other tag
 // is dropped (its text stays).
@@ -93,8 +97,8 @@ func renderMarkdown(src string, resolve func(anchor string) string) (h string, l
 	w.Writer.Reset(&w.buf)
 	w.resolve, w.linked = resolve, false
 	defer func() { w.resolve = nil }()
-	w.src = append(w.src[:0], escapeRawHTML(src)...)
-	if err := markdown.Convert(w.src, w.Writer); err != nil {
+	w.src = append(w.src[:0], escapeRawHTML(joinSplitLinks(src))...)
+	if err := convert(w.src, w.Writer, w.track); err != nil {
 		return "<p>" + html.EscapeString(src) + "</p>", false
 	}
 	if err := w.Flush(); err != nil {
@@ -185,17 +189,18 @@ func sanitize(s []byte, resolve func(anchor string) string) string {
 			}
 			if tag == atom.A {
 				// A link whose target is unsafe or unknown becomes plain text.
-				href, ok := "", false
+				href, raw, ok := "", "", false
 				for moreAttr {
 					var key, val []byte
 					key, val, moreAttr = z.TagAttr()
 					if string(key) == "href" {
-						href, ok = linkTarget(string(val), resolve)
+						raw = string(val)
+						href, ok = linkTarget(raw, resolve)
 					}
 				}
 				links = append(links, ok)
 				if !ok {
-					b.WriteString(`<span class="link-removed">`)
+					b.Write(appendRemovedLink(nil, raw))
 					continue
 				}
 				b.WriteString(`<a href="`)
@@ -385,6 +390,7 @@ func fenceMarker(l string) byte {
 // escaped outside code, and links to other than http, https and mailto
 // URLs lose their target.
 func MDBlock(src string, resolve func(string) string) string {
+	src = joinSplitRefs(joinSplitLinks(src))
 	if !strings.ContainsAny(src, mdSpecial) && !strings.Contains(src, "```") && !strings.Contains(src, "~~~") {
 		return src // nothing to escape, no fence to close
 	}
@@ -402,6 +408,9 @@ func MDBlock(src string, resolve func(string) string) string {
 			}
 		} else if fence == 0 {
 			l = mdInline(l, false, resolve)
+			if opensDefinition(l, rest) {
+				l = `\` + strings.TrimLeft(l, " ") // no longer a definition
+			}
 		}
 		b.WriteString(l)
 		if more {
@@ -415,10 +424,43 @@ func MDBlock(src string, resolve func(string) string) string {
 	return b.String()
 }
 
+// opensDefinition reports whether the line l, followed in its paragraph
+// by rest, opens a link reference definition whose label spans lines
+// ("[a\nb]: target"), which mdInline, reading one line, cannot check.
+func opensDefinition(l, rest string) bool {
+	t := strings.TrimLeft(l, " ")
+	if len(l)-len(t) > 3 || !strings.HasPrefix(t, "[") || strings.Contains(t, "]") {
+		return false
+	}
+	for i := -1; i < len(rest); i++ {
+		c := byte('\n') // the end of l
+		if i >= 0 {
+			c = rest[i]
+		}
+		switch c {
+		case '\\':
+			i++
+		case '[':
+			return false // a label holds no bracket
+		case '\n':
+			j := i + 1
+			for j < len(rest) && (rest[j] == ' ' || rest[j] == '\t') {
+				j++
+			}
+			if j == len(rest) || rest[j] == '\n' {
+				return false // a blank line ends the paragraph
+			}
+		case ']':
+			return i+1 < len(rest) && rest[i+1] == ':'
+		}
+	}
+	return false
+}
+
 // MDCell makes a comment safe for one GitHub table cell: newlines become
 // <br>, pipes are escaped (also inside code spans), HTML is escaped.
 func MDCell(src string, resolve func(string) string) string {
-	src = strings.TrimSpace(src)
+	src = joinSplitRefs(joinSplitLinks(strings.TrimSpace(src)))
 	var b strings.Builder
 	n := 0             // lines written
 	prevBlank := false // whether the last one was blank
@@ -444,7 +486,8 @@ func MDCell(src string, resolve func(string) string) string {
 		prevBlank = p == ""
 		n++
 	}
-	return strings.ReplaceAll(b.String(), "<br><br>", "<br>")
+	// References whose text wrapped onto the next line are on one now.
+	return mdRefs(strings.ReplaceAll(b.String(), "<br><br>", "<br>"), resolve)
 }
 
 // mdSpecial and mdCellSpecial are the characters that mdInline may change
@@ -513,6 +556,7 @@ func mdInline(l string, cell bool, resolve func(string) string) string {
 	if strings.Contains(out, "](") {
 		out = fixLinkTargets(out, resolve)
 	}
+	out = mdRefs(out, resolve)
 	if !strings.Contains(out, "]:") {
 		return out
 	}

@@ -22,9 +22,10 @@ import (
 // three backticks) and must not end in a space (which the parser drops or
 // turns into a line break). Outside code spans no character may start
 // emphasis, strikethrough, an escape, an entity or a link: "*", "~", "\",
-// "&" before a name or "#", "](" and "]:" (with no link reference
-// definition, a bracket is text) and "_" other than between two letters
-// or digits. "<" is text, as escapeRawHTML makes it. Every code span
+// "&" before a name or "#", "](", "]:", "][", "]" at the end of a line
+// before "(http", a bracketed full name ("[a.b]": a cross-reference, see
+// xref.go), "://" (a bare URL) and "_" other than between two letters or
+// digits. Other brackets are text. "<" is text, as escapeRawHTML makes it. Every code span
 // closes on its own line with a run of as many backticks, so that it is
 // the span the parser finds. No control characters other than newlines,
 // and valid UTF-8.
@@ -77,8 +78,8 @@ var plainSpecial = func() (t [256]bool) {
 
 // plainText checks what plainParagraphs documents.
 func plainText(src string) bool {
-	if src == "" || !plainStart(src) {
-		return false
+	if src == "" || !plainStart(src) || strings.Contains(src, "://") {
+		return false // a bare URL becomes a link
 	}
 	ascii := true
 	for i := 0; i < len(src); i++ {
@@ -131,8 +132,11 @@ func plainText(src string) bool {
 				return false
 			}
 		case ']':
-			if i+1 < len(src) && (src[i+1] == '(' || src[i+1] == ':') {
-				return false
+			if i+1 < len(src) && (src[i+1] == '(' || src[i+1] == ':' || src[i+1] == '[') {
+				return false // a link, a definition or a reference
+			}
+			if i+1 < len(src) && src[i+1] == '\n' && splitLinkAt(src, i+1) || shortcutNameBefore(src, i) {
+				return false // a link split across lines, a cross-reference
 			}
 		default:
 			if c < ' ' {

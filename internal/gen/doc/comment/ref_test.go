@@ -63,6 +63,7 @@ func refEscapeRawHTML(src string) string {
 // refMdBlock is MDBlock: raw HTML is escaped outside code, and links to
 // other than http, https and mailto URLs lose their target.
 func refMdBlock(src string, resolve func(string) string) string {
+	src = joinSplitRefs(joinSplitLinks(src))
 	lines := strings.Split(src, "\n")
 	fence := ""
 	for i, l := range lines {
@@ -80,6 +81,9 @@ func refMdBlock(src string, resolve func(string) string) string {
 			continue
 		}
 		lines[i] = refMdInline(l, false, resolve)
+		if opensDefinition(l, strings.Join(lines[i+1:], "\n")) {
+			lines[i] = `\` + strings.TrimLeft(lines[i], " ")
+		}
 	}
 	out := strings.Join(lines, "\n")
 	if fence != "" {
@@ -91,7 +95,7 @@ func refMdBlock(src string, resolve func(string) string) string {
 // refMdCell is MDCell: newlines become <br>, pipes are escaped (also
 // inside code spans), HTML is escaped.
 func refMdCell(src string, resolve func(string) string) string {
-	src = strings.TrimSpace(src)
+	src = joinSplitRefs(joinSplitLinks(strings.TrimSpace(src)))
 	var parts []string
 	for _, l := range strings.Split(src, "\n") {
 		if refFenceLine.MatchString(l) {
@@ -111,7 +115,8 @@ func refMdCell(src string, resolve func(string) string) string {
 		}
 		b.WriteString(strings.TrimSpace(p))
 	}
-	return strings.ReplaceAll(b.String(), "<br><br>", "<br>")
+	// References whose text wrapped onto the next line are on one now.
+	return mdRefs(strings.ReplaceAll(b.String(), "<br><br>", "<br>"), resolve)
 }
 
 // refMdInline is mdInline: outside code spans < becomes &lt; and unsafe
@@ -158,6 +163,7 @@ func refMdInline(l string, cell bool, resolve func(string) string) string {
 	}
 	out := b.String()
 	out = refFixLinkTargets(out, resolve)
+	out = mdRefs(out, resolve)
 	if loc := refRefDefinition.FindStringIndex(out); loc != nil {
 		// A link reference definition: keep it only for safe absolute URLs.
 		dest := ""

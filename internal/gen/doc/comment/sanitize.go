@@ -2,6 +2,7 @@ package comment
 
 import (
 	"bytes"
+	"net/url"
 
 	"github.com/polyrpc/polyrpc/internal/gen/doc/htmlesc"
 )
@@ -56,7 +57,7 @@ func sanitizeSimple(dst, s []byte, resolve func(anchor string) string) ([]byte, 
 					dst = appendEscaped(dst, target)
 					dst = append(dst, `" rel="nofollow noopener">`...)
 				} else {
-					dst = append(dst, `<span class="link-removed">`...)
+					dst = appendRemovedLink(dst, href)
 				}
 				i += j
 				last = i + 1
@@ -168,4 +169,20 @@ func b2u(b bool) uint64 {
 		return 1
 	}
 	return 0
+}
+
+// appendRemovedLink opens the span that stands for a link that was
+// removed: for a link to an element not documented in the run, it says so
+// in its title.
+func appendRemovedLink(dst []byte, href string) []byte {
+	if len(href) < 2 || href[0] != '#' {
+		return append(dst, `<span class="link-removed">`...)
+	}
+	name := href[1:]
+	if u, err := url.PathUnescape(name); err == nil {
+		name = u
+	}
+	dst = append(dst, `<span class="link-removed" title="not documented here: `...)
+	dst = appendEscaped(dst, name)
+	return append(dst, `">`...)
 }
