@@ -86,6 +86,7 @@ func newService(desc *grpc.ServiceDesc, impl any, cfg *serverConfig) *service {
 			handler:     sd.Handler,
 			interceptor: streamInterceptor,
 			stats:       len(is.stats) != 0,
+			forced:      &cfg.unknown,
 			info: &grpc.StreamServerInfo{
 				FullMethod:     procedure,
 				IsClientStream: sd.ClientStreams,
@@ -428,11 +429,13 @@ type streamMethod struct {
 	handler     grpc.StreamHandler
 	interceptor grpc.StreamServerInterceptor
 	info        *grpc.StreamServerInfo
-	stats       bool // report to stats handlers
+	stats       bool           // report to stats handlers
+	forced      *unknownConfig // the forced codec, for messages that are not protobuf (forced.go)
 }
 
 func (m *streamMethod) run(ctx context.Context, ss *serverStream, header http.Header, p connect.Peer) error {
 	ss.st.s = ss
+	ss.forced.cfg = m.forced
 	ss.ctx = handlerCallContext(&ss.hctx, ctx, header, p, &ss.st)
 	if m.stats {
 		if sc := serverCallFrom(ctx); sc != nil {
@@ -490,6 +493,7 @@ type serverStream struct {
 	unaryResponse bool
 	response      proto.Message
 	stats         *serverCall // set when stats handlers are given
+	forced        forcedStream
 
 	mu         sync.Mutex
 	headerSent bool
@@ -534,12 +538,21 @@ func (s *serverStream) SetTrailer(md metadata.MD) {
 }
 
 func (s *serverStream) SendMsg(m any) error {
-	msg, err := asProto(m)
-	if err != nil {
-		return status.Error(codes.Internal, err.Error())
-	}
-	if err := checkSendSize(msg, s.maxSend); err != nil {
-		return toStatusError(err)
+	var msg proto.Message
+	if s.forced.wants(m) {
+		out, err := s.encodeForced(m)
+		if err != nil {
+			return err
+		}
+		msg = out
+	} else {
+		var err error
+		if msg, err = asProto(m); err != nil {
+			return status.Error(codes.Internal, err.Error())
+		}
+		if err := checkSendSize(msg, s.maxSend); err != nil {
+			return toStatusError(err)
+		}
 	}
 	s.mu.Lock()
 	if s.unaryResponse {
@@ -563,6 +576,9 @@ func (s *serverStream) SendMsg(m any) error {
 }
 
 func (s *serverStream) RecvMsg(m any) error {
+	if s.forced.wants(m) {
+		return s.recvForced(m)
+	}
 	if s.first != nil {
 		if s.firstRead {
 			return io.EOF
