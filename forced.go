@@ -93,3 +93,14 @@ func (s *serverStream) encodeForced(m any) (*outMessage, error) {
 	}
 	return out, nil
 }
+
+// finish marks the stream done once its handler has returned: goroutines
+// that the handler left behind, as a proxy's, may still send, which then
+// fails as on a grpc.Server instead of writing to a finished response, and
+// a send under way ends first.
+func (s *serverStream) finish() {
+	s.mu.Lock()
+	s.done = true
+	s.mu.Unlock()
+	s.sends.Wait()
+}

@@ -448,6 +448,7 @@ func (m *streamMethod) run(ctx context.Context, ss *serverStream, header http.He
 	} else {
 		err = m.handler(m.impl, ss)
 	}
+	ss.finish() // forced.go
 	if ss.stats != nil {
 		ss.stats.streamDone(err)
 	}
@@ -497,6 +498,8 @@ type serverStream struct {
 
 	mu         sync.Mutex
 	headerSent bool
+	done       bool           // the handler has returned (forced.go)
+	sends      sync.WaitGroup // sends under way without mu
 }
 
 var _ grpc.ServerStream = (*serverStream)(nil)
@@ -506,6 +509,9 @@ func (s *serverStream) Context() context.Context { return s.ctx }
 func (s *serverStream) SetHeader(md metadata.MD) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.done {
+		return errStreamDone
+	}
 	if s.headerSent {
 		return errHeaderSent
 	}
@@ -516,6 +522,9 @@ func (s *serverStream) SetHeader(md metadata.MD) error {
 func (s *serverStream) SendHeader(md metadata.MD) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.done {
+		return errStreamDone
+	}
 	if s.headerSent {
 		return errHeaderSent
 	}
@@ -534,6 +543,9 @@ func (s *serverStream) SendHeader(md metadata.MD) error {
 func (s *serverStream) SetTrailer(md metadata.MD) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.done {
+		return
+	}
 	metadataToHeader(md, s.conn.ResponseTrailer())
 }
 
@@ -555,6 +567,10 @@ func (s *serverStream) SendMsg(m any) error {
 		}
 	}
 	s.mu.Lock()
+	if s.done {
+		s.mu.Unlock()
+		return errStreamDone
+	}
 	if s.unaryResponse {
 		defer s.mu.Unlock()
 		s.headerSent = true
@@ -571,6 +587,8 @@ func (s *serverStream) SendMsg(m any) error {
 		s.headerSent = true
 		return toStatusError(s.conn.Send(msg))
 	}
+	s.sends.Add(1)
+	defer s.sends.Done()
 	s.mu.Unlock()
 	return toStatusError(s.conn.Send(msg))
 }
