@@ -470,10 +470,12 @@ func talosClients(t *testing.T, addr string) map[string]grpc.ClientConnInterface
 	t.Helper()
 	h2 := new(http.Protocols)
 	h2.SetUnencryptedHTTP2(true)
-	hc := &http.Client{Transport: &http.Transport{Protocols: h2}}
-	t.Cleanup(hc.CloseIdleConnections)
 	clients := map[string]grpc.ClientConnInterface{"grpc-go": dialGRPC(t, "http://"+addr)}
 	for _, p := range protocols {
+		// A connection of its own: Serve sorts a connection to the native
+		// gRPC path or to net/http's by its first call.
+		hc := &http.Client{Transport: &http.Transport{Protocols: h2}}
+		t.Cleanup(hc.CloseIdleConnections)
 		clients[p.name] = polyrpc.NewClientConn(hc, "http://"+addr, p.opts...)
 	}
 	return clients
