@@ -86,6 +86,7 @@ func newService(desc *grpc.ServiceDesc, impl any, cfg *serverConfig) *service {
 			handler:     sd.Handler,
 			interceptor: streamInterceptor,
 			stats:       len(is.stats) != 0,
+			forced:      &cfg.unknown,
 			info: &grpc.StreamServerInfo{
 				FullMethod:     procedure,
 				IsClientStream: sd.ClientStreams,
@@ -428,11 +429,13 @@ type streamMethod struct {
 	handler     grpc.StreamHandler
 	interceptor grpc.StreamServerInterceptor
 	info        *grpc.StreamServerInfo
-	stats       bool // report to stats handlers
+	stats       bool           // report to stats handlers
+	forced      *unknownConfig // the forced codec, for messages that are not protobuf (forced.go)
 }
 
 func (m *streamMethod) run(ctx context.Context, ss *serverStream, header http.Header, p connect.Peer) error {
 	ss.st.s = ss
+	ss.forced.cfg = m.forced
 	ss.ctx = handlerCallContext(&ss.hctx, ctx, header, p, &ss.st)
 	if m.stats {
 		if sc := serverCallFrom(ctx); sc != nil {
@@ -445,6 +448,7 @@ func (m *streamMethod) run(ctx context.Context, ss *serverStream, header http.He
 	} else {
 		err = m.handler(m.impl, ss)
 	}
+	ss.finish() // forced.go
 	if ss.stats != nil {
 		ss.stats.streamDone(err)
 	}
@@ -490,9 +494,12 @@ type serverStream struct {
 	unaryResponse bool
 	response      proto.Message
 	stats         *serverCall // set when stats handlers are given
+	forced        forcedStream
 
 	mu         sync.Mutex
 	headerSent bool
+	done       bool           // the handler has returned (forced.go)
+	sends      sync.WaitGroup // sends under way without mu
 }
 
 var _ grpc.ServerStream = (*serverStream)(nil)
@@ -502,6 +509,9 @@ func (s *serverStream) Context() context.Context { return s.ctx }
 func (s *serverStream) SetHeader(md metadata.MD) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.done {
+		return errStreamDone
+	}
 	if s.headerSent {
 		return errHeaderSent
 	}
@@ -512,6 +522,9 @@ func (s *serverStream) SetHeader(md metadata.MD) error {
 func (s *serverStream) SendHeader(md metadata.MD) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.done {
+		return errStreamDone
+	}
 	if s.headerSent {
 		return errHeaderSent
 	}
@@ -530,18 +543,34 @@ func (s *serverStream) SendHeader(md metadata.MD) error {
 func (s *serverStream) SetTrailer(md metadata.MD) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.done {
+		return
+	}
 	metadataToHeader(md, s.conn.ResponseTrailer())
 }
 
 func (s *serverStream) SendMsg(m any) error {
-	msg, err := asProto(m)
-	if err != nil {
-		return status.Error(codes.Internal, err.Error())
-	}
-	if err := checkSendSize(msg, s.maxSend); err != nil {
-		return toStatusError(err)
+	var msg proto.Message
+	if s.forced.wants(m) {
+		out, err := s.encodeForced(m)
+		if err != nil {
+			return err
+		}
+		msg = out
+	} else {
+		var err error
+		if msg, err = asProto(m); err != nil {
+			return status.Error(codes.Internal, err.Error())
+		}
+		if err := checkSendSize(msg, s.maxSend); err != nil {
+			return toStatusError(err)
+		}
 	}
 	s.mu.Lock()
+	if s.done {
+		s.mu.Unlock()
+		return errStreamDone
+	}
 	if s.unaryResponse {
 		defer s.mu.Unlock()
 		s.headerSent = true
@@ -558,11 +587,16 @@ func (s *serverStream) SendMsg(m any) error {
 		s.headerSent = true
 		return toStatusError(s.conn.Send(msg))
 	}
+	s.sends.Add(1)
+	defer s.sends.Done()
 	s.mu.Unlock()
 	return toStatusError(s.conn.Send(msg))
 }
 
 func (s *serverStream) RecvMsg(m any) error {
+	if s.forced.wants(m) {
+		return s.recvForced(m)
+	}
 	if s.first != nil {
 		if s.firstRead {
 			return io.EOF

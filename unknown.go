@@ -323,6 +323,10 @@ func (u *unknownService) run(ctx context.Context, ss *unknownStream, header http
 		err = u.cfg.handler(nil, ss)
 	}
 	ss.mu.Lock()
+	// A proxy's goroutines may still send once the handler has returned:
+	// as on a grpc.Server, that fails from now on, and a send under way
+	// ends before the response does.
+	ss.done = true
 	if ss.recvErr != nil {
 		// As grpc-go does, a failed receive ends the call with its own
 		// status, whatever the handler makes of it (a proxy typically
@@ -330,6 +334,7 @@ func (u *unknownService) run(ctx context.Context, ss *unknownStream, header http
 		err = ss.recvErr
 	}
 	ss.mu.Unlock()
+	ss.sends.Wait()
 	return toConnectError(err)
 }
 
@@ -426,9 +431,11 @@ type unknownStream struct {
 
 	mu         sync.Mutex
 	headerSent bool
-	recvErr    error       // the first failed receive, which ends the call
-	unary      bool        // the one response is returned by serveUnary
-	response   *outMessage // of a unary call
+	done       bool           // the handler has returned
+	sends      sync.WaitGroup // sends under way without mu
+	recvErr    error          // the first failed receive, which ends the call
+	unary      bool           // the one response is returned by serveUnary
+	response   *outMessage    // of a unary call
 }
 
 var _ grpc.ServerStream = (*unknownStream)(nil)
@@ -438,6 +445,9 @@ func (s *unknownStream) Context() context.Context { return s.ctx }
 func (s *unknownStream) SetHeader(md metadata.MD) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.done {
+		return errStreamDone
+	}
 	if s.headerSent {
 		return errHeaderSent
 	}
@@ -448,6 +458,9 @@ func (s *unknownStream) SetHeader(md metadata.MD) error {
 func (s *unknownStream) SendHeader(md metadata.MD) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.done {
+		return errStreamDone
+	}
 	if s.headerSent {
 		return errHeaderSent
 	}
@@ -462,6 +475,9 @@ func (s *unknownStream) SendHeader(md metadata.MD) error {
 func (s *unknownStream) SetTrailer(md metadata.MD) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.done {
+		return
+	}
 	metadataToHeader(md, s.trailer)
 }
 
@@ -471,6 +487,10 @@ func (s *unknownStream) SendMsg(m any) error {
 		return err
 	}
 	s.mu.Lock()
+	if s.done {
+		s.mu.Unlock()
+		return errStreamDone
+	}
 	if s.unary {
 		defer s.mu.Unlock()
 		s.headerSent = true
@@ -485,9 +505,15 @@ func (s *unknownStream) SendMsg(m any) error {
 		s.headerSent = true
 		return toStatusError(s.conn.Send(out))
 	}
+	s.sends.Add(1)
+	defer s.sends.Done()
 	s.mu.Unlock()
 	return toStatusError(s.conn.Send(out))
 }
+
+// errStreamDone is the error of sending on a stream whose handler has
+// returned.
+var errStreamDone = status.Error(codes.Canceled, "polyrpc: the stream is done: its handler has returned")
 
 // encode turns a message of the handler into what connect sends.
 func (s *unknownStream) encode(m any) (*outMessage, error) {
@@ -502,6 +528,13 @@ func (s *unknownStream) encode(m any) (*outMessage, error) {
 		}
 		return &outMessage{msg: msg}, nil
 	}
+	return forcedEncode(cfg, s.method, s.outType, s.u.maxSend, m)
+}
+
+// forcedEncode marshals m with the forced codec; outType, if set, is the
+// type the bytes are transcoded into for a caller that does not use
+// protobuf.
+func forcedEncode(cfg *unknownConfig, method string, outType protoreflect.MessageType, maxSend int, m any) (*outMessage, error) {
 	var data []byte
 	if cfg.v1 != nil {
 		d, err := cfg.v1.Marshal(m)
@@ -517,13 +550,13 @@ func (s *unknownStream) encode(m any) (*outMessage, error) {
 		data = bs.Materialize()
 		bs.Free()
 	}
-	if max := s.u.maxSend; max > 0 && len(data) > max {
-		return nil, status.Errorf(codes.ResourceExhausted, "trying to send message larger than max (%d vs. %d)", len(data), max)
+	if maxSend > 0 && len(data) > maxSend {
+		return nil, status.Errorf(codes.ResourceExhausted, "trying to send message larger than max (%d vs. %d)", len(data), maxSend)
 	}
-	if s.outType != nil {
-		msg := s.outType.New().Interface()
+	if outType != nil {
+		msg := outType.New().Interface()
 		if err := proto.Unmarshal(data, msg); err != nil {
-			return nil, status.Errorf(codes.Internal, "polyrpc: transcoding the response of %s: %v", s.method, err)
+			return nil, status.Errorf(codes.Internal, "polyrpc: transcoding the response of %s: %v", method, err)
 		}
 		return &outMessage{msg: msg}, nil
 	}
@@ -570,16 +603,23 @@ func (s *unknownStream) decode(in *inMessage, m any) error {
 	if cfg.codec == nil {
 		return in.decodeRequest(m)
 	}
+	return forcedDecode(cfg, s.method, s.inType, in, m)
+}
+
+// forcedDecode unmarshals a received message into m with the forced codec;
+// inType, if set, is the type the message is transcoded from for a caller
+// that does not use protobuf.
+func forcedDecode(cfg *unknownConfig, method string, inType protoreflect.MessageType, in *inMessage, m any) error {
 	var data []byte
-	if s.inType != nil {
-		msg := s.inType.New().Interface()
+	if inType != nil {
+		msg := inType.New().Interface()
 		err := in.decodeBytes(msg)
 		in.release()
 		if err != nil {
 			return status.Error(codes.InvalidArgument, "unmarshal message: "+err.Error())
 		}
 		if data, err = proto.Marshal(msg); err != nil {
-			return status.Errorf(codes.Internal, "polyrpc: transcoding the request of %s: %v", s.method, err)
+			return status.Errorf(codes.Internal, "polyrpc: transcoding the request of %s: %v", method, err)
 		}
 	} else if in.set {
 		data = in.data
