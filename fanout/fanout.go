@@ -41,6 +41,8 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // An Option configures a fan-out client.
@@ -152,4 +154,12 @@ func checkCallOptions(opts []grpc.CallOption) error {
 		}
 	}
 	return nil
+}
+
+// recoverTarget, deferred in a target call, turns a panic of the target's
+// client into an Internal error naming the target.
+func recoverTarget(target string, err *error) {
+	if v := recover(); v != nil {
+		*err = status.Errorf(codes.Internal, "fanout: the client of target %q panicked: %v", target, v)
+	}
 }

@@ -3,6 +3,7 @@ package fanout_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"slices"
@@ -195,5 +196,45 @@ func TestStreamDeadline(t *testing.T) {
 	<-ctx.Done()
 	if _, err := stream.Recv(); status.Code(err) != codes.DeadlineExceeded {
 		t.Errorf("Recv after the deadline: %v, want DeadlineExceeded", err)
+	}
+}
+
+// Many targets under a small limit: every one answers, in name order.
+func TestManyTargets(t *testing.T) {
+	var mu sync.Mutex
+	calls := new([]string)
+	m := map[string]client{}
+	for i := range 1000 {
+		name := fmt.Sprintf("t%04d", i)
+		m[name] = memClient{name: name, mu: &mu, calls: calls, n: 2}
+	}
+	targets, err := fanout.NewTargets(m, fanout.Concurrency(10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := "x"
+	results := fanout.Unary(t.Context(), targets, &in, client.Say)
+	for i, r := range results {
+		if want := fmt.Sprintf("t%04d", i); r.Target != want || r.Err != nil || *r.Reply != want+":x" {
+			t.Fatalf("result %d: %+v", i, r)
+		}
+	}
+	stream, err := fanout.ServerStream(t.Context(), targets, &in, client.List)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for {
+		_, err := stream.Recv()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if n != 2000 {
+		t.Errorf("%d messages, want 2000", n)
 	}
 }

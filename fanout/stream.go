@@ -59,6 +59,9 @@ type Stream[T any] struct {
 // under its [TargetTimeout]; cancelling ctx, or [Stream.Close], ends them
 // all.
 //
+// A target client that panics yields an entry with codes.Internal and the
+// panic's value, as in [Unary].
+//
 // The opts go to every target call. It fails only on call options that
 // every target would write at once (grpc.Header, grpc.Trailer, grpc.Peer):
 // a target that cannot open its stream yields an entry with its error.
@@ -113,6 +116,13 @@ func (s *Stream[T]) read(name string, timeout time.Duration, open func(context.C
 	if s.ctx.Err() != nil {
 		return
 	}
+	var failed error
+	defer func() {
+		if failed != nil {
+			s.send(Message[T]{Target: name, Err: failed})
+		}
+	}()
+	defer recoverTarget(name, &failed)
 	st, err := open(ctx)
 	if err != nil {
 		s.send(Message[T]{Target: name, Err: err})

@@ -38,6 +38,10 @@ type Result[T any] struct {
 // same time, make every result fail with an error that says so (the
 // header and trailer of each target are in its Result).
 //
+// A target client that panics (a client made with a nil connection, say)
+// fails with codes.Internal and the panic's value, instead of crashing the
+// program from a goroutine the caller cannot recover.
+//
 // Generated code calls it with a method expression of the service's client
 // interface, fanout.Unary(ctx, t, in, FooClient.Bar, opts...).
 func Unary[C, Req, Res any](ctx context.Context, t *Targets[C], in Req,
@@ -54,6 +58,7 @@ func Unary[C, Req, Res any](ctx context.Context, t *Targets[C], in Req,
 	}
 	call := func(i int) {
 		r := &results[i]
+		defer recoverTarget(r.Target, &r.Err)
 		if err := ctx.Err(); err != nil {
 			r.Err = status.FromContextError(err).Err()
 			return

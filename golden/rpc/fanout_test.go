@@ -655,3 +655,96 @@ func TestFanOutBadCallOptions(t *testing.T) {
 		t.Errorf("with a 4-byte receive limit: %+v, want ResourceExhausted", results)
 	}
 }
+
+// A client made with a nil connection panics when called: its target fails
+// with Internal, and the others answer.
+func TestFanOutPanickingClient(t *testing.T) {
+	targets := startTargets(t, &fanServer{name: "a"})
+	targets["nil-conn"] = fanoutv1.NewEchoServiceClient(nil)
+	c := newFanOut(t, targets)
+	results := c.Unary(testContext(t), &kindsv1.EchoRequest{Message: "x"})
+	if len(results) != 2 || results[0].Err != nil || status.Code(results[1].Err) != codes.Internal ||
+		!strings.Contains(results[1].Err.Error(), `fanout: the client of target "nil-conn" panicked: `) {
+		t.Errorf("results %+v", results)
+	}
+	got := recvMerged(t, c, testContext(t), 2)
+	if len(got["a"]) != 2 || len(got["nil-conn"]) != 1 || status.Code(got["nil-conn"][0].Err) != codes.Internal {
+		t.Errorf("stream entries %+v", got)
+	}
+}
+
+// A target that is down, and one whose server stops mid-stream, fail with
+// Unavailable; the others answer to the end.
+func TestFanOutTargetDown(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := lis.Addr().String()
+	lis.Close()
+	conn, err := grpc.NewClient("passthrough:///"+down, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+
+	// "dies" sends its messages and holds its stream until its server stops.
+	lis, err = net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dying := grpc.NewServer()
+	fanoutv1.RegisterEchoServiceServer(dying, &fanServer{name: "dies", hold: true})
+	go dying.Serve(lis)
+	defer dying.Stop()
+	dyingConn, err := grpc.NewClient("passthrough:///"+lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dyingConn.Close()
+
+	targets := startTargets(t, &fanServer{name: "a", delay: 20 * time.Millisecond}, &fanServer{name: "b", delay: 20 * time.Millisecond})
+	targets["down"] = fanoutv1.NewEchoServiceClient(conn)
+	targets["dies"] = fanoutv1.NewEchoServiceClient(dyingConn)
+	c := newFanOut(t, targets)
+
+	for _, r := range c.Unary(testContext(t), &kindsv1.EchoRequest{Message: "x"}) {
+		want := codes.OK
+		if r.Target == "down" {
+			want = codes.Unavailable
+		}
+		if status.Code(r.Err) != want {
+			t.Errorf("%s: %v, want %v", r.Target, r.Err, want)
+		}
+	}
+
+	stream, err := c.ServerStream(testContext(t), &kindsv1.EchoRequest{Count: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Close()
+	got := map[string][]fanout.Message[*kindsv1.EchoResponse]{}
+	for {
+		m, err := stream.Recv()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[m.Target] = append(got[m.Target], m)
+		if m.Target == "dies" && len(got["dies"]) == 5 {
+			dying.Stop()
+		}
+	}
+	for name, want := range map[string]int{"a": 5, "b": 5, "down": 1, "dies": 6} {
+		if len(got[name]) != want {
+			t.Errorf("%s: %d entries, want %d", name, len(got[name]), want)
+		}
+	}
+	for _, name := range []string{"down", "dies"} {
+		if msgs := got[name]; len(msgs) > 0 && status.Code(msgs[len(msgs)-1].Err) != codes.Unavailable {
+			t.Errorf("%s: last entry %+v, want Unavailable", name, msgs[len(msgs)-1])
+		}
+	}
+}
