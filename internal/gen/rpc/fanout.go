@@ -48,8 +48,10 @@ func (e *emitter) fanOut(n serviceNames, s *protogen.Service, deprecated bool) {
 		g.P("//")
 		g.P(deprecationComment)
 	}
+	g.AnnotateSymbol(n.FanOutClient, protogen.Annotation{Location: s.Location})
 	g.P("type ", n.FanOutClient, " interface {")
 	for _, m := range methods {
+		g.AnnotateSymbol(n.FanOutClient+"."+m.GoName, protogen.Annotation{Location: m.Location})
 		if methodDeprecated(m) {
 			g.P(deprecationComment)
 		}
