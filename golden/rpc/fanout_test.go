@@ -45,6 +45,14 @@ func (c *inflight) enter() {
 
 func (c *inflight) leave() { c.now.Add(-1) }
 
+// await waits until n calls have been in flight at once, or 5s have
+// passed, so that a test of a limit of n does not depend on timing.
+func (c *inflight) await(n int64) {
+	for deadline := time.Now().Add(5 * time.Second); c.max.Load() < n && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // fanServer is one target. Its replies carry its name.
 type fanServer struct {
 	fanoutv1.UnimplementedEchoServiceServer
@@ -55,6 +63,7 @@ type fanServer struct {
 	hold      bool          // a stream waits for the call's end after its messages
 	payload   int           // bytes of padding in each streamed message
 	calls     *inflight     // if set, counts unary calls and streams
+	await     int64         // with calls, wait for that many in flight first
 	sent      atomic.Int64  // streamed messages sent
 	active    atomic.Int64  // stream handlers running
 }
@@ -75,6 +84,7 @@ func (s *fanServer) Unary(ctx context.Context, req *kindsv1.EchoRequest) (*kinds
 	if s.calls != nil {
 		s.calls.enter()
 		defer s.calls.leave()
+		s.calls.await(s.await)
 	}
 	if err := grpc.SetHeader(ctx, metadata.Pairs("x-target", s.name)); err != nil {
 		return nil, err
@@ -101,6 +111,7 @@ func (s *fanServer) ServerStream(req *kindsv1.EchoRequest, stream grpc.ServerStr
 	if s.calls != nil {
 		s.calls.enter()
 		defer s.calls.leave()
+		s.calls.await(s.await)
 	}
 	ctx := stream.Context()
 	pad := strings.Repeat("x", s.payload)
@@ -277,7 +288,7 @@ func TestFanOutConcurrencyLimit(t *testing.T) {
 			calls := new(inflight)
 			var servers []*fanServer
 			for i := range 8 {
-				servers = append(servers, &fanServer{name: fmt.Sprint("t", i), delay: 100 * time.Millisecond, calls: calls})
+				servers = append(servers, &fanServer{name: fmt.Sprint("t", i), delay: 10 * time.Millisecond, calls: calls, await: tc.want})
 			}
 			c := newFanOut(t, startTargets(t, servers...), fanout.Concurrency(int(tc.limit)))
 			for _, r := range c.Unary(testContext(t), &kindsv1.EchoRequest{}) {
@@ -296,7 +307,7 @@ func TestFanOutStreamConcurrencyLimit(t *testing.T) {
 	calls := new(inflight)
 	var servers []*fanServer
 	for i := range 5 {
-		servers = append(servers, &fanServer{name: fmt.Sprint("t", i), delay: 30 * time.Millisecond, calls: calls})
+		servers = append(servers, &fanServer{name: fmt.Sprint("t", i), delay: 10 * time.Millisecond, calls: calls, await: 2})
 	}
 	c := newFanOut(t, startTargets(t, servers...), fanout.Concurrency(2))
 	got := recvMerged(t, c, testContext(t), 3)
