@@ -38,7 +38,8 @@
 //     Foo_MethodServer stream type aliases, identical to the declarations of
 //     protoc-gen-go-grpc v1.6;
 //   - NewFooHandler(srv FooServer, opts ...connect.HandlerOption) (string,
-//     http.Handler), to serve srv on an http.ServeMux.
+//     http.Handler), to serve srv on an http.ServeMux;
+//   - with fanout=true, FooFanOutClient and NewFooFanOutClient (below).
 //
 // protoc-gen-rpc replaces protoc-gen-go-grpc: run one or the other for a
 // package, not both, since they declare the same names.
@@ -89,6 +90,21 @@
 //	      - paths=source_relative
 //	      - package_suffix=rpc
 //
+// fanout=true|false (default false): also generate, per service Foo,
+// NewFooFanOutClient(targets map[string]FooClient, opts ...fanout.Option)
+// (FooFanOutClient, error), which calls each unary method on every target at
+// once and returns one fanout.Result per target in target name order, and
+// merges the server streams of every target into one fanout.Stream whose
+// messages name their target. Client-streaming and bidirectional methods
+// have no fan-out form. The runtime is package
+// github.com/polyrpc/polyrpc/fanout (concurrency limit, per-target timeout).
+//
+//	protoc --rpc_out=. --rpc_opt=fanout=true file.proto
+//
+//	  - local: protoc-gen-rpc
+//	    out: gen
+//	    opt: fanout=true
+//
 // An unknown option, a malformed value, or two proto elements that would map
 // to the same Go identifier are reported as an error naming the option or
 // both elements; no file is generated then.
@@ -119,6 +135,7 @@ Options (--rpc_opt=name=value, or opt: in buf.gen.yaml):
   require_unimplemented_servers=true|false     require embedding UnimplementedXxxServer (default true)
   use_generic_streams_experimental=true|false  generic stream types, or pre-generics stream interfaces (default true)
   package_suffix=NAME                          generate into the sub-package <pkg>NAME
+  fanout=true|false                            NewXxxFanOutClient: call every target at once (default false)
   paths=import|source_relative, module=PREFIX, M<file>=<import path>, annotate_code,
   default_api_level                            as for protoc-gen-go
 

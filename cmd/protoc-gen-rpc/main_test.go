@@ -72,7 +72,7 @@ func TestPluginBinary(t *testing.T) {
 		if r.code != 0 || string(r.stdout) != usage {
 			t.Errorf("got exit %d, stdout %q", r.code, r.stdout)
 		}
-		for _, opt := range []string{"require_unimplemented_servers", "use_generic_streams_experimental", "package_suffix", "paths="} {
+		for _, opt := range []string{"require_unimplemented_servers", "use_generic_streams_experimental", "package_suffix", "fanout=", "paths="} {
 			if !strings.Contains(usage, opt) {
 				t.Errorf("usage does not mention %s", opt)
 			}

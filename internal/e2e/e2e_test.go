@@ -199,7 +199,7 @@ func TestProtoc(t *testing.T) {
 		"--plugin=protoc-gen-rpcdoc="+filepath.Join(bin, "protoc-gen-rpcdoc"),
 		"-Iproto",
 		"--go_out=gen", "--go_opt=module=example.com/e2e/gen",
-		"--rpc_out=gen", "--rpc_opt=module=example.com/e2e/gen",
+		"--rpc_out=gen", "--rpc_opt=module=example.com/e2e/gen,fanout=true",
 		"--rpcdoc_out=gen/doc", "--rpcdoc_opt=format=html,markdown",
 		"shop/v1/shop.proto", "shop/v1/types.proto",
 	)
@@ -213,7 +213,8 @@ func TestProtoc(t *testing.T) {
 		t.Errorf("protoc-gen-rpc wrote a file for types.proto, which has no services")
 	}
 	rpc := got["shop/v1/shop_rpc.pb.go"]
-	for _, want := range []string{"func NewShopClient(", "func RegisterShopServer(", "func NewShopHandler(", "var Shop_ServiceDesc = grpc.ServiceDesc{"} {
+	for _, want := range []string{"func NewShopClient(", "func RegisterShopServer(", "func NewShopHandler(", "var Shop_ServiceDesc = grpc.ServiceDesc{",
+		"func NewShopFanOutClient(targets map[string]ShopClient, opts ...fanout.Option) (ShopFanOutClient, error) {"} {
 		if !strings.Contains(rpc, want) {
 			t.Errorf("shop_rpc.pb.go lacks %q", want)
 		}

@@ -26,7 +26,8 @@ import (
 // dependency of this module) on every golden request and checks that each
 // declaration it emits exists in our output with the same type expression
 // (and, for constants, the same value). Our output may add only the
-// NewXxxHandler constructors.
+// NewXxxHandler constructors, and with fanout=true the XxxFanOutClient
+// interfaces and their constructors.
 func TestAPIMatchesProtocGenGoGRPC(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds protoc-gen-go-grpc")
@@ -87,7 +88,10 @@ func TestAPIMatchesProtocGenGoGRPC(t *testing.T) {
 					if _, ok := want[k]; ok {
 						continue
 					}
-					if !strings.HasPrefix(k, "func New") || !strings.HasSuffix(k, "Handler") {
+					handler := strings.HasPrefix(k, "func New") && strings.HasSuffix(k, "Handler")
+					fanOut := optionValue(c.param, "fanout") == "true" && strings.HasSuffix(k, "FanOutClient") &&
+						(strings.HasPrefix(k, "func New") || strings.HasPrefix(k, "type "))
+					if !handler && !fanOut {
 						t.Errorf("%s: %s is not in protoc-gen-go-grpc's output", ourName, k)
 					}
 				}
@@ -111,7 +115,7 @@ func withoutOwnOptions(req *pluginpb.CodeGeneratorRequest) *pluginpb.CodeGenerat
 	var keep []string
 	for _, p := range plugin.ParseParams(req.GetParameter()) {
 		switch p.Name {
-		case "package_suffix", "use_generic_streams_experimental":
+		case "package_suffix", "use_generic_streams_experimental", "fanout":
 			continue
 		}
 		keep = append(keep, p.Name+"="+p.Value)

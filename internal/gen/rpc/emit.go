@@ -43,6 +43,7 @@ type emitter struct {
 type locals struct {
 	ctx, in, opts, cOpts, out, err, stream, x, c string
 	srv, dec, interceptor, info, handler, req, m string
+	targets                                      string
 }
 
 func newLocals(taken map[string]bool) locals {
@@ -56,7 +57,7 @@ func newLocals(taken map[string]bool) locals {
 		ctx: pick("ctx"), in: pick("in"), opts: pick("opts"), cOpts: pick("cOpts"), out: pick("out"),
 		err: pick("err"), stream: pick("stream"), x: pick("x"), c: pick("c"),
 		srv: pick("srv"), dec: pick("dec"), interceptor: pick("interceptor"), info: pick("info"),
-		handler: pick("handler"), req: pick("req"), m: pick("m"),
+		handler: pick("handler"), req: pick("req"), m: pick("m"), targets: pick("targets"),
 	}
 }
 
@@ -253,6 +254,9 @@ func (e *emitter) service(s *protogen.Service) {
 	}
 	e.serviceDesc(n, s)
 	e.httpHandler(n, s, deprecated)
+	if e.opts.FanOut {
+		e.fanOut(n, s, deprecated)
+	}
 }
 
 func (e *emitter) clientMethod(n serviceNames, m *protogen.Method, index int) {

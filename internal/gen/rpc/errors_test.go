@@ -40,13 +40,13 @@ var errorCases = []struct {
 		name:  "unknown option",
 		src:   rpctest.Sources{"a.proto": echo},
 		param: "foo=bar",
-		want:  `unknown option "foo" (accepted: require_unimplemented_servers, use_generic_streams_experimental, package_suffix, paths, module, annotate_code, default_api_level, M<file>=<import path>)`,
+		want:  `unknown option "foo" (accepted: require_unimplemented_servers, use_generic_streams_experimental, package_suffix, fanout, paths, module, annotate_code, default_api_level, M<file>=<import path>)`,
 	},
 	{
 		name:  "unknown option without value",
 		src:   rpctest.Sources{"a.proto": echo},
 		param: "paths=source_relative,simple",
-		want:  `unknown option "simple" (accepted: require_unimplemented_servers, use_generic_streams_experimental, package_suffix, paths, module, annotate_code, default_api_level, M<file>=<import path>)`,
+		want:  `unknown option "simple" (accepted: require_unimplemented_servers, use_generic_streams_experimental, package_suffix, fanout, paths, module, annotate_code, default_api_level, M<file>=<import path>)`,
 	},
 	{
 		name:  "malformed boolean",
@@ -65,6 +65,70 @@ var errorCases = []struct {
 		src:   rpctest.Sources{"a.proto": echo},
 		param: "use_generic_streams_experimental=yes",
 		want:  `invalid value "yes" for option use_generic_streams_experimental: want true or false`,
+	},
+	{
+		name:  "malformed fanout",
+		src:   rpctest.Sources{"a.proto": echo},
+		param: "fanout=yes",
+		want:  `invalid value "yes" for option fanout: want true or false`,
+	},
+	{
+		name:  "fanout without value",
+		src:   rpctest.Sources{"a.proto": echo},
+		param: "fanout",
+		want:  `invalid value "" for option fanout: want true or false`,
+	},
+	{
+		name: "message named like the fan-out client",
+		src: rpctest.Sources{"foo.proto": header + `message FooFanOutClient {}
+service Foo {}
+`},
+		param: "fanout=true",
+		want:  `foo.proto:5:1: service "pkg.Foo" and foo.proto:4:1: message "pkg.FooFanOutClient" both map to Go identifier FooFanOutClient`,
+	},
+	{
+		name: "message named like the fan-out constructor",
+		src: rpctest.Sources{"foo.proto": header + `message NewFooFanOutClient {}
+service Foo {}
+`},
+		param: "fanout=true",
+		want:  `foo.proto:5:1: service "pkg.Foo" and foo.proto:4:1: message "pkg.NewFooFanOutClient" both map to Go identifier NewFooFanOutClient`,
+	},
+	{
+		name: "fan-out names are free without the option",
+		src: rpctest.Sources{"foo.proto": header + `message FooFanOutClient {}
+message NewFooFanOutClient {}
+service Foo {
+  rpc Get(FooFanOutClient) returns (NewFooFanOutClient);
+}
+`},
+		param: "fanout=false",
+	},
+	{
+		name: "fanout with pre-generics streams",
+		src: rpctest.Sources{"foo.proto": header + `message Msg {}
+service Foo {
+  rpc Get(Msg) returns (Msg);
+  rpc List(Msg) returns (stream Msg);
+  rpc Put(stream Msg) returns (Msg);
+  rpc Chat(stream Msg) returns (stream Msg);
+}
+`},
+		param: "fanout=true,use_generic_streams_experimental=false",
+	},
+	{
+		name: "fanout with message packages named like its import and locals",
+		src: rpctest.Sources{
+			"fanout.proto":  `syntax = "proto3"; package fo; option go_package = "example.com/fanout"; message Req {}`,
+			"targets.proto": `syntax = "proto3"; package tg; option go_package = "example.com/a/targets"; message Res {}`,
+			"foo.proto": header + `import "fanout.proto";
+import "targets.proto";
+service Foo {
+  rpc Get(fo.Req) returns (tg.Res);
+  rpc List(fo.Req) returns (stream tg.Res);
+}
+`},
+		param: "fanout=true",
 	},
 	{
 		name:  "package suffix not an identifier",

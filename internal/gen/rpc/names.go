@@ -21,6 +21,10 @@ type serviceNames struct {
 	Handler           string // NewXxxHandler
 	MustEmbed         string // mustEmbedUnimplementedXxxServer method
 	TestEmbeddedValue string // testEmbeddedByValue method
+	// With the fanout option.
+	FanOutClient     string // XxxFanOutClient interface
+	FanOutClientImpl string // xxxFanOutClient struct
+	NewFanOutClient  string // NewXxxFanOutClient
 }
 
 func newServiceNames(s *protogen.Service) serviceNames {
@@ -37,6 +41,9 @@ func newServiceNames(s *protogen.Service) serviceNames {
 		Handler:           "New" + name + "Handler",
 		MustEmbed:         "mustEmbedUnimplemented" + name + "Server",
 		TestEmbeddedValue: "testEmbeddedByValue",
+		FanOutClient:      name + "FanOutClient",
+		FanOutClientImpl:  unexport(name + "FanOutClient"),
+		NewFanOutClient:   "New" + name + "FanOutClient",
 	}
 }
 
@@ -98,6 +105,11 @@ func packageLevel(s *protogen.Service, opts Options) []emitted {
 		}
 	}
 	out = append(out, emitted{n.ServiceDesc, s.Desc}, emitted{n.Handler, s.Desc})
+	if opts.FanOut {
+		for _, id := range []string{n.FanOutClient, n.FanOutClientImpl, n.NewFanOutClient} {
+			out = append(out, emitted{id, s.Desc})
+		}
+	}
 	return out
 }
 

@@ -12,10 +12,11 @@ const (
 	optRequireUnimplemented = "require_unimplemented_servers"
 	optGenericStreams       = "use_generic_streams_experimental"
 	optPackageSuffix        = "package_suffix"
+	optFanOut               = "fanout"
 )
 
 // acceptedOptions lists every option in the order the manual documents them.
-const acceptedOptions = optRequireUnimplemented + ", " + optGenericStreams + ", " + optPackageSuffix +
+const acceptedOptions = optRequireUnimplemented + ", " + optGenericStreams + ", " + optPackageSuffix + ", " + optFanOut +
 	", paths, module, annotate_code, default_api_level, M<file>=<import path>"
 
 // Options configure the generated code.
@@ -33,6 +34,11 @@ type Options struct {
 	// PackageSuffix, when not empty, writes the generated code into the
 	// sub-package <pkg><PackageSuffix> of the message package.
 	PackageSuffix string
+	// FanOut adds, per service, the XxxFanOutClient interface and its
+	// constructor NewXxxFanOutClient, which call the unary and
+	// server-streaming methods on several targets at once (package
+	// github.com/polyrpc/polyrpc/fanout).
+	FanOut bool
 }
 
 // DefaultOptions are the options used when the parameter sets none.
@@ -60,6 +66,12 @@ func (o *Options) Set(name, value string) error {
 			return fmt.Errorf("package_suffix %q is not a valid Go identifier", value)
 		}
 		o.PackageSuffix = value
+	case optFanOut:
+		b, err := parseBool(name, value)
+		if err != nil {
+			return err
+		}
+		o.FanOut = b
 	default:
 		return fmt.Errorf("unknown option %q (accepted: %s)", name, acceptedOptions)
 	}

@@ -101,9 +101,19 @@ service S { rpc Do(M) returns (M); }
 }
 
 // TestAnnotateCode checks that annotate_code adds the GeneratedCodeInfo
-// for the client and server interfaces, pointing at the service.
+// for the client and server interfaces, pointing at the service, and with
+// fanout=true for the fan-out client interface.
 func TestAnnotateCode(t *testing.T) {
-	req, err := rpctest.Request(rpctest.Sources{"a.proto": echo}, []string{"a.proto"}, "annotate_code")
+	t.Run("default", func(t *testing.T) {
+		testAnnotateCode(t, "annotate_code", []string{"EchoClient", "Say", "EchoServer", "Say"})
+	})
+	t.Run("fanout", func(t *testing.T) {
+		testAnnotateCode(t, "annotate_code,fanout=true", []string{"EchoClient", "Say", "EchoServer", "Say", "EchoFanOutClient", "Say"})
+	})
+}
+
+func testAnnotateCode(t *testing.T, param string, want []string) {
+	req, err := rpctest.Request(rpctest.Sources{"a.proto": echo}, []string{"a.proto"}, param)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +137,6 @@ func TestAnnotateCode(t *testing.T) {
 		content := resp.File[0].GetContent()
 		paths = append(paths, content[a.GetBegin():a.GetEnd()])
 	}
-	want := []string{"EchoClient", "Say", "EchoServer", "Say"}
 	if diff := cmp.Diff(want, paths); diff != "" {
 		t.Errorf("annotated symbols (-want +got):\n%s", diff)
 	}

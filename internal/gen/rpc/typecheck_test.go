@@ -85,6 +85,7 @@ func (f importerFunc) Import(path string) (*types.Package, error) { return f(pat
 // dependencies, their export data is all typeCheck needs.
 var typeCheckRoots = []string{
 	"github.com/polyrpc/polyrpc",
+	"github.com/polyrpc/polyrpc/fanout",
 	"connectrpc.com/connect",
 	"google.golang.org/grpc",
 	"google.golang.org/grpc/codes",
