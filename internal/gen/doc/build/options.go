@@ -32,6 +32,8 @@ type optEntry struct {
 	resolved protoreflect.Message
 	once     sync.Once
 	opts     []model.Option
+	annOnce  sync.Once
+	ann      *apiAnnotations // googleapi.go
 }
 
 func newOptionReader(files []protoreflect.FileDescriptor) *optionReader {
@@ -91,6 +93,14 @@ var skipOptions = map[string]bool{
 	"(buf.validate.oneof)":      true,
 	"(buf.validate.predefined)": true,
 	"(google.api.http)":         true,
+	// Shown by their meaning (googleapi.go).
+	"(google.api.field_behavior)":      true,
+	"(google.api.resource_reference)":  true,
+	"(google.api.resource)":            true,
+	"(google.api.resource_definition)": true,
+	"(google.api.method_signature)":    true,
+	"(google.api.default_host)":        true,
+	"(google.api.oauth_scopes)":        true,
 }
 
 // msg is the resolved options message, or nil.
@@ -133,7 +143,7 @@ func listOptions(resolved protoreflect.Message) []model.Option {
 			break
 		}
 		b = b[n+m:]
-		out = append(out, model.Option{Name: fmt.Sprintf("(%d)", num), Value: "(extension not defined in the request)"})
+		out = append(out, model.Option{Name: fmt.Sprintf("(%d)", num), Value: "(extension not defined in the request)", JSON: jsonNull})
 	}
 	return out
 }
@@ -177,7 +187,7 @@ func flattenOption(name string, fd protoreflect.FieldDescriptor, v protoreflect.
 			return
 		}
 	}
-	*out = append(*out, model.Option{Name: name, Value: formatValue(fd, v)})
+	*out = append(*out, model.Option{Name: name, Value: formatValue(fd, v), JSON: optionJSON(fd, v)})
 }
 
 // formatValue writes a value in protobuf text syntax, deterministically.
@@ -336,6 +346,7 @@ func httpRules(opts protoreflect.Message) []model.HTTPRule {
 			}
 		}
 		if r.Method != "" {
+			r.Additional = nested
 			out = append(out, r)
 		}
 		for _, e := range extra {

@@ -1,0 +1,181 @@
+package doc
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
+)
+
+// googleAPIFiles document the google.api annotations; their output is
+// committed under golden/doc/googleapi/.
+var googleAPIFiles = []string{"acme/library/v1/library.proto"}
+
+func TestGoogleAPIGolden(t *testing.T) {
+	got := generate(t, compileRequest(t, "format=html,markdown,json,title=Library", googleAPIFiles...))
+	dir := filepath.Join(goldenDir(t), "googleapi")
+	if *update {
+		if err := os.RemoveAll(dir); err != nil {
+			t.Fatal(err)
+		}
+		for name, content := range got {
+			p := filepath.Join(dir, filepath.FromSlash(name))
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatalf("%v (run go test -update)", err)
+	}
+	if len(entries) != len(got) {
+		t.Errorf("golden/doc/googleapi has %d files, the run writes %d", len(entries), len(got))
+	}
+	for name, content := range got {
+		want, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
+		if err != nil {
+			t.Errorf("%v (run go test -update)", err)
+			continue
+		}
+		if diff := cmp.Diff(string(want), content); diff != "" {
+			t.Errorf("golden/doc/googleapi/%s mismatch (-want +got):\n%s", name, diff)
+		}
+	}
+}
+
+// libraryModel is the JSON model of library.proto.
+func libraryModel(t *testing.T) *model.File {
+	t.Helper()
+	out := generate(t, compileRequest(t, "format=json", googleAPIFiles...))
+	var d model.Document
+	if err := json.Unmarshal([]byte(out["index.json"]), &d); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range d.Files {
+		if f.Name == googleAPIFiles[0] {
+			return f
+		}
+	}
+	t.Fatal("library.proto not documented")
+	return nil
+}
+
+func TestGoogleAPIModel(t *testing.T) {
+	f := libraryModel(t)
+	msgs := map[string]*model.Message{}
+	fields := map[string]*model.Field{}
+	for _, m := range f.Messages {
+		msgs[m.Name] = m
+		for _, fl := range m.Fields {
+			fields[m.Name+"."+fl.Name] = fl
+		}
+	}
+	t.Run("behaviors", func(t *testing.T) {
+		for name, want := range map[string][]string{
+			"Book.name":        {"IDENTIFIER"},
+			"Book.title":       {"REQUIRED"},
+			"Book.create_time": {"OUTPUT_ONLY"},
+			"Book.author":      {"OPTIONAL", "IMMUTABLE"},
+			"Book.tags":        {"UNORDERED_LIST"},
+			"Book.secret":      {"INPUT_ONLY"},
+			"Book.edition":     nil,
+		} {
+			if diff := cmp.Diff(want, fields[name].Behaviors); diff != "" {
+				t.Errorf("%s behaviors (-want +got):\n%s", name, diff)
+			}
+		}
+		if got := fields["Book.author"].ShownLabel(); got != "" {
+			t.Errorf("proto3 optional with behaviours: label %q, want none", got)
+		}
+		if got := fields["Book.edition"].ShownLabel(); got != "optional" {
+			t.Errorf("proto3 optional without behaviours: label %q, want optional", got)
+		}
+	})
+	t.Run("resources", func(t *testing.T) {
+		want := &model.Resource{
+			Type: "library.acme.test/Book", Anchor: "acme.library.v1.Book",
+			Patterns: []string{"shelves/{shelf}/books/{book}", "books/{book}"},
+			Plural:   "books", Singular: "book", Style: []string{"DECLARATIVE_FRIENDLY"},
+		}
+		if diff := cmp.Diff(want, msgs["Book"].Resource); diff != "" {
+			t.Errorf("Book resource (-want +got):\n%s", diff)
+		}
+		wantDefs := []*model.Resource{
+			{Type: "library.acme.test/Shelf", Anchor: "resource:library.acme.test/Shelf", Patterns: []string{"shelves/{shelf}"}},
+			{Type: "iam.acme.test/Account", Anchor: "resource:iam.acme.test/Account", Patterns: []string{"accounts/{account}"}},
+		}
+		if diff := cmp.Diff(wantDefs, f.Resources); diff != "" {
+			t.Errorf("file resources (-want +got):\n%s", diff)
+		}
+		for name, want := range map[string]*model.ResourceReference{
+			"GetBookRequest.name":      {Type: "library.acme.test/Book", Anchor: "acme.library.v1.Book"},
+			"GetBookRequest.shelf":     {Type: "library.acme.test/Shelf", Anchor: "resource:library.acme.test/Shelf"},
+			"CreateBookRequest.parent": {ChildType: "library.acme.test/Book", Anchor: "acme.library.v1.Book"},
+			"Book.author":              {Type: "iam.acme.test/Account", Anchor: "resource:iam.acme.test/Account"},
+			"Book.related":             {Type: "docs.acme.test/Document"},
+			"Book.anything":            {Type: "*"},
+		} {
+			if diff := cmp.Diff(want, fields[name].ResourceReference); diff != "" {
+				t.Errorf("%s reference (-want +got):\n%s", name, diff)
+			}
+		}
+	})
+	t.Run("service", func(t *testing.T) {
+		s := f.Services[0]
+		if s.DefaultHost != "library.acme.test" {
+			t.Errorf("default host %q", s.DefaultHost)
+		}
+		if diff := cmp.Diff([]string{"https://www.acme.test/auth/library", "https://www.acme.test/auth/library.read"}, s.OAuthScopes); diff != "" {
+			t.Errorf("scopes (-want +got):\n%s", diff)
+		}
+		create := s.Methods[0]
+		if diff := cmp.Diff([][]string{{"parent", "book"}, {}}, create.Signatures); diff != "" {
+			t.Errorf("CreateBook signatures (-want +got):\n%s", diff)
+		}
+		wantHTTP := []model.HTTPRule{
+			{Method: "POST", Path: "/v1/{parent=shelves/*}/books", Body: "book", URL: "http://localhost:8080/v1/{parent=shelves/*}/books",
+				BodyField:  "acme.library.v1.CreateBookRequest.book",
+				PathParams: []model.PathParam{{Name: "parent", Field: "acme.library.v1.CreateBookRequest.parent", Pattern: "shelves/*"}}},
+			{Method: "POST", Path: "/v1/books", Body: "*", URL: "http://localhost:8080/v1/books", Additional: true},
+		}
+		if diff := cmp.Diff(wantHTTP, create.HTTPRules); diff != "" {
+			t.Errorf("CreateBook HTTP (-want +got):\n%s", diff)
+		}
+		update := s.Methods[2]
+		want := []model.PathParam{{Name: "book.name", Field: "acme.library.v1.Book.name", Pattern: "shelves/*/books/*"}}
+		if diff := cmp.Diff(want, update.HTTPRules[0].PathParams); diff != "" {
+			t.Errorf("UpdateBook path params (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("no option dumps", func(t *testing.T) {
+		check := func(where string, opts []model.Option) {
+			for _, o := range opts {
+				if strings.HasPrefix(o.Name, "(google.api.") {
+					t.Errorf("%s lists %s, which is shown by its meaning", where, o.Name)
+				}
+			}
+		}
+		check(f.Name, f.Options)
+		for _, s := range f.Services {
+			check(s.Name, s.Options)
+			for _, m := range s.Methods {
+				check(m.Name, m.Options)
+			}
+		}
+		for _, m := range f.Messages {
+			check(m.Name, m.Options)
+			for _, fl := range m.Fields {
+				check(fl.FullName, fl.Options)
+			}
+		}
+	})
+}
