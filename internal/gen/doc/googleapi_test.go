@@ -8,6 +8,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/descriptorpb"
+	"google.golang.org/protobuf/types/pluginpb"
 
 	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
 )
@@ -178,4 +181,120 @@ func TestGoogleAPIModel(t *testing.T) {
 			}
 		}
 	})
+}
+
+// googleapisFull is the googleapis-full request of BENCHMARKS.md, cut down
+// to the pubsub v1, storage v2 and cloud tasks v2 files and their imports,
+// with param; the test is skipped when the request is not there
+// ($RPCDOC_GOOGLEAPIS_FULL, or where internal/bench/gen/run.sh leaves it).
+func googleapisFull(t *testing.T, param string) *pluginpb.CodeGeneratorRequest {
+	t.Helper()
+	p := os.Getenv("RPCDOC_GOOGLEAPIS_FULL")
+	if p == "" {
+		dir, err := os.UserCacheDir()
+		if err != nil {
+			t.Skip("no googleapis-full request")
+		}
+		p = filepath.Join(dir, "polyrpc-genbench", "requests", "real-googleapis-full.bin")
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Skipf("no googleapis-full request (%v): run internal/bench/gen/run.sh or set RPCDOC_GOOGLEAPIS_FULL", err)
+	}
+	req := new(pluginpb.CodeGeneratorRequest)
+	if err := proto.Unmarshal(b, req); err != nil {
+		t.Fatal(err)
+	}
+	var gen []string
+	for _, f := range req.FileToGenerate {
+		for _, dir := range []string{"google/pubsub/v1/", "google/storage/v2/", "google/cloud/tasks/v2/"} {
+			if strings.HasPrefix(f, dir) {
+				gen = append(gen, f)
+			}
+		}
+	}
+	byName := map[string]*descriptorpb.FileDescriptorProto{}
+	for _, f := range req.ProtoFile {
+		byName[f.GetName()] = f
+	}
+	need := map[string]bool{}
+	var visit func(string)
+	visit = func(n string) {
+		if need[n] {
+			return
+		}
+		need[n] = true
+		for _, d := range byName[n].GetDependency() {
+			visit(d)
+		}
+	}
+	for _, g := range gen {
+		visit(g)
+	}
+	out := &pluginpb.CodeGeneratorRequest{FileToGenerate: gen, Parameter: proto.String(param)}
+	for _, f := range req.ProtoFile {
+		if need[f.GetName()] {
+			out.ProtoFile = append(out.ProtoFile, f)
+		}
+	}
+	return out
+}
+
+// TestGoogleAPIsFull documents pubsub, storage and tasks from
+// googleapis-full: their annotations are shown by meaning, and their
+// Markdown tables render whole with a GFM renderer.
+func TestGoogleAPIsFull(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large input")
+	}
+	files := generate(t, googleapisFull(t, "format=markdown,json,layout=package"))
+	for name, src := range files {
+		if strings.HasSuffix(name, ".md") {
+			checkMarkdownTables(t, name, src)
+			checkRenderedTables(t, name, src)
+			for _, o := range []string{"field_behavior", "resource", "resource_reference", "resource_definition", "method_signature", "default_host", "oauth_scopes", "http"} {
+				if strings.Contains(src, "(google.api."+o+")") {
+					t.Errorf("%s: google.api.%s is listed raw", name, o)
+				}
+			}
+		}
+	}
+	var d model.Document
+	if err := json.Unmarshal([]byte(files["google/pubsub/v1/index.json"]), &d); err != nil {
+		t.Fatal(err)
+	}
+	var topic *model.Message
+	var create *model.Method
+	for _, f := range d.Files {
+		for _, m := range f.Messages {
+			if m.FullName == "google.pubsub.v1.Topic" {
+				topic = m
+			}
+		}
+		for _, s := range f.Services {
+			if s.FullName == "google.pubsub.v1.Publisher" {
+				if s.DefaultHost != "pubsub.googleapis.com" || len(s.OAuthScopes) != 2 {
+					t.Errorf("Publisher: host %q, scopes %q", s.DefaultHost, s.OAuthScopes)
+				}
+				create = s.Methods[0]
+			}
+		}
+	}
+	if topic == nil || create == nil {
+		t.Fatal("no Topic or Publisher.CreateTopic")
+	}
+	if topic.Resource == nil || topic.Resource.Type != "pubsub.googleapis.com/Topic" || topic.Resource.Patterns[0] != "projects/{project}/topics/{topic}" {
+		t.Errorf("Topic resource: %+v", topic.Resource)
+	}
+	behaviors := map[string][]string{}
+	for _, f := range topic.Fields {
+		behaviors[f.Name] = f.Behaviors
+	}
+	if strings.Join(behaviors["name"], ",") != "REQUIRED,IDENTIFIER" || strings.Join(behaviors["state"], ",") != "OUTPUT_ONLY" {
+		t.Errorf("Topic behaviours: %v", behaviors)
+	}
+	if create.Name != "CreateTopic" || len(create.HTTPRules) != 1 || create.HTTPRules[0].Method != "PUT" ||
+		len(create.HTTPRules[0].PathParams) != 1 || create.HTTPRules[0].PathParams[0].Field != "google.pubsub.v1.Topic.name" {
+		t.Errorf("CreateTopic HTTP: %+v", create.HTTPRules)
+	}
 }
