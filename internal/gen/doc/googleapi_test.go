@@ -1,6 +1,7 @@
 package doc
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -296,5 +297,89 @@ func TestGoogleAPIsFull(t *testing.T) {
 	if create.Name != "CreateTopic" || len(create.HTTPRules) != 1 || create.HTTPRules[0].Method != "PUT" ||
 		len(create.HTTPRules[0].PathParams) != 1 || create.HTTPRules[0].PathParams[0].Field != "google.pubsub.v1.Topic.name" {
 		t.Errorf("CreateTopic HTTP: %+v", create.HTTPRules)
+	}
+}
+
+// TestGoogleAPIOddShapes: google.api extensions declared with other types
+// than google/api's, and hostile annotation values, give no error and no
+// markup: an annotation rpcdoc cannot read stays in the option list.
+func TestGoogleAPIOddShapes(t *testing.T) {
+	srcs := map[string]string{
+		"google/api/odd.proto": `syntax = "proto3";
+package google.api;
+import "google/protobuf/descriptor.proto";
+extend google.protobuf.FieldOptions {
+  repeated string field_behavior = 1052;
+  string resource_reference = 1055;
+}
+extend google.protobuf.MessageOptions { int32 resource = 1053; }
+extend google.protobuf.ServiceOptions { int32 default_host = 1049; repeated string oauth_scopes = 1050; }
+message ResourceDescriptor { string type = 1; repeated string pattern = 2; }
+extend google.protobuf.FileOptions { repeated ResourceDescriptor resource_definition = 1053; }
+`,
+		"odd/v1/odd.proto": `syntax = "proto3";
+package odd.v1;
+import "google/api/odd.proto";
+option (google.api.resource_definition) = {type: "x/<script>alert(1)</script>" pattern: "a/{b}|<i>` + "`" + `"};
+option (google.api.resource_definition) = {pattern: "no/type"};
+// S.
+service S {
+  option (google.api.default_host) = 7;
+  option (google.api.oauth_scopes) = "a";
+  // M.
+  rpc M(Odd) returns (Odd);
+}
+// Odd.
+message Odd {
+  option (google.api.resource) = 3;
+  // F.
+  string f = 1 [(google.api.field_behavior) = "REQUIRED", (google.api.resource_reference) = "x/<b>"];
+}
+`,
+	}
+	out := generate(t, compileSources(t, srcs, "format=html,markdown,json", "odd/v1/odd.proto"))
+	var d model.Document
+	if err := json.Unmarshal([]byte(out["index.json"]), &d); err != nil {
+		t.Fatal(err)
+	}
+	f := d.Files[0]
+	names := func(opts []model.Option) []string {
+		var out []string
+		for _, o := range opts {
+			out = append(out, o.Name)
+		}
+		return out
+	}
+	if diff := cmp.Diff([]string{"(google.api.default_host)", "(google.api.oauth_scopes)"}, names(f.Services[0].Options)); diff != "" {
+		t.Errorf("service options (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"(google.api.resource)"}, names(f.Messages[0].Options)); diff != "" {
+		t.Errorf("message options (-want +got):\n%s", diff)
+	}
+	fl := f.Messages[0].Fields[0]
+	if diff := cmp.Diff([]string{"(google.api.field_behavior)", "(google.api.resource_reference)"}, names(fl.Options)); diff != "" {
+		t.Errorf("field options (-want +got):\n%s", diff)
+	}
+	if fl.Behaviors != nil || fl.ResourceReference != nil || f.Messages[0].Resource != nil || f.Services[0].DefaultHost != "" || f.Services[0].OAuthScopes != nil {
+		t.Errorf("annotations of other shapes read: %+v %+v", fl, f.Services[0])
+	}
+	if len(f.Resources) != 1 || f.Resources[0].Type != "x/<script>alert(1)</script>" {
+		t.Errorf("file resources: %+v", f.Resources)
+	}
+	for _, bad := range []string{"<script>alert", "<i>", "<b>"} {
+		if strings.Contains(out["index.html"], bad) {
+			t.Errorf("index.html holds %q", bad)
+		}
+	}
+	// In Markdown the values are in code spans: rendered, they are text.
+	checkRenderedTables(t, "index.md", out["index.md"])
+	var html bytes.Buffer
+	if err := gfmUnsafe.Convert([]byte(out["index.md"]), &html); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"<script>", "<i>", "<b>"} {
+		if strings.Contains(html.String(), bad) {
+			t.Errorf("index.md renders %q", bad)
+		}
 	}
 }

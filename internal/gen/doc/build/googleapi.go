@@ -13,8 +13,8 @@ import (
 // google/api/*.proto files), once per distinct options message, and put in
 // the model by meaning: field behaviours, resources and references to
 // them, method signatures, the service's host and OAuth scopes, and the
-// path parameters of HTTP bindings. Their raw listing is left out
-// (skipOptions).
+// path parameters of HTTP bindings. They are left out of the option lists
+// when they have the shape google/api declares (shownByMeaning).
 
 // apiAnnotations are the google.api annotations of one options message.
 // They are shared by every element with the same options and must not be
@@ -30,6 +30,27 @@ type apiAnnotations struct {
 }
 
 var noAnnotations = &apiAnnotations{}
+
+// shownByMeaning reports whether an option is a google.api annotation of
+// the shape readAnnotations reads, which the model holds by its meaning.
+func shownByMeaning(fd protoreflect.FieldDescriptor) bool {
+	if !fd.IsExtension() {
+		return false
+	}
+	switch fd.FullName() {
+	case "google.api.field_behavior":
+		return fd.IsList() && fd.Enum() != nil
+	case "google.api.resource_reference", "google.api.resource":
+		return fd.Message() != nil && !fd.IsList() && !fd.IsMap()
+	case "google.api.resource_definition":
+		return fd.Message() != nil && fd.IsList()
+	case "google.api.method_signature":
+		return fd.IsList() && fd.Kind() == protoreflect.StringKind
+	case "google.api.default_host", "google.api.oauth_scopes":
+		return !fd.IsList() && fd.Kind() == protoreflect.StringKind
+	}
+	return false
+}
 
 // annotations reads the google.api annotations of the entry's options.
 func (e *optEntry) annotations() *apiAnnotations {

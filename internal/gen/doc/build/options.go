@@ -93,14 +93,6 @@ var skipOptions = map[string]bool{
 	"(buf.validate.oneof)":      true,
 	"(buf.validate.predefined)": true,
 	"(google.api.http)":         true,
-	// Shown by their meaning (googleapi.go).
-	"(google.api.field_behavior)":      true,
-	"(google.api.resource_reference)":  true,
-	"(google.api.resource)":            true,
-	"(google.api.resource_definition)": true,
-	"(google.api.method_signature)":    true,
-	"(google.api.default_host)":        true,
-	"(google.api.oauth_scopes)":        true,
 }
 
 // msg is the resolved options message, or nil.
@@ -128,7 +120,7 @@ func listOptions(resolved protoreflect.Message) []model.Option {
 	var out []model.Option
 	for _, fd := range populated(resolved) {
 		name := optionName(fd)
-		if skipOptions[name] {
+		if skipOptions[name] || shownByMeaning(fd) {
 			continue
 		}
 		flattenOption(name, fd, resolved.Get(fd), &out)
