@@ -89,7 +89,7 @@ func writeResourceCard(b *bytes.Buffer, r *model.Resource, id string) {
 	if id != "" {
 		b.WriteString(` id="`)
 		htmlesc.Text(b, id)
-		b.WriteString(`" data-kind="resource"`)
+		b.WriteString(`"`)
 	}
 	b.WriteString(`><p class="resource-type"><span class="kind">resource</span> <code>`)
 	htmlesc.Text(b, r.Type)
