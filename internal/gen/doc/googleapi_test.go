@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/pluginpb"
 
+	"github.com/polyrpc/polyrpc/internal/gen/doc/jsonout"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
 )
 
@@ -263,6 +264,20 @@ func TestGoogleAPIsFull(t *testing.T) {
 	var d model.Document
 	if err := json.Unmarshal([]byte(files["google/pubsub/v1/index.json"]), &d); err != nil {
 		t.Fatal(err)
+	}
+	// The JSON writer gives encoding/json's bytes on these files too.
+	for _, f := range d.Files {
+		var got, want bytes.Buffer
+		jsonout.WriteFile(&got, f, "")
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(f); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Errorf("%s: the JSON writer differs from encoding/json:\n%s", f.Name, cmp.Diff(want.String(), got.String()))
+		}
 	}
 	var topic *model.Message
 	var create *model.Method
