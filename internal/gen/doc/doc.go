@@ -58,7 +58,8 @@
 //	lint_out=PATH              with require_comments=warn, also write the list
 //	                           to this file under the output directory.
 //	lint_path_prefix=DIR       put DIR/ before proto paths in the list.
-//	base_url=URL               server address in call examples
+//	base_url=URL               server address in call examples and
+//	                           in the URLs of google.api.http bindings
 //	                           (default http://localhost:8080).
 //
 // # Custom templates
@@ -92,10 +93,16 @@
 // format=json writes each Document as encoding/json does.
 // docs/rpcdoc.schema.json is its JSON Schema, generated from the types of
 // package model by the tests. The field names are the json tags of Document,
-// File, Service, Method, Protocol, HTTPRule, Message, Oneof, Field, TypeRef,
-// Enum, EnumValue and Option; the meaning of each field is documented on the
-// Go type. Descriptions are the comments as Markdown source. schema_version
-// is 1 and changes only when a field is removed or changes meaning. Empty
+// File, Service, Method, Protocol, HTTPRule, PathParam, Message, Oneof,
+// Field, TypeRef, Enum, EnumValue, Option, Resource and ResourceReference;
+// the meaning of each field is documented on the Go type, and the schema
+// carries it as descriptions, with enums for closed sets of values.
+// Descriptions are the comments as Markdown source. Option values are JSON
+// ("value") and proto text ("text"). The google.api annotations are typed
+// members (behaviors, resource_reference, resource, resources,
+// default_host, oauth_scopes, signatures, the path_params of http_rules),
+// not options. schema_version is 2 and changes only when a field is
+// removed or changes meaning. Empty
 // lists and false flags are omitted, except files, documents, values and
 // fields that always appear where noted. Anchors (element ids in HTML) are
 // the fully qualified proto names; files use "file:" plus their path.

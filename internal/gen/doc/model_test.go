@@ -1,6 +1,8 @@
 package doc
 
 import (
+	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -124,7 +126,7 @@ func TestModel(t *testing.T) {
 		if d := x.fields["editions.v1.Settings.retries"].Default; d != "3" {
 			t.Errorf("retries default %q", d)
 		}
-		if diff := cmp.Diff(model.Option{Name: "field_presence", Value: "IMPLICIT"}, indexFiles(t)["editions/v1/editions.proto"].Features[0]); diff != "" {
+		if diff := cmp.Diff(model.Option{Name: "field_presence", Value: "IMPLICIT", JSON: json.RawMessage(`"IMPLICIT"`)}, indexFiles(t)["editions/v1/editions.proto"].Features[0], compactJSON); diff != "" {
 			t.Errorf("resolved features: %s", diff)
 		}
 		if !x.enums["editions.v1.Mode"].Closed || x.enums["acme.common.v1.Currency"].Closed {
@@ -158,7 +160,7 @@ func TestModel(t *testing.T) {
 		if v.Number != 2 || v.AliasOf != "CURRENCY_USD" {
 			t.Errorf("alias: %+v", v)
 		}
-		if diff := cmp.Diff([]model.Option{{Name: "(acme.common.v1.label)", Value: `"€"`}}, x.values["acme.common.v1.Currency.CURRENCY_EUR"].Options); diff != "" {
+		if diff := cmp.Diff([]model.Option{{Name: "(acme.common.v1.label)", Value: `"€"`, JSON: json.RawMessage(`"€"`)}}, x.values["acme.common.v1.Currency.CURRENCY_EUR"].Options, compactJSON); diff != "" {
 			t.Error(diff)
 		}
 	})
@@ -192,17 +194,25 @@ func TestModel(t *testing.T) {
 		if want := "http://localhost:8080/acme.shop.v1.Shop/GetProduct?encoding=json&message=%7B%22id%22%3A%22string%22%2C%22shop%22%3A%22string%22%7D"; get.ConnectGet != want {
 			t.Errorf("connect GET %s", get.ConnectGet)
 		}
-		if diff := cmp.Diff([]model.HTTPRule{{Method: "GET", Path: "/v1/products/{id}"}, {Method: "GET", Path: "/v1/shops/{shop}/products/{id}"}}, get.HTTPRules); diff != "" {
+		wantGet := []model.HTTPRule{
+			{Method: "GET", Path: "/v1/products/{id}", URL: "http://localhost:8080/v1/products/{id}",
+				PathParams: []model.PathParam{{Name: "id", Field: "acme.shop.v1.GetProductRequest.id", Pattern: "*"}}},
+			{Method: "GET", Path: "/v1/shops/{shop}/products/{id}", URL: "http://localhost:8080/v1/shops/{shop}/products/{id}", Additional: true,
+				PathParams: []model.PathParam{{Name: "shop", Field: "acme.shop.v1.GetProductRequest.shop", Pattern: "*"}, {Name: "id", Field: "acme.shop.v1.GetProductRequest.id", Pattern: "*"}}},
+		}
+		if diff := cmp.Diff(wantGet, get.HTTPRules); diff != "" {
 			t.Error(diff)
 		}
 		up := x.methods["acme.shop.v1.Shop.UpdateProduct"]
-		if diff := cmp.Diff([]model.HTTPRule{{Method: "PATCH", Path: "/v1/products/{product.id}", Body: "product"}}, up.HTTPRules); diff != "" {
+		wantUp := []model.HTTPRule{{Method: "PATCH", Path: "/v1/products/{product.id}", Body: "product", URL: "http://localhost:8080/v1/products/{product.id}",
+			BodyField: "acme.shop.v1.UpdateProductRequest.product", PathParams: []model.PathParam{{Name: "product.id", Field: "acme.shop.v1.Product.id", Pattern: "*"}}}}
+		if diff := cmp.Diff(wantUp, up.HTTPRules); diff != "" {
 			t.Error(diff)
 		}
 		if up.ConnectGet != "" || up.Idempotency != "IDEMPOTENT" {
 			t.Errorf("UpdateProduct: %q %q", up.ConnectGet, up.Idempotency)
 		}
-		if diff := cmp.Diff([]model.Option{{Name: "(acme.common.v1.rate_limit)", Value: "2.5"}}, up.Options); diff != "" {
+		if diff := cmp.Diff([]model.Option{{Name: "(acme.common.v1.rate_limit)", Value: "2.5", JSON: json.RawMessage(`2.5`)}}, up.Options, compactJSON); diff != "" {
 			t.Error(diff)
 		}
 		// Recursive types end: Review.replies is left out of the sample.
@@ -211,8 +221,11 @@ func TestModel(t *testing.T) {
 		}
 	})
 	t.Run("custom options and validation", func(t *testing.T) {
-		want := []model.Option{{Name: "(acme.common.v1.owner).team", Value: `"payments"`}, {Name: "(acme.common.v1.owner).contacts", Value: `["pay@acme.test", "oncall@acme.test"]`}}
-		if diff := cmp.Diff(want, x.messages["acme.common.v1.Money"].Options); diff != "" {
+		want := []model.Option{
+			{Name: "(acme.common.v1.owner).team", Value: `"payments"`, JSON: json.RawMessage(`"payments"`)},
+			{Name: "(acme.common.v1.owner).contacts", Value: `["pay@acme.test", "oncall@acme.test"]`, JSON: json.RawMessage(`["pay@acme.test","oncall@acme.test"]`)},
+		}
+		if diff := cmp.Diff(want, x.messages["acme.common.v1.Money"].Options, compactJSON); diff != "" {
 			t.Error(diff)
 		}
 		if diff := cmp.Diff([]string{"length ≥ 1", "length ≤ 64"}, x.fields["acme.shop.v1.GetProductRequest.id"].Rules); diff != "" {
@@ -247,3 +260,12 @@ func indexFiles(t *testing.T) map[string]*model.File {
 	}
 	return out
 }
+
+// compactJSON compares option values as JSON, whatever their spacing.
+var compactJSON = cmp.Transformer("compactJSON", func(r json.RawMessage) string {
+	var b bytes.Buffer
+	if err := json.Compact(&b, r); err != nil {
+		return "invalid JSON: " + string(r)
+	}
+	return b.String()
+})

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,8 +15,12 @@ import (
 	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
 )
 
-// schemaFor describes a Go type of the model as JSON Schema.
+// schemaFor describes a Go type of the model as JSON Schema, with the
+// descriptions and enums of schemaNotes.
 func schemaFor(t reflect.Type, defs map[string]any) map[string]any {
+	if t == rawMessageType {
+		return map[string]any{} // any JSON value
+	}
 	switch t.Kind() {
 	case reflect.Pointer:
 		return schemaFor(t.Elem(), defs)
@@ -40,12 +45,16 @@ func schemaFor(t reflect.Type, defs map[string]any) map[string]any {
 					continue
 				}
 				key, opts, _ := strings.Cut(tag, ",")
-				props[key] = schemaFor(f.Type, defs)
+				props[key] = annotateProperty(schemaFor(f.Type, defs), name, f.Name, key)
 				if !strings.Contains(opts, "omitempty") {
 					required = append(required, key)
 				}
 			}
-			defs[name] = map[string]any{"type": "object", "properties": props, "required": required, "additionalProperties": false}
+			def := map[string]any{"type": "object", "properties": props, "required": required, "additionalProperties": false}
+			if d := typeDescription(name); d != "" {
+				def["description"] = d
+			}
+			defs[name] = def
 		}
 		return map[string]any{"$ref": "#/$defs/" + name}
 	}
@@ -60,7 +69,7 @@ func TestJSONSchema(t *testing.T) {
 	schema := map[string]any{
 		"$schema":     "https://json-schema.org/draft/2020-12/schema",
 		"$id":         "https://github.com/polyrpc/polyrpc/docs/rpcdoc.schema.json",
-		"title":       "protoc-gen-rpcdoc documentation model, schema_version 1",
+		"title":       "protoc-gen-rpcdoc documentation model, schema_version " + strconv.Itoa(model.SchemaVersion),
 		"description": "One document written by protoc-gen-rpcdoc with format=json. Field meanings are documented on the Go types of internal/gen/doc/model.",
 		"$ref":        root["$ref"],
 		"$defs":       defs,
@@ -86,7 +95,11 @@ func TestJSONSchema(t *testing.T) {
 
 	// Every generated document matches the schema (a small validator for
 	// the subset of JSON Schema used above).
-	for name, src := range generate(t, compileRequest(t, "format=json,layout=package", goldenFiles...)) {
+	docs := generate(t, compileRequest(t, "format=json,layout=package", goldenFiles...))
+	for name, src := range generate(t, compileRequest(t, "format=json,layout=package", googleAPIFiles...)) {
+		docs["googleapi/"+name] = src
+	}
+	for name, src := range docs {
 		var v any
 		if err := json.Unmarshal([]byte(src), &v); err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -100,6 +113,9 @@ func validate(t *testing.T, doc, at string, v any, s map[string]any, defs map[st
 	if ref, ok := s["$ref"].(string); ok {
 		validate(t, doc, at, v, defs[strings.TrimPrefix(ref, "#/$defs/")].(map[string]any), defs)
 		return
+	}
+	if enum, ok := s["enum"].([]any); ok && !slices.Contains(enum, v) {
+		t.Errorf("%s %s: %v is not one of %v", doc, at, v, enum)
 	}
 	switch s["type"] {
 	case "string":

@@ -43,6 +43,10 @@ type builder struct {
 	opt     *optionReader
 	src     request.Sources
 	missing []lint.Finding // undocumented elements, for require_comments
+	// resources maps the resource types defined in the run to the anchor
+	// of their definition (googleapi.go).
+	resources     map[string]string
+	resourceFiles map[string]string // type -> file showing its definition
 }
 
 // Source paths of file-level statements (descriptor.proto field numbers).
@@ -87,6 +91,7 @@ func (b *builder) buildFile(f *request.File) *model.File {
 	out.Description = strings.Join(desc, "\n\n")
 	out.Deprecated = fd.Options().(*descriptorpb.FileOptions).GetDeprecated()
 	out.Options = b.opt.options(fd.Options())
+	out.Resources = b.fileResources(fd)
 	for i := 0; i < fd.Imports().Len(); i++ {
 		out.Imports = append(out.Imports, fd.Imports().Get(i).Path())
 	}
@@ -175,6 +180,9 @@ func (b *builder) buildService(s *request.Service, pkg string) *model.Service {
 		Deprecated:  s.Desc.Options().(*descriptorpb.ServiceOptions).GetDeprecated(),
 		Options:     b.opt.options(s.Desc.Options()),
 	}
+	if a := b.opt.entry(s.Desc.Options()).annotations(); a != noAnnotations {
+		out.DefaultHost, out.OAuthScopes = a.defaultHost, a.scopes
+	}
 	for _, m := range s.Methods {
 		if b.hidden[m.Desc.FullName()] {
 			continue
@@ -220,7 +228,9 @@ func (b *builder) buildMethod(m *request.Method, pkg string) *model.Method {
 	out.Protocols = []model.Protocol{{Name: "Connect", HTTP: web}, {Name: "gRPC", HTTP: h2}, {Name: "gRPC-Web", HTTP: web}}
 	oe := b.opt.entry(md.Options())
 	out.HTTPRules = httpRules(oe.msg())
+	b.annotateHTTP(out.HTTPRules, md.Input())
 	out.Options = oe.list()
+	out.Signatures = oe.annotations().signatures
 	sample := newSampler(b).message(md.Input(), 0, nil)
 	out.SampleRequest = sample.pretty("")
 	url := b.cfg.BaseURL + out.Procedure
@@ -252,6 +262,7 @@ func (b *builder) buildMessage(m *request.Message, pkg string) *model.Message {
 		Rules:       messageRules(oe.msg()),
 		Options:     oe.list(),
 	}
+	annotateMessage(out, oe.annotations())
 	if p, ok := md.Parent().(protoreflect.MessageDescriptor); ok {
 		out.Parent = string(p.FullName())
 	}
@@ -335,6 +346,7 @@ func (b *builder) buildField(f *request.Field, pkg string) *model.Field {
 		Rules:       fieldRules(oe.msg()),
 		Options:     oe.list(),
 	}
+	b.annotateField(out, oe.annotations())
 	if fd.IsExtension() {
 		out.JSONName = "[" + string(fd.FullName()) + "]"
 		x := b.namedRef(fd.ContainingMessage().FullName(), "message", pkg, fd.ContainingMessage().ParentFile())
@@ -565,7 +577,7 @@ func resolvedFeatures(edition descriptorpb.Edition, set *descriptorpb.FeatureSet
 	for i := 0; i < md.Fields().Len(); i++ {
 		fd := md.Fields().Get(i)
 		if set != nil && explicit.Has(fd) {
-			out = append(out, model.Option{Name: string(fd.Name()), Value: formatValue(fd, explicit.Get(fd))})
+			out = append(out, model.Option{Name: string(fd.Name()), Value: formatValue(fd, explicit.Get(fd)), JSON: optionJSON(fd, explicit.Get(fd))})
 			continue
 		}
 		var best *descriptorpb.FieldOptions_EditionDefault
@@ -575,7 +587,7 @@ func resolvedFeatures(edition descriptorpb.Edition, set *descriptorpb.FeatureSet
 			}
 		}
 		if best != nil {
-			out = append(out, model.Option{Name: string(fd.Name()), Value: best.GetValue()})
+			out = append(out, model.Option{Name: string(fd.Name()), Value: best.GetValue(), JSON: defaultJSON(fd, best.GetValue())})
 		}
 	}
 	return out
@@ -595,6 +607,7 @@ func Files(cfg Config, all []protoreflect.FileDescriptor, selected []*request.Fi
 		markDocumented(f.Desc, b.inDoc)
 		order[f.Desc.Path()] = i
 	}
+	b.indexResources()
 	// Files are built in parallel, each by a copy of the builder that
 	// reads the file's own source locations and collects its own
 	// undocumented elements. A file's tree and comments go once it is

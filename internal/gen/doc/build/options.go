@@ -32,6 +32,8 @@ type optEntry struct {
 	resolved protoreflect.Message
 	once     sync.Once
 	opts     []model.Option
+	annOnce  sync.Once
+	ann      *apiAnnotations // googleapi.go
 }
 
 func newOptionReader(files []protoreflect.FileDescriptor) *optionReader {
@@ -118,7 +120,7 @@ func listOptions(resolved protoreflect.Message) []model.Option {
 	var out []model.Option
 	for _, fd := range populated(resolved) {
 		name := optionName(fd)
-		if skipOptions[name] {
+		if skipOptions[name] || shownByMeaning(fd) {
 			continue
 		}
 		flattenOption(name, fd, resolved.Get(fd), &out)
@@ -133,7 +135,7 @@ func listOptions(resolved protoreflect.Message) []model.Option {
 			break
 		}
 		b = b[n+m:]
-		out = append(out, model.Option{Name: fmt.Sprintf("(%d)", num), Value: "(extension not defined in the request)"})
+		out = append(out, model.Option{Name: fmt.Sprintf("(%d)", num), Value: "(extension not defined in the request)", JSON: jsonNull})
 	}
 	return out
 }
@@ -177,7 +179,7 @@ func flattenOption(name string, fd protoreflect.FieldDescriptor, v protoreflect.
 			return
 		}
 	}
-	*out = append(*out, model.Option{Name: name, Value: formatValue(fd, v)})
+	*out = append(*out, model.Option{Name: name, Value: formatValue(fd, v), JSON: optionJSON(fd, v)})
 }
 
 // formatValue writes a value in protobuf text syntax, deterministically.
@@ -336,6 +338,7 @@ func httpRules(opts protoreflect.Message) []model.HTTPRule {
 			}
 		}
 		if r.Method != "" {
+			r.Additional = nested
 			out = append(out, r)
 		}
 		for _, e := range extra {

@@ -458,9 +458,16 @@ func opensDefinition(l, rest string) bool {
 }
 
 // MDCell makes a comment safe for one GitHub table cell: newlines become
-// <br>, pipes are escaped (also inside code spans), HTML is escaped.
+// <br>, pipes are escaped (also inside code spans), HTML is escaped; lists
+// and code blocks become <ul>, <ol> and <pre> around their text.
 func MDCell(src string, resolve func(string) string) string {
+	if strings.Contains(src, "\r") {
+		src = crlf.Replace(src) // a carriage return ends a table row too
+	}
 	src = joinSplitRefs(joinSplitLinks(strings.TrimSpace(src)))
+	if hasCellBlocks(src) {
+		return mdCellBlocks(src, resolve) // lists and code as inline HTML (mdcell.go)
+	}
 	var b strings.Builder
 	n := 0             // lines written
 	prevBlank := false // whether the last one was blank

@@ -95,7 +95,13 @@ func refMdBlock(src string, resolve func(string) string) string {
 // refMdCell is MDCell: newlines become <br>, pipes are escaped (also
 // inside code spans), HTML is escaped.
 func refMdCell(src string, resolve func(string) string) string {
+	if strings.Contains(src, "\r") {
+		src = crlf.Replace(src) // a carriage return ends a table row too
+	}
 	src = joinSplitRefs(joinSplitLinks(strings.TrimSpace(src)))
+	if hasCellBlocks(src) {
+		return mdCellBlocks(src, resolve) // checked by TestMDCellBlocksSafe
+	}
 	var parts []string
 	for _, l := range strings.Split(src, "\n") {
 		if refFenceLine.MatchString(l) {

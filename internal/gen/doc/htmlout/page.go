@@ -222,6 +222,7 @@ func WriteFile(b *bytes.Buffer, v *Page, f *model.File) error {
 		v.writeDoc(b, c)
 	}
 	writeOptions(b, f.Options, htmlesc.Text)
+	writeFileResources(b, f.Resources)
 	for _, s := range f.Services {
 		v.writeService(b, s)
 	}
@@ -295,6 +296,7 @@ func (v *Page) writeService(b *bytes.Buffer, s *model.Service) {
 	htmlesc.Text(b, s.FullName)
 	b.WriteString("</code></p>")
 	v.writeDoc(b, s.Description)
+	writeServiceAPI(b, s)
 	writeOptions(b, s.Options, htmlesc.Text)
 	for _, m := range s.Methods {
 		v.writeMethod(b, m)
@@ -354,28 +356,8 @@ func (v *Page) writeMethod(b *bytes.Buffer, m *model.Method) {
 		htmlesc.Text(b, m.ConnectGet)
 		b.WriteString("</code></dd>")
 	}
-	if len(m.HTTPRules) > 0 {
-		b.WriteString("\n<dt>HTTP</dt><dd><ul class=\"plain\">")
-		for _, r := range m.HTTPRules {
-			b.WriteString("<li><code>")
-			htmlesc.Text(b, r.Method)
-			b.WriteString(" ")
-			htmlesc.Text(b, r.Path)
-			b.WriteString("</code>")
-			if r.Body != "" {
-				b.WriteString(" <small>body: <code>")
-				htmlesc.Text(b, r.Body)
-				b.WriteString("</code></small>")
-			}
-			if r.ResponseBody != "" {
-				b.WriteString(" <small>response body: <code>")
-				htmlesc.Text(b, r.ResponseBody)
-				b.WriteString("</code></small>")
-			}
-			b.WriteString("</li>")
-		}
-		b.WriteString("</ul></dd>")
-	}
+	v.writeSignatures(b, m)
+	v.writeHTTPRules(b, m.HTTPRules)
 	b.WriteString("\n</dl>\n<div class=\"example\"><div class=\"example-head\"><span>Example</span><button class=\"copy\" type=\"button\" data-target=\"ex:")
 	htmlesc.Text(b, m.Anchor)
 	b.WriteString(`">Copy</button></div><pre id="ex:`)
@@ -421,6 +403,7 @@ func (v *Page) writeMessage(b *bytes.Buffer, m *model.Message) {
 	v.writeParent(b, m.Parent)
 	b.WriteString("</p>")
 	v.writeDoc(b, m.Description)
+	writeResourceCard(b, m.Resource, "")
 	writeRules(b, m.Rules, htmlesc.Text)
 	if len(m.Fields) > 0 {
 		defaults := m.HasDefaults()
@@ -551,9 +534,11 @@ func (v *Page) writeExtTable(b *bytes.Buffer, exts []*model.Field) {
 			htmlesc.Text(b, f.Label)
 			b.WriteString("</span>")
 		}
+		writeBehaviors(b, f.Behaviors, htmlesc.Text)
 		b.WriteString("</td>\n<td><div class=\"doc\">")
 		v.writeComment(b, f.Description)
 		b.WriteString("</div>")
+		v.writeResourceRef(b, f.ResourceReference)
 		writeRules(b, f.Rules, htmlesc.Text)
 		writeOptions(b, f.Options, htmlesc.Text)
 		b.WriteString("</td>\n</tr>")

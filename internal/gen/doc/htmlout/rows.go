@@ -72,12 +72,7 @@ func (v *Page) fieldRow(b *bytes.Buffer, inOneof bool, f *model.Field, defaults 
 	b.WriteString("</code></td><td>")
 	v.writeType(b, f.Type)
 	b.WriteString("</td><td>")
-	switch {
-	case f.Label != "":
-		htmlesc.HTML(b, f.Label)
-	case f.Oneof != "":
-		b.WriteString("oneof")
-	}
+	writeLabelCell(b, f)
 	b.WriteString("</td>")
 	if defaults {
 		b.WriteString("<td>")
@@ -91,6 +86,7 @@ func (v *Page) fieldRow(b *bytes.Buffer, inOneof bool, f *model.Field, defaults 
 	b.WriteString(`<td><div class="doc">`)
 	v.writeComment(b, f.Description)
 	b.WriteString("</div>")
+	v.writeResourceRef(b, f.ResourceReference)
 	writeRules(b, f.Rules, htmlesc.HTML)
 	writeOptions(b, f.Options, htmlesc.HTML)
 	b.WriteString("</td></tr>")

@@ -213,13 +213,15 @@ func (w *jsonWriter) file(f *model.File) {
 	jsonList(w, "messages", f.Messages, true, w.message)
 	jsonList(w, "enums", f.Enums, true, w.enum)
 	jsonList(w, "extensions", f.Extensions, true, w.field)
+	jsonList(w, "resources", f.Resources, true, w.resource)
 	w.close('}')
 }
 
 func (w *jsonWriter) option(o model.Option) {
 	w.open('{')
 	w.str("name", o.Name)
-	w.str("value", o.Value)
+	w.str("text", o.Value)
+	w.raw("value", o.JSON)
 	w.close('}')
 }
 
@@ -236,6 +238,8 @@ func (w *jsonWriter) service(s *model.Service) {
 	w.optBool("deprecated", s.Deprecated)
 	jsonList(w, "options", s.Options, true, w.option)
 	jsonList(w, "methods", s.Methods, true, w.method)
+	w.optStr("default_host", s.DefaultHost)
+	w.strings("oauth_scopes", s.OAuthScopes, true)
 	w.close('}')
 }
 
@@ -270,11 +274,13 @@ func (w *jsonWriter) method(m *model.Method) {
 		w.str("path", r.Path)
 		w.optStr("body", r.Body)
 		w.optStr("response_body", r.ResponseBody)
+		w.httpAnnotations(&r)
 		w.close('}')
 	})
 	w.str("sample_request", m.SampleRequest)
 	w.str("example", m.Example)
 	jsonList(w, "options", m.Options, true, w.option)
+	w.signatures(m.Signatures)
 	w.close('}')
 }
 
@@ -336,6 +342,7 @@ func (w *jsonWriter) message(m *model.Message) {
 	jsonList(w, "extensions", m.Extensions, true, w.field)
 	w.strings("rules", m.Rules, true)
 	jsonList(w, "options", m.Options, true, w.option)
+	w.optResource("resource", m.Resource)
 	w.close('}')
 }
 
@@ -364,6 +371,7 @@ func (w *jsonWriter) field(f *model.Field) {
 	}
 	w.strings("rules", f.Rules, true)
 	jsonList(w, "options", f.Options, true, w.option)
+	w.fieldAnnotations(f)
 	w.close('}')
 }
 

@@ -49,23 +49,30 @@ var jsonHostileStrings = []string{
 // hostileFile is a File whose every string and list shape is unusual:
 // nil and empty lists, nil pointers in lists, every omitempty field set.
 func hostileFile(s string) *model.File {
-	opt := []model.Option{{Name: s, Value: s}}
+	q, _ := json.Marshal(s)
+	raw := json.RawMessage(`{"a":[1,2.5e+30,true,null,{}],"b":{"c":` + string(q) + `,"d":[]}}`)
+	opt := []model.Option{{Name: s, Value: s}, {Name: s, Value: s, JSON: raw}, {JSON: q}}
+	res := &model.Resource{Type: s, Anchor: s, Patterns: []string{s, ""}, NameField: s, History: s, Plural: s, Singular: s, Style: []string{s}}
 	ref := model.TypeRef{Name: s, Kind: s, FullName: s, URL: s, Key: &model.TypeRef{Name: s}, Value: &model.TypeRef{Name: s, Kind: "message"}}
 	field := &model.Field{Name: s, FullName: s, Anchor: s, Number: -7, JSONName: s, Type: ref, Label: s, Presence: s, Oneof: s,
-		Default: s, Deprecated: true, Description: s, Extendee: &ref, Rules: []string{s, ""}, Options: opt}
+		Default: s, Deprecated: true, Description: s, Extendee: &ref, Rules: []string{s, ""}, Options: opt,
+		Behaviors: []string{s, ""}, ResourceReference: &model.ResourceReference{Type: s, ChildType: s, Anchor: s}}
 	return &model.File{
 		Name: s, Anchor: s, Package: s, Syntax: s, Edition: s, Features: opt, Description: s,
 		DetachedComments: []string{s, s}, Deprecated: true, Options: opt, Imports: []string{s},
 		Services: []*model.Service{nil, {Name: s, Methods: []*model.Method{nil, {
 			Name: s, Streaming: s, Request: ref, Response: model.TypeRef{}, Idempotency: s, Procedure: s,
 			Protocols: []model.Protocol{{Name: s}, {Name: s, HTTP: []string{}}, {HTTP: []string{s}}}, ConnectGet: s,
-			HTTPRules: []model.HTTPRule{{Method: s, Path: s, Body: s, ResponseBody: s}, {}}, SampleRequest: s, Example: s, Options: opt,
-		}, {Name: s}}}},
+			HTTPRules: []model.HTTPRule{{Method: s, Path: s, Body: s, ResponseBody: s, URL: s, Additional: true, BodyField: s,
+				PathParams: []model.PathParam{{Name: s, Field: s, Pattern: s}, {}}}, {}}, SampleRequest: s, Example: s, Options: opt,
+			Signatures: [][]string{{s, s}, {}, nil},
+		}, {Name: s, Signatures: [][]string{}}}, DefaultHost: s, OAuthScopes: []string{s}}, {Name: s, OAuthScopes: []string{}}},
 		Messages: []*model.Message{nil, {Name: s}, {
 			Name: s, FullName: s, Anchor: s, Parent: s, Description: s, Deprecated: true,
 			Fields: []*model.Field{field, nil, {}}, Oneofs: []*model.Oneof{nil, {Name: s}, {Name: s, Fields: []string{}, Rules: []string{s}, Options: opt}, {Fields: []string{s}}},
 			NestedMessages: []model.TypeRef{ref, {}}, NestedEnums: []model.TypeRef{{Name: s}}, ReservedRanges: []string{s},
 			ReservedNames: []string{s}, ExtensionRanges: []string{s}, Extensions: []*model.Field{field}, Rules: []string{s}, Options: opt,
+			Resource: res,
 		}},
 		Enums: []*model.Enum{nil, {Name: s}, {Name: s, Values: []*model.EnumValue{}}, {
 			Name: s, FullName: s, Anchor: s, Parent: s, Description: s, Deprecated: true, Closed: true,
@@ -73,6 +80,7 @@ func hostileFile(s string) *model.File {
 			ReservedRanges: []string{s}, ReservedNames: []string{s}, Options: opt,
 		}},
 		Extensions: []*model.Field{field},
+		Resources:  []*model.Resource{res, nil, {}},
 	}
 }
 

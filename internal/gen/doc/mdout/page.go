@@ -130,6 +130,7 @@ func WriteFile(w *bytes.Buffer, v *model.Page, f *model.File) error {
 		w.WriteString(comment.MDBlock(c, v.Href))
 	}
 	writeMDOptions(w, f.Options)
+	writeMDFileResources(w, f.Resources)
 	for _, s := range f.Services {
 		writeMDService(w, v, s)
 	}
@@ -157,6 +158,7 @@ func writeMDService(w *bytes.Buffer, v *model.Page, s *model.Service) {
 	w.WriteString("\n\n")
 	writeMDCode(w, s.FullName, false)
 	writeMDDescription(w, v, s.Description)
+	writeMDServiceAPI(w, s)
 	writeMDOptions(w, s.Options)
 	for _, m := range s.Methods {
 		writeMDMethod(w, v, m)
@@ -212,20 +214,9 @@ func writeMDMethod(w *bytes.Buffer, v *model.Page, m *model.Method) {
 		w.WriteString("\n- Connect GET: ")
 		writeMDCode3(w, "GET ", m.ConnectGet, "", false)
 	}
-	for _, r := range m.HTTPRules {
-		w.WriteString("\n- HTTP: ")
-		writeMDCode3(w, r.Method, " ", r.Path, false)
-		if r.Body != "" {
-			w.WriteString(" (body: ")
-			writeMDCode(w, r.Body, false)
-			w.WriteByte(')')
-		}
-		if r.ResponseBody != "" {
-			w.WriteString(" (response body: ")
-			writeMDCode(w, r.ResponseBody, false)
-			w.WriteByte(')')
-		}
-	}
+	writeMDSignatures(w, v, m)
+	writeMDHTTPRules(w, v, m.HTTPRules)
+	writeMDPathParams(w, v, m.HTTPRules)
 	w.WriteString("\n\n```sh\n")
 	w.WriteString(m.Example)
 	w.WriteString("\n```")
@@ -242,6 +233,7 @@ func writeMDMessage(w *bytes.Buffer, v *model.Page, m *model.Message) {
 	writeMDCode(w, m.FullName, false)
 	writeMDParent(w, v, m.Parent)
 	writeMDDescription(w, v, m.Description)
+	writeMDResource(w, m.Resource, "")
 	if len(m.Rules) > 0 {
 		w.WriteString("\n\nValidation:\n")
 		for _, r := range m.Rules {
@@ -342,11 +334,7 @@ func writeMDField(w *bytes.Buffer, v *model.Page, f *model.Field, defaults bool)
 	w.WriteString(" | ")
 	writeMDType(w, v, f.Type, true)
 	w.WriteString(" | ")
-	if f.Label != "" {
-		w.WriteString(f.Label)
-	} else if f.Oneof != "" {
-		w.WriteString("oneof")
-	}
+	writeMDLabel(w, f)
 	w.WriteString(" |")
 	if defaults {
 		w.WriteByte(' ')
@@ -356,7 +344,9 @@ func writeMDField(w *bytes.Buffer, v *model.Page, f *model.Field, defaults bool)
 		w.WriteString(" |")
 	}
 	w.WriteByte(' ')
+	start := w.Len()
 	writeMDCell(w, v, f.Description, f.Rules, f.Options)
+	writeMDResourceRef(w, v, f.ResourceReference, start)
 	w.WriteString(" |")
 }
 
@@ -415,8 +405,15 @@ func writeMDExtensions(w *bytes.Buffer, v *model.Page, fs []*model.Field) {
 		writeMDType(w, v, f.Type, true)
 		w.WriteString(" | ")
 		w.WriteString(f.Label)
+		for _, fb := range f.Behaviors {
+			w.WriteString(" **")
+			writeMDEscape(w, model.BehaviorLabel(fb))
+			w.WriteString("**")
+		}
 		w.WriteString(" | ")
+		start := w.Len()
 		writeMDCell(w, v, f.Description, f.Rules, f.Options)
+		writeMDResourceRef(w, v, f.ResourceReference, start)
 		w.WriteString(" |")
 	}
 }

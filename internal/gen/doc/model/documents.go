@@ -163,6 +163,9 @@ func Anchors(docs []*Document) map[string]string {
 			for _, x := range f.Extensions {
 				idx[x.Anchor] = d.Path
 			}
+			for _, r := range f.Resources {
+				idx[r.Anchor] = d.Path
+			}
 		}
 	}
 	return idx

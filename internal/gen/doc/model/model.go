@@ -5,10 +5,12 @@
 // layout; and the links between the documents of a run (Page).
 package model
 
+import "encoding/json"
+
 // SchemaVersion is the version of the JSON documentation model. It changes
 // only when a field is removed or changes meaning; new fields may be added
 // within a version.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // Document is one output document and the root of the JSON model.
 type Document struct {
@@ -54,6 +56,9 @@ type File struct {
 	Enums []*Enum `json:"enums,omitempty"`
 	// Extensions declared at file level.
 	Extensions []*Field `json:"extensions,omitempty"`
+	// Resources are the resources the file defines with
+	// google.api.resource_definition.
+	Resources []*Resource `json:"resources,omitempty"`
 }
 
 // Service is a service with its methods.
@@ -65,6 +70,12 @@ type Service struct {
 	Deprecated  bool      `json:"deprecated,omitempty"`
 	Options     []Option  `json:"options,omitempty"`
 	Methods     []*Method `json:"methods,omitempty"`
+	// DefaultHost is the google.api.default_host of the service: the host
+	// name it is served on, e.g. "pubsub.googleapis.com".
+	DefaultHost string `json:"default_host,omitempty"`
+	// OAuthScopes are the google.api.oauth_scopes of the service: the
+	// OAuth scopes a caller needs, one of which suffices.
+	OAuthScopes []string `json:"oauth_scopes,omitempty"`
 }
 
 // Method is an RPC with everything needed to call it.
@@ -94,6 +105,11 @@ type Method struct {
 	// Example is a shell command that calls the method.
 	Example string   `json:"example"`
 	Options []Option `json:"options,omitempty"`
+	// Signatures are the google.api.method_signature values of the method:
+	// each lists the request fields (as paths like "topic.name") that a
+	// client library method takes as arguments; an empty list is a method
+	// without arguments.
+	Signatures [][]string `json:"signatures,omitempty"`
 }
 
 // Protocol is one wire protocol and the HTTP versions it is served on.
@@ -108,6 +124,17 @@ type HTTPRule struct {
 	Path         string `json:"path"`
 	Body         string `json:"body,omitempty"`
 	ResponseBody string `json:"response_body,omitempty"`
+	// URL is the path template after the server address of the call
+	// examples (the base_url option), e.g.
+	// "http://localhost:8080/v1/{name=projects/*/topics/*}".
+	URL string `json:"url,omitempty"`
+	// Additional marks a binding from additional_bindings.
+	Additional bool `json:"additional,omitempty"`
+	// BodyField is the full name of the request field the body holds,
+	// when Body names one ("" for "*" or when it is not found).
+	BodyField string `json:"body_field,omitempty"`
+	// PathParams are the variables of the path template, in order.
+	PathParams []PathParam `json:"path_params,omitempty"`
 }
 
 // Message is a message type.
@@ -130,6 +157,8 @@ type Message struct {
 	Extensions      []*Field  `json:"extensions,omitempty"` // extensions declared inside this message
 	Rules           []string  `json:"rules,omitempty"`      // buf.validate message rules, readable
 	Options         []Option  `json:"options,omitempty"`
+	// Resource is the google.api.resource the message describes.
+	Resource *Resource `json:"resource,omitempty"`
 }
 
 // Oneof is a real (non-synthetic) oneof.
@@ -165,6 +194,14 @@ type Field struct {
 	Extendee *TypeRef `json:"extendee,omitempty"`
 	Rules    []string `json:"rules,omitempty"` // buf.validate field rules, readable
 	Options  []Option `json:"options,omitempty"`
+	// Behaviors are the google.api.field_behavior values of the field, in
+	// the order written: REQUIRED, OUTPUT_ONLY, INPUT_ONLY, IMMUTABLE,
+	// IDENTIFIER, OPTIONAL, UNORDERED_LIST or NON_EMPTY_DEFAULT
+	// (BehaviorLabel is their readable form).
+	Behaviors []string `json:"behaviors,omitempty"`
+	// ResourceReference is the google.api.resource_reference of the field:
+	// the resource whose name it holds.
+	ResourceReference *ResourceReference `json:"resource_reference,omitempty"`
 }
 
 // TypeRef refers to a type.
@@ -214,10 +251,20 @@ type EnumValue struct {
 
 // Option is one set option, standard or custom, flattened to a dotted
 // path: "features.field_presence", "(acme.v1.sensitive)",
-// "(acme.v1.meta).owner".
+// "(acme.v1.meta).owner". Options that rpcdoc shows by their meaning
+// (deprecation, idempotency, validation rules, the google.api annotations)
+// are not listed.
 type Option struct {
-	Name  string `json:"name"`
-	Value string `json:"value"` // in proto text syntax
+	Name string `json:"name"`
+	// Value is the value in proto text syntax, e.g. `"x"`, `[A, B]`,
+	// `{a: 1}` (the "text" member in JSON).
+	Value string `json:"text"`
+	// JSON is the value as JSON (the "value" member): a number, boolean,
+	// string (strings, enum value names, bytes in base64, "NaN",
+	// "Infinity"), list, or object for a message (proto field names,
+	// extensions as "[full.name]"); null for an extension not defined in
+	// the request.
+	JSON json.RawMessage `json:"value"`
 }
 
 // FieldGroup is a run of fields that belong to the same oneof (or to none).
