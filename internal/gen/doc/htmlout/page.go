@@ -119,7 +119,7 @@ func writeTOCFile(b *bytes.Buffer, f *model.File) {
 	b.WriteString("\n<h2><a href=\"#")
 	htmlesc.Fragment(b, f.Anchor)
 	b.WriteString(`">`)
-	htmlesc.Text(b, f.Name)
+	writeBreakable(b, f.Name)
 	b.WriteString("</a></h2>\n<ul>")
 	for _, s := range f.Services {
 		tocEntry(b, "\n<li class=\"k-service\">", s.Anchor, "S", s.Name, s.FullName)

@@ -77,7 +77,7 @@ const breakAfter = 20
 
 // writeBreakable writes a name, escaped, with a <wbr> where a long one may
 // break: before an upper-case letter that follows a lower-case one or a
-// digit, and after '_' and '.', so that the narrow column breaks
+// digit, and after '_', '.' and '/', so that the narrow column breaks
 // "AnalyticsHubSubscriptionInfo" between its words, not inside them.
 func writeBreakable(b *bytes.Buffer, name string) {
 	if len(name) < breakAfter {
@@ -87,7 +87,7 @@ func writeBreakable(b *bytes.Buffer, name string) {
 	start := 0
 	for i := 1; i < len(name); i++ {
 		c, prev := name[i], name[i-1]
-		if (c >= 'A' && c <= 'Z' && (prev >= 'a' && prev <= 'z' || prev >= '0' && prev <= '9')) || (prev == '_' || prev == '.') && i-start > 2 {
+		if (c >= 'A' && c <= 'Z' && (prev >= 'a' && prev <= 'z' || prev >= '0' && prev <= '9')) || (prev == '_' || prev == '.' || prev == '/') && i-start > 2 {
 			htmlesc.Text(b, name[start:i])
 			b.WriteString("<wbr>")
 			start = i
