@@ -138,7 +138,7 @@ type searchResult struct {
 	Href string `json:"href"`
 }
 
-const resultsJS = `JSON.stringify(Array.prototype.map.call(document.querySelectorAll("#rpcdoc-results li[role=option] a"), function (a) {
+const resultsJS = `document.getElementById("rpcdoc-results").hasAttribute("aria-busy") ? "[]" : JSON.stringify(Array.prototype.map.call(document.querySelectorAll("#rpcdoc-results li[role=option] a"), function (a) {
   var j = a.querySelector(".j");
   return {kind: a.querySelector(".k").title, name: a.querySelector(".n").textContent, json: j ? j.textContent : "", href: a.href};
 }))`
