@@ -160,6 +160,16 @@ func TestBrowser(t *testing.T) {
 	if n := count("warehouse code"); n <= 0 {
 		t.Errorf("search over comment text found %d results", n)
 	}
+	// A single page indexes itself, ranked as the run's index is: the
+	// exact name first, the message before fields of the same name.
+	count("product")
+	firstResult, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(function () {
+  var a = document.querySelector("#rpcdoc-results li[role=option] a");
+  return a ? a.querySelector(".k").title + " " + a.getAttribute("href") : "";
+})()`))
+	if err != nil || firstResult != "message #acme.shop.v1.Product" {
+		t.Errorf("search product: first result %q (err %v), want the message", firstResult, err)
+	}
 	// Clearing the search brings the table of contents back.
 	if err := chromedp.Do(ctx,
 		clearSearch,

@@ -26,6 +26,8 @@
 //	                           package: one per proto package, pkg/path/NAME.EXT;
 //	                           file: one per proto file, following its path
 //	                           (bar/bar-server.proto -> bar/bar-server.EXT).
+//	                           HTML runs of several documents also write
+//	                           NAME.search.js, the search index of them all.
 //	name=NAME                  base file name (default index).
 //	title=TEXT                 page title (default "API Reference").
 //	exclude=GLOB               leave out files whose path matches (repeatable);

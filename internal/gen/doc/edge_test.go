@@ -82,7 +82,7 @@ func TestEdgeCases(t *testing.T) {
 		}
 	}
 	files = generate(t, compileSources(t, edgeProtos, "layout=package", edgeFiles...))
-	if diff := sortedKeys(files); strings.Join(diff, " ") != "index.html odd/index.html same/b/index.html same/index.html" {
+	if diff := sortedKeys(files); strings.Join(diff, " ") != "index.html index.search.js odd/index.html same/b/index.html same/index.html" {
 		t.Errorf("package layout files: %v", diff)
 	}
 }

@@ -72,5 +72,8 @@ func checkLintOut(opts *Options, docs []*model.Document) error {
 			}
 		}
 	}
+	if searchIndexFile(opts, docs) == opts.LintOut {
+		return fmt.Errorf("option lint_out=%s: the search index of this run has that name", opts.LintOut)
+	}
 	return nil
 }

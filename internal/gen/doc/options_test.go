@@ -93,7 +93,7 @@ func TestOptions(t *testing.T) {
 	})
 	t.Run("package layout", func(t *testing.T) {
 		got := fileNames(generate(t, compileRequest(t, "layout=package,name=ref", "acme/shop/v1/shop.proto", "acme/common/v1/common.proto")))
-		if diff := cmp.Diff([]string{"acme/common/v1/ref.html", "acme/shop/v1/ref.html"}, got); diff != "" {
+		if diff := cmp.Diff([]string{"acme/common/v1/ref.html", "acme/shop/v1/ref.html", "ref.search.js"}, got); diff != "" {
 			t.Error(diff)
 		}
 	})

@@ -104,8 +104,8 @@ func TestWorkersDeterministic(t *testing.T) {
 		return out
 	}
 	one := run(1)
-	if len(one) != 2*3*len(goldenFiles) {
-		t.Fatalf("%d files, want %d", len(one)/2, 3*len(goldenFiles))
+	if len(one) != 2*(3*len(goldenFiles)+1) { // and the search index
+		t.Fatalf("%d files, want %d", len(one)/2, 3*len(goldenFiles)+1)
 	}
 	for _, procs := range []int{2, 3, 8} {
 		if diff := cmp.Diff(one, run(procs)); diff != "" {

@@ -59,6 +59,8 @@ func (l bufferList) put(b *bytes.Buffer) {
 // chunk, then "" with each further chunk. emit must not keep content.
 func writeDocuments(opts *Options, r *renderer, docs []*model.Document, emit func(name string, content []byte) error) error {
 	idx := model.Anchors(docs)
+	searchIndex := searchIndexFile(opts, docs)
+	r.htmlRun.SearchIndex = searchIndex
 	type job struct {
 		v     *view
 		parts int
@@ -85,7 +87,7 @@ func writeDocuments(opts *Options, r *renderer, docs []*model.Document, emit fun
 	// Parts in flight are bounded by parallel.InOrder; a few more buffers
 	// cover the ones being written.
 	bufs := make(bufferList, 2*runtime.GOMAXPROCS(0)+2)
-	return parallel.InOrder(len(refs), func(i int) (part, error) {
+	err := parallel.InOrder(len(refs), func(i int) (part, error) {
 		j, p := jobs[refs[i].job], refs[i].part
 		b := bufs.get()
 		var err error
@@ -119,6 +121,10 @@ func writeDocuments(opts *Options, r *renderer, docs []*model.Document, emit fun
 		}
 		return nil
 	})
+	if err != nil || searchIndex == "" {
+		return err
+	}
+	return writeSearchIndex(searchIndex, docs, emit)
 }
 
 // emitChunk passes one chunk of a document on, named when it is the

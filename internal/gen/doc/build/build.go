@@ -77,11 +77,11 @@ func (b *builder) buildFile(f *request.File) *model.File {
 	for _, p := range []int32{fileSyntaxPath, fileEditionPath, filePackagePath} {
 		loc := b.src.Loc(fd.Path(), []int32{p}).Comments()
 		for _, d := range loc.LeadingDetached {
-			if s := comment.Clean(d); s != "" {
+			if s := comment.Clean(d); s != "" && p == filePackagePath && !licenseHeader(s) {
 				out.DetachedComments = append(out.DetachedComments, s)
 			}
 		}
-		if s := comment.Clean(loc.Leading); s != "" {
+		if s := comment.Clean(loc.Leading); s != "" && !licenseHeader(s) {
 			desc = append(desc, s)
 		}
 		if s := comment.Clean(loc.Trailing); s != "" {

@@ -1,6 +1,7 @@
 // Package htmlout writes the built-in HTML page of a document: a head
 // with the style sheet, search box and table of contents, one section per
-// file, and a tail with the script. The page is written in Go instead of
+// file, and a tail with the script; and the search index of a run of
+// several documents (search.go). The page is written in Go instead of
 // html/template, for speed (DESIGN.md, decision 16), with the escaping
 // html/template would apply (package htmlesc); custom HTML templates call
 // these writers through their named templates.
@@ -40,14 +41,18 @@ func NewPage(p *model.Page, run *Run) *Page { return &Page{Page: p, run: run} }
 type Run struct {
 	linksOnce sync.Once
 	links     *docLinks
+	// SearchIndex is the path of the run's search index from the output
+	// root (search.go), or "" when each page indexes itself.
+	SearchIndex string
 }
 
 // assets are the style sheet and script of the page, as html/template
 // writes the "style" and "script" templates inside <style> and <script>
 // (it drops their comments).
 var assets = sync.OnceValues(func() (style, script string) {
-	t := htmltemplate.Must(htmltemplate.New("").ParseFS(templates.FS, "html/style.css.tmpl", "html/script.js.tmpl"))
-	htmltemplate.Must(t.New("assets").Parse(`<style>{{template "style"}}</style><script>{{template "script"}}</script>`))
+	t := htmltemplate.Must(htmltemplate.New("").ParseFS(templates.FS, "html/*.css.tmpl", "html/*.js.tmpl"))
+	htmltemplate.Must(t.New("assets").Parse(`<style>{{template "style"}}{{template "style-layout"}}</style>` +
+		`<script>{{template "script"}}{{template "script-nav"}}{{template "script-search"}}</script>`))
 	var b strings.Builder
 	if err := t.ExecuteTemplate(&b, "assets", nil); err != nil {
 		panic(err)
@@ -76,9 +81,11 @@ func WriteHead(b *bytes.Buffer, v *Page) error {
 		"<a class=\"brand\" href=\"#rpcdoc-top\">")
 	htmlesc.Text(b, v.SiteTitle)
 	b.WriteString("</a>\n" +
-		"<input id=\"rpcdoc-search\" type=\"search\" placeholder=\"Search names and comments  ( / )\" aria-label=\"Search names and comments\" autocomplete=\"off\" spellcheck=\"false\">\n" +
-		"</header>\n<div id=\"rpcdoc-layout\">\n<nav id=\"rpcdoc-nav\" aria-label=\"Table of contents\">\n" +
-		"<ol id=\"rpcdoc-results\" hidden></ol>\n<div id=\"rpcdoc-toc\">")
+		"<input id=\"rpcdoc-search\" type=\"search\" placeholder=\"Search names and comments  ( / )\" aria-label=\"Search names and comments\" autocomplete=\"off\" spellcheck=\"false\"" +
+		" role=\"combobox\" aria-controls=\"rpcdoc-results\" aria-expanded=\"false\" aria-autocomplete=\"list\"")
+	v.writeSearchAttrs(b)
+	b.WriteString(">\n</header>\n<div id=\"rpcdoc-layout\">\n<nav id=\"rpcdoc-nav\" aria-label=\"Table of contents\">\n" +
+		"<ol id=\"rpcdoc-results\" role=\"listbox\" aria-label=\"Search results\" hidden></ol>\n<div id=\"rpcdoc-toc\">")
 	if len(v.Documents) > 1 {
 		b.WriteString("\n<h2>Documents</h2>\n<ul class=\"docs\">")
 		links := v.linker()
@@ -112,28 +119,21 @@ func writeTOCFile(b *bytes.Buffer, f *model.File) {
 	b.WriteString("\n<h2><a href=\"#")
 	htmlesc.Fragment(b, f.Anchor)
 	b.WriteString(`">`)
-	htmlesc.Text(b, f.Name)
+	writeBreakable(b, f.Name)
 	b.WriteString("</a></h2>\n<ul>")
 	for _, s := range f.Services {
-		tocEntry(b, "\n<li class=\"k-service\">", s.Anchor, "S", s.Name)
+		tocEntry(b, "\n<li class=\"k-service\">", s.Anchor, "S", s.Name, s.FullName)
 		if len(s.Methods) > 0 {
 			b.WriteString("<ul>")
 			for _, m := range s.Methods {
-				tocEntry(b, `<li class="k-method">`, m.Anchor, "M", m.Name)
+				tocEntry(b, `<li class="k-method">`, m.Anchor, "M", m.Name, m.FullName)
 				b.WriteString("</li>")
 			}
 			b.WriteString("\n</ul>")
 		}
 		b.WriteString("</li>")
 	}
-	for _, m := range f.Messages {
-		tocEntry(b, "\n<li class=\"k-message\">", m.Anchor, "m", m.Name)
-		b.WriteString("</li>")
-	}
-	for _, e := range f.Enums {
-		tocEntry(b, "\n<li class=\"k-enum\">", e.Anchor, "E", e.Name)
-		b.WriteString("</li>")
-	}
+	writeTOCTypes(b, f)
 	if len(f.Extensions) > 0 {
 		b.WriteString("\n<li class=\"k-ext\"><a href=\"#")
 		htmlesc.Fragment(b, f.Anchor)
@@ -142,13 +142,16 @@ func writeTOCFile(b *bytes.Buffer, f *model.File) {
 	b.WriteString("\n</ul>")
 }
 
-// tocEntry writes open, then a link to anchor labelled with kind and name.
-func tocEntry(b *bytes.Buffer, open, anchor, kind, name string) {
+// tocEntry writes open, then a link to anchor labelled with kind and name,
+// with the full name as its title.
+func tocEntry(b *bytes.Buffer, open, anchor, kind, name, fullName string) {
 	b.WriteString(open)
 	b.WriteString(`<a href="#`)
 	htmlesc.Fragment(b, anchor)
+	b.WriteString(`" title="`)
+	htmlesc.Text(b, fullName)
 	writeStrings(b, `"><span class="k">`, kind, "</span>")
-	htmlesc.Text(b, name)
+	writeBreakable(b, name)
 	b.WriteString("</a>")
 }
 
@@ -408,7 +411,7 @@ func (v *Page) writeMessage(b *bytes.Buffer, m *model.Message) {
 	if len(m.Fields) > 0 {
 		defaults := m.HasDefaults()
 		b.WriteString("\n<div class=\"table-wrap\"><table class=\"fields\">\n" +
-			"<thead><tr><th class=\"num\">#</th><th>Field</th><th>JSON</th><th>Type</th><th>Label</th>")
+			"<thead><tr><th class=\"num\">#</th><th>Field</th><th>Type</th><th>Label</th>")
 		if defaults {
 			b.WriteString("<th>Default</th>")
 		}

@@ -25,9 +25,9 @@ func (v *Page) writeFieldRows(b *bytes.Buffer, m *model.Message, defaults bool) 
 				htmlesc.HTML(b, o.Anchor)
 				b.WriteString("\" data-kind=\"oneof\"><td colspan=\"")
 				if defaults {
-					b.WriteString("7")
-				} else {
 					b.WriteString("6")
+				} else {
+					b.WriteString("5")
 				}
 				b.WriteString("\"><span class=\"kind\">oneof</span> <code>")
 				htmlesc.HTML(b, o.Name)
@@ -67,9 +67,12 @@ func (v *Page) fieldRow(b *bytes.Buffer, inOneof bool, f *model.Field, defaults 
 	if f.Deprecated {
 		b.WriteString(deprecatedBadge)
 	}
-	b.WriteString("</td><td><code>")
-	htmlesc.HTML(b, f.JSONName)
-	b.WriteString("</code></td><td>")
+	if f.JSONName != f.Name {
+		b.WriteString(`<div class="json">JSON <code>`)
+		htmlesc.HTML(b, f.JSONName)
+		b.WriteString("</code></div>")
+	}
+	b.WriteString("</td><td>")
 	v.writeType(b, f.Type)
 	b.WriteString("</td><td>")
 	writeLabelCell(b, f)

@@ -43,7 +43,9 @@ type File struct {
 	Features    []Option `json:"features,omitempty"`
 	Description string   `json:"description,omitempty"`
 	// DetachedComments are the comments separated by a blank line from the
-	// syntax and package statements, in source order (Markdown).
+	// package statement, in source order (Markdown). Comments before the
+	// syntax or edition statement (the file's header) and license headers
+	// are not documentation and are left out.
 	DetachedComments []string   `json:"detached_comments,omitempty"`
 	Deprecated       bool       `json:"deprecated,omitempty"`
 	Options          []Option   `json:"options,omitempty"` // every set file option, features included
