@@ -9,10 +9,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/descriptorpb"
-	"google.golang.org/protobuf/types/pluginpb"
 
+	"github.com/polyrpc/polyrpc/internal/gen/doc/doctest"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/jsonout"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
 )
@@ -185,63 +183,6 @@ func TestGoogleAPIModel(t *testing.T) {
 	})
 }
 
-// googleapisFull is the googleapis-full request of BENCHMARKS.md, cut down
-// to the pubsub v1, storage v2 and cloud tasks v2 files and their imports,
-// with param; the test is skipped when the request is not there
-// ($RPCDOC_GOOGLEAPIS_FULL, or where internal/bench/gen/run.sh leaves it).
-func googleapisFull(t *testing.T, param string) *pluginpb.CodeGeneratorRequest {
-	t.Helper()
-	p := os.Getenv("RPCDOC_GOOGLEAPIS_FULL")
-	if p == "" {
-		dir, err := os.UserCacheDir()
-		if err != nil {
-			t.Skip("no googleapis-full request")
-		}
-		p = filepath.Join(dir, "polyrpc-genbench", "requests", "real-googleapis-full.bin")
-	}
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Skipf("no googleapis-full request (%v): run internal/bench/gen/run.sh or set RPCDOC_GOOGLEAPIS_FULL", err)
-	}
-	req := new(pluginpb.CodeGeneratorRequest)
-	if err := proto.Unmarshal(b, req); err != nil {
-		t.Fatal(err)
-	}
-	var gen []string
-	for _, f := range req.FileToGenerate {
-		for _, dir := range []string{"google/pubsub/v1/", "google/storage/v2/", "google/cloud/tasks/v2/"} {
-			if strings.HasPrefix(f, dir) {
-				gen = append(gen, f)
-			}
-		}
-	}
-	byName := map[string]*descriptorpb.FileDescriptorProto{}
-	for _, f := range req.ProtoFile {
-		byName[f.GetName()] = f
-	}
-	need := map[string]bool{}
-	var visit func(string)
-	visit = func(n string) {
-		if need[n] {
-			return
-		}
-		need[n] = true
-		for _, d := range byName[n].GetDependency() {
-			visit(d)
-		}
-	}
-	for _, g := range gen {
-		visit(g)
-	}
-	out := &pluginpb.CodeGeneratorRequest{FileToGenerate: gen, Parameter: proto.String(param)}
-	for _, f := range req.ProtoFile {
-		if need[f.GetName()] {
-			out.ProtoFile = append(out.ProtoFile, f)
-		}
-	}
-	return out
-}
-
 // TestGoogleAPIsFull documents pubsub, storage and tasks from
 // googleapis-full: their annotations are shown by meaning, and their
 // Markdown tables render whole with a GFM renderer.
@@ -249,7 +190,7 @@ func TestGoogleAPIsFull(t *testing.T) {
 	if testing.Short() {
 		t.Skip("large input")
 	}
-	files := generate(t, googleapisFull(t, "format=markdown,json,layout=package"))
+	files := generate(t, doctest.GoogleAPIs(t, "format=markdown,json,layout=package"))
 	for name, src := range files {
 		if strings.HasSuffix(name, ".md") {
 			checkMarkdownTables(t, name, src)
