@@ -176,6 +176,9 @@ func (g *Gateway) handle(srv any, ss grpc.ServerStream) error {
 	}
 	for _, r := range g.routes {
 		if r.matches(method) {
+			if oneRequest(method) {
+				ss = &oneRequestStream{ServerStream: ss}
+			}
 			return r.handler(srv, ss)
 		}
 	}
