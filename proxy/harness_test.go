@@ -112,7 +112,8 @@ func (b *backend) echo(stream grpc.ServerStream) error {
 }
 
 // list runs the commands of its request: count=N answers, of size=S bytes,
-// sleep=D between them, fail=K after K answers.
+// sleep=D before each, fail=K after K answers; on=NAME limits sleep and
+// fail to that backend (* for all).
 func (b *backend) list(stream grpc.ServerStream) error {
 	req := &wrapperspb.StringValue{}
 	if err := stream.RecvMsg(req); err != nil {
@@ -120,6 +121,7 @@ func (b *backend) list(stream grpc.ServerStream) error {
 	}
 	count, size, fail := 3, 0, -1
 	var sleep time.Duration
+	on := b.name
 	for _, kv := range strings.Split(req.GetValue(), ";") {
 		k, v, _ := strings.Cut(kv, "=")
 		switch k {
@@ -131,7 +133,12 @@ func (b *backend) list(stream grpc.ServerStream) error {
 			fail, _ = strconv.Atoi(v)
 		case "sleep":
 			sleep, _ = time.ParseDuration(v)
+		case "on": // sleep and fail only on this backend
+			on = v
 		}
+	}
+	if on != b.name && on != "*" {
+		sleep, fail = 0, -1
 	}
 	if err := stream.SendHeader(metadata.Pairs("x-server-header", b.name)); err != nil {
 		return err
@@ -397,6 +404,21 @@ func route(ctx context.Context, r string) context.Context {
 	return metadata.AppendToOutgoingContext(ctx, "x-route", r)
 }
 
+// stableGoroutines returns the number of goroutines once it stops
+// falling.
+func stableGoroutines() int {
+	n := runtime.NumGoroutine()
+	for range 50 {
+		time.Sleep(20 * time.Millisecond)
+		m := runtime.NumGoroutine()
+		if m >= n {
+			return min(m, n)
+		}
+		n = m
+	}
+	return n
+}
+
 // waitGoroutines waits until the number of goroutines is back to at most
 // baseline plus a little noise.
 func waitGoroutines(t testing.TB, baseline int, d time.Duration) {
@@ -422,3 +444,5 @@ func values(l *structpb.ListValue) []any {
 	}
 	return l.AsSlice()
 }
+
+func statusCode(err error) codes.Code { return status.Code(err) }
