@@ -42,8 +42,9 @@ Flags:
 
 Callers speak Connect, gRPC-Web or gRPC (HTTP/1.1 and HTTP/2, or TLS) on one
 port; messages are forwarded as they are on the wire, so the proxy needs no
-.proto files. Connect JSON callers are transcoded where the method's
-descriptor is linked in; otherwise they get Unimplemented.
+.proto files. Callers using JSON are transcoded where the method's
+descriptor is known (from a backend with reflection: true); otherwise they
+get Unimplemented.
 
 Config (unknown keys are errors; errors name the file and line):
 
@@ -61,6 +62,10 @@ Config (unknown keys are errors; errors name the file and line):
   drain:                       # on SIGTERM or SIGINT (a second one stops at once)
     delay: 0s                  # keep serving while health says NOT_SERVING
     timeout: 30s               # then wait this long for calls under way
+  cors:                        # let pages on these origins call from a browser
+    allowed_origins: [https://app.example.com]
+    allowed_headers: [authorization]        # request metadata pages may send
+    exposed_headers: [x-request-id]         # response metadata pages may read
   headers:                     # metadata crossing the proxy ("x-*" = prefix)
     request:  {forward: [...], drop: [...]}   # forward: allow list (default all)
     response: {forward: [...], drop: [...]}
@@ -73,6 +78,8 @@ Config (unknown keys are errors; errors name the file and line):
       protocol: connect        # or grpcweb: polyrpc.NewClientConn
       url: http://legacy:8080  # base URL; https:// for TLS
       h2c: false               # cleartext HTTP/2 instead of HTTP/1.1
+      reflection: true         # load descriptors from its server reflection,
+                               # so that JSON callers are transcoded
   routes:                      # required; the first that matches serves the call
     - service: acme.orders.v1.OrderService
       backend: orders
@@ -138,7 +145,7 @@ func run(ctx, hard context.Context, args []string, stdout, stderr io.Writer, rea
 	if *check {
 		// Building the gateway checks the files it names (certificates)
 		// too; grpc-go connects lazily, so no backend is contacted.
-		g, err := gateway.New(cfg, gateway.WithAccessLog(nil))
+		g, err := gateway.New(cfg, gateway.WithAccessLog(nil), gateway.WithErrorLog(nil))
 		if err != nil {
 			return err
 		}
@@ -146,7 +153,7 @@ func run(ctx, hard context.Context, args []string, stdout, stderr io.Writer, rea
 		fmt.Fprintf(stdout, "%s: ok: listen %s, %d backend(s), %d route(s)\n", cfg.File, cfg.Listen, len(cfg.Backends), len(cfg.Routes))
 		return nil
 	}
-	g, err := gateway.New(cfg)
+	g, err := gateway.New(cfg, gateway.WithErrorLog(stderr))
 	if err != nil {
 		return err
 	}

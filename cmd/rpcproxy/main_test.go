@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -20,15 +21,21 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"github.com/bufbuild/protocompile"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/reflection"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/dynamicpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/polyrpc/polyrpc"
 )
@@ -825,5 +832,146 @@ func waitGoroutines(t *testing.T, n int) {
 			t.Fatalf("%d goroutines, %d before:\n%s", runtime.NumGoroutine(), n, buf[:runtime.Stack(buf, true)])
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestReflectionDescriptors: for a backend with reflection on, the gateway
+// loads the descriptors of the services routed to it, which this program
+// does not link, so that JSON callers are transcoded to and from the
+// backend's protobuf.
+func TestReflectionDescriptors(t *testing.T) {
+	comp := protocompile.Compiler{Resolver: &protocompile.SourceResolver{Accessor: protocompile.SourceAccessorFromMap(map[string]string{
+		"dyn/v1/echo.proto": `syntax = "proto3";
+package dyn.v1;
+import "google/protobuf/timestamp.proto";
+message SayRequest { string text = 1; google.protobuf.Timestamp at = 2; }
+message SayResponse { string text = 1; string backend = 2; }
+service Echo { rpc Say(SayRequest) returns (SayResponse); }
+`,
+	})}}
+	comp.Resolver = protocompile.WithStandardImports(comp.Resolver)
+	compiled, err := comp.Compile(t.Context(), "dyn/v1/echo.proto")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd := compiled[0]
+	files := new(protoregistry.Files)
+	if err := files.RegisterFile(timestamppb.File_google_protobuf_timestamp_proto); err != nil {
+		t.Fatal(err)
+	}
+	if err := files.RegisterFile(fd); err != nil {
+		t.Fatal(err)
+	}
+	in, out := fd.Messages().ByName("SayRequest"), fd.Messages().ByName("SayResponse")
+	gs := grpc.NewServer()
+	gs.RegisterService(&grpc.ServiceDesc{
+		ServiceName: "dyn.v1.Echo",
+		HandlerType: (*any)(nil),
+		Methods: []grpc.MethodDesc{{MethodName: "Say", Handler: func(_ any, ctx context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
+			req := dynamicpb.NewMessage(in)
+			if err := dec(req); err != nil {
+				return nil, err
+			}
+			resp := dynamicpb.NewMessage(out)
+			resp.Set(out.Fields().ByName("text"), req.Get(in.Fields().ByName("text")))
+			resp.Set(out.Fields().ByName("backend"), protoreflect.ValueOfString("dyn"))
+			return resp, nil
+		}}},
+	}, struct{}{})
+	reflectionpb.RegisterServerReflectionServer(gs, reflection.NewServerV1(reflection.ServerOptions{Services: gs, DescriptorResolver: files}))
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = gs.Serve(lis) }()
+	t.Cleanup(gs.Stop)
+
+	if _, err := protoregistry.GlobalFiles.FindDescriptorByName("dyn.v1.Echo"); err == nil {
+		t.Fatal("dyn.v1.Echo is linked in already")
+	}
+	g := startGateway(t, fmt.Sprintf(`
+access_log: "off"
+backends:
+  dyn: {target: "passthrough:///%s", reflection: true}
+routes:
+  - service: dyn.v1.Echo
+    backend: dyn
+`, lis.Addr()))
+	hc := h2cClient(t)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		res, err := hc.Post("http://"+g.addr+"/dyn.v1.Echo/Say", "application/json", strings.NewReader(`{"text":"hi","at":"2026-01-02T03:04:05Z"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		_ = res.Body.Close()
+		if res.StatusCode == http.StatusOK {
+			if got := strings.ReplaceAll(string(body), " ", ""); got != `{"text":"hi","backend":"dyn"}` {
+				t.Errorf("JSON answer %s", body)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("JSON call: %d %s\n%s", res.StatusCode, body, g.stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(g.stderr.String(), "backend dyn: 1 file(s) of descriptors through reflection") {
+		t.Errorf("stderr:\n%s", g.stderr)
+	}
+}
+
+// TestHTTPBackends: backends that speak Connect or gRPC-Web over
+// HTTP/1.1 (polyrpc.NewClientConn) serve callers of every protocol.
+func TestHTTPBackends(t *testing.T) {
+	web := &backend{name: "web"}
+	s := polyrpc.NewServer()
+	testpb.RegisterTestServiceServer(s, web)
+	hs := httptest.NewServer(s) // HTTP/1.1
+	t.Cleanup(hs.Close)
+	g := startGateway(t, fmt.Sprintf(`
+access_log: "off"
+backends:
+  viaconnect: {protocol: connect, url: "%[1]s"}
+  viagrpcweb: {protocol: grpcweb, url: "%[1]s"}
+routes:
+  - prefix: /grpc.testing.TestService/Unary
+    backend: viaconnect
+  - service: grpc.testing.TestService
+    backend: viagrpcweb
+`, hs.URL))
+	for _, p := range protocolNames {
+		c := g.clients(t)[p]
+		var header metadata.MD
+		resp, err := c.UnaryCall(t.Context(), &testpb.SimpleRequest{}, grpc.Header(&header))
+		if err != nil || string(resp.GetPayload().GetBody()) != "web" || header.Get("x-served-by")[0] != "web" {
+			t.Errorf("%s: UnaryCall: %v %v %v", p, resp, header, err)
+		}
+		stream, err := c.StreamingOutputCall(t.Context(), &testpb.StreamingOutputCallRequest{ResponseParameters: []*testpb.ResponseParameters{{}, {}, {}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for {
+			_, err := stream.Recv()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", p, err)
+			}
+			n++
+		}
+		if n != 3 {
+			t.Errorf("%s: %d messages, want 3", p, n)
+		}
+		_, err = c.UnaryCall(t.Context(), &testpb.SimpleRequest{ResponseStatus: &testpb.EchoStatus{Code: int32(codes.NotFound), Message: "gone"}})
+		if s := status.Convert(err); s.Code() != codes.NotFound || s.Message() != "gone" {
+			t.Errorf("%s: error %v", p, err)
+		}
+	}
+	if web.count() != 9 {
+		t.Errorf("the backend saw %d calls, want 9", web.count())
 	}
 }

@@ -45,6 +45,10 @@ type Config struct {
 
 	Headers HeaderRules
 
+	// CORS, when it has origins, lets pages on those origins call the
+	// gateway from a browser.
+	CORS CORS
+
 	// Backends in the order of the file.
 	Backends []*Backend
 	// Routes in the order of the file: the first that matches a call
@@ -76,6 +80,12 @@ type Drain struct {
 
 // DefaultDrainTimeout is the default of Drain.Timeout.
 const DefaultDrainTimeout = 30 * time.Second
+
+// CORS is the cross-origin policy of browser callers (polyrpc.CORS).
+type CORS struct {
+	AllowedOrigins, AllowedHeaders, ExposedHeaders []string
+	AllowCredentials                               bool
+}
 
 // HeaderRules say which metadata crosses the gateway in each direction.
 type HeaderRules struct {
@@ -122,6 +132,11 @@ type Backend struct {
 	H2C bool
 	// TLS, when set, makes the connection use TLS.
 	TLS *BackendTLS
+	// Reflection makes the gateway load the descriptors of the services
+	// routed to the backend from its server reflection, so that callers
+	// using JSON are transcoded (descriptors linked into the program need
+	// no such thing).
+	Reflection bool
 
 	line int
 }
@@ -444,6 +459,14 @@ func (d *decoder) config(n *yaml.Node, cfg *Config) error {
 				"response": rule("headers.response", &cfg.Headers.Response),
 			})
 		},
+		"cors": func(v *yaml.Node) error {
+			return d.fields(v, "cors", map[string]func(*yaml.Node) error{
+				"allowed_origins":   d.strs("cors.allowed_origins", &cfg.CORS.AllowedOrigins),
+				"allowed_headers":   d.strs("cors.allowed_headers", &cfg.CORS.AllowedHeaders),
+				"exposed_headers":   d.strs("cors.exposed_headers", &cfg.CORS.ExposedHeaders),
+				"allow_credentials": d.boolean("cors.allow_credentials", &cfg.CORS.AllowCredentials),
+			})
+		},
 		"backends": func(v *yaml.Node) error { backendsNode = v; return nil },
 		"routes":   func(v *yaml.Node) error { routeNode = v; return nil },
 	})
@@ -493,7 +516,8 @@ func (d *decoder) backends(n *yaml.Node, cfg *Config) error {
 			"balancer": func(v *yaml.Node) error { balancer = v; return d.str(what+".balancer", &b.Balancer)(v) },
 			"protocol": func(v *yaml.Node) error { protocol = v; return d.str(what+".protocol", &b.Protocol)(v) },
 			"url":      func(v *yaml.Node) error { urlNode = v; return d.str(what+".url", &b.URL)(v) },
-			"h2c":      d.boolean(what+".h2c", &b.H2C),
+			"h2c":        d.boolean(what+".h2c", &b.H2C),
+			"reflection": d.boolean(what+".reflection", &b.Reflection),
 			"tls": func(v *yaml.Node) error {
 				b.TLS = &BackendTLS{}
 				if v.Tag == "!!null" || v.Kind == yaml.MappingNode && len(v.Content) == 0 {

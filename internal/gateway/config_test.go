@@ -28,11 +28,15 @@ headers:
     drop: [x-internal]
   response:
     drop: [server-timing]
+cors:
+  allowed_origins: ["https://app.example.com"]
+  allowed_headers: [authorization]
 backends:
   orders:
     target: dns:///orders.internal:50051
     balancer: round_robin
     tls: {ca: ca.pem, server_name: orders.internal}
+    reflection: true
   legacy:
     protocol: grpcweb
     url: https://legacy.internal
@@ -72,9 +76,10 @@ func TestParseValid(t *testing.T) {
 			Request:  HeaderRule{Forward: []string{"authorization", "x-*"}, Drop: []string{"x-internal"}},
 			Response: HeaderRule{Drop: []string{"server-timing"}},
 		},
+		CORS: CORS{AllowedOrigins: []string{"https://app.example.com"}, AllowedHeaders: []string{"authorization"}},
 		Backends: []*Backend{
 			{Name: "orders", Target: "dns:///orders.internal:50051", Balancer: RoundRobin, Protocol: ProtocolGRPC,
-				TLS: &BackendTLS{CA: "ca.pem", ServerName: "orders.internal"}},
+				TLS: &BackendTLS{CA: "ca.pem", ServerName: "orders.internal"}, Reflection: true},
 			{Name: "legacy", Protocol: ProtocolGRPCWeb, URL: "https://legacy.internal", TLS: &BackendTLS{}},
 			{Name: "node1", Target: "passthrough:///10.0.0.1:50000", Balancer: PickFirst, Protocol: ProtocolGRPC},
 			{Name: "node2", Target: "10.0.0.2:50000", Balancer: PickFirst, Protocol: ProtocolGRPC},
@@ -117,7 +122,7 @@ func TestParseErrors(t *testing.T) {
 		{"empty", "", "gw.yaml: empty config"},
 		{"syntax", "listen: :0\n  bad: [\n", "gw.yaml:2: "},
 		{"not a mapping", "- a\n", "gw.yaml:1:1: config: want a mapping, got a list"},
-		{"unknown key", "listen: :0\nlisten_addr: :1\n", `gw.yaml:2:1: config: unknown key "listen_addr" (known: access_log, backends, drain, headers, health, limits, listen, reflection, routes, tls)`},
+		{"unknown key", "listen: :0\nlisten_addr: :1\n", `gw.yaml:2:1: config: unknown key "listen_addr" (known: access_log, backends, cors, drain, headers, health, limits, listen, reflection, routes, tls)`},
 		{"duplicate key", "listen: :0\nlisten: :1\n", `gw.yaml:2:1: config: key "listen" given twice`},
 		{"no listen", backends + routes, "gw.yaml:1:1: config: listen is required"},
 		{"bad listen", "listen: localhost\n" + backends + routes, `gw.yaml:1:9: listen: want host:port, got "localhost"`},

@@ -46,6 +46,14 @@ type settings struct {
 	serverOpts []polyrpc.ServerOption
 	accessLog  io.Writer
 	logSet     bool
+	errorLog   io.Writer
+	errorSet   bool
+}
+
+// WithErrorLog sends the gateway's own messages (such as a backend's
+// reflection failing) to w instead of stderr; nil drops them.
+func WithErrorLog(w io.Writer) Option {
+	return func(s *settings) { s.errorLog, s.errorSet = w, true }
 }
 
 // WithServerOptions adds options to the gateway's polyrpc.Server, after
@@ -73,9 +81,16 @@ type Gateway struct {
 	cfg      *Config
 	routes   []*route
 	log      *accessLog
+	errorLog io.Writer
 	closers  []func() error
 	stopOnce sync.Once
+	cancel   context.CancelFunc // of the background work
+	loaded   chan struct{}      // closed when the descriptors are loaded
 }
+
+// DescriptorsLoaded is closed once the descriptors of the backends with
+// reflection on are loaded (or the gateway is closed).
+func (g *Gateway) DescriptorsLoaded() <-chan struct{} { return g.loaded }
 
 type route struct {
 	service, prefix string // one of the two
@@ -98,7 +113,12 @@ func New(cfg *Config, opts ...Option) (_ *Gateway, err error) {
 	for _, o := range opts {
 		o(&set)
 	}
-	g := &Gateway{cfg: cfg}
+	ctx, cancel := context.WithCancel(context.Background())
+	g := &Gateway{cfg: cfg, errorLog: os.Stderr, cancel: cancel, loaded: make(chan struct{})}
+	if set.errorSet {
+		g.errorLog = set.errorLog
+	}
+	g.closers = append(g.closers, func() error { cancel(); return nil })
 	defer func() {
 		if err != nil {
 			_ = g.closeBackends()
@@ -132,6 +152,20 @@ func New(cfg *Config, opts ...Option) (_ *Gateway, err error) {
 	for _, r := range cfg.Routes {
 		g.routes = append(g.routes, newRoute(cfg, r, conns))
 	}
+	var fetching []chan struct{}
+	for _, b := range cfg.Backends {
+		if b.Reflection {
+			ready := make(chan struct{})
+			fetching = append(fetching, ready)
+			go g.fetchDescriptors(ctx, b.Name, conns[b.Name], ready)
+		}
+	}
+	go func() {
+		for _, ready := range fetching {
+			<-ready
+		}
+		close(g.loaded)
+	}()
 
 	sopts := []polyrpc.ServerOption{
 		polyrpc.ForceServerCodecV2(proxy.Codec()),
@@ -154,6 +188,21 @@ func New(cfg *Config, opts ...Option) (_ *Gateway, err error) {
 			return nil, &Error{File: cfg.File, Msg: "tls: " + err.Error()}
 		}
 		sopts = append(sopts, polyrpc.TLSConfig(conf))
+	}
+	if c := cfg.CORS; len(c.AllowedOrigins) > 0 {
+		opts := polyrpc.CORSOptions{
+			AllowedOrigins:   c.AllowedOrigins,
+			AllowedHeaders:   c.AllowedHeaders,
+			ExposedHeaders:   c.ExposedHeaders,
+			AllowCredentials: c.AllowCredentials,
+		}
+		if err := checkCORS(opts); err != nil {
+			return nil, &Error{File: cfg.File, Msg: "cors: " + err.Error()}
+		}
+		// Wrapping the Server keeps every connection on net/http's path.
+		sopts = append(sopts, polyrpc.HTTPServer(func(hs *http.Server) {
+			hs.Handler = polyrpc.CORS(hs.Handler, opts)
+		}))
 	}
 	sopts = append(sopts, set.serverOpts...)
 	g.Server = polyrpc.NewServer(sopts...)
@@ -479,4 +528,15 @@ func (g *Gateway) closeBackends() error {
 		}
 	})
 	return errors.Join(errs...)
+}
+
+// checkCORS reports options that polyrpc.CORS refuses (it panics on them).
+func checkCORS(opts polyrpc.CORSOptions) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	polyrpc.CORS(http.NotFoundHandler(), opts)
+	return nil
 }
