@@ -512,10 +512,10 @@ func (d *decoder) backends(n *yaml.Node, cfg *Config) error {
 		what := "backends." + b.Name
 		var target, balancer, protocol, urlNode *yaml.Node
 		err := d.fields(v, what, map[string]func(*yaml.Node) error{
-			"target":   func(v *yaml.Node) error { target = v; return d.str(what+".target", &b.Target)(v) },
-			"balancer": func(v *yaml.Node) error { balancer = v; return d.str(what+".balancer", &b.Balancer)(v) },
-			"protocol": func(v *yaml.Node) error { protocol = v; return d.str(what+".protocol", &b.Protocol)(v) },
-			"url":      func(v *yaml.Node) error { urlNode = v; return d.str(what+".url", &b.URL)(v) },
+			"target":     func(v *yaml.Node) error { target = v; return d.str(what+".target", &b.Target)(v) },
+			"balancer":   func(v *yaml.Node) error { balancer = v; return d.str(what+".balancer", &b.Balancer)(v) },
+			"protocol":   func(v *yaml.Node) error { protocol = v; return d.str(what+".protocol", &b.Protocol)(v) },
+			"url":        func(v *yaml.Node) error { urlNode = v; return d.str(what+".url", &b.URL)(v) },
 			"h2c":        d.boolean(what+".h2c", &b.H2C),
 			"reflection": d.boolean(what+".reflection", &b.Reflection),
 			"tls": func(v *yaml.Node) error {
