@@ -811,6 +811,12 @@ func TestCheckAndHelp(t *testing.T) {
 	if err := run(t.Context(), t.Context(), []string{"-config", tlsBad, "-check"}, io.Discard, io.Discard, nil); err == nil || !strings.Contains(err.Error(), "none.crt") {
 		t.Errorf("-check with a missing certificate: %v", err)
 	}
+	// The example's config is valid.
+	out.Reset()
+	example := filepath.Join("..", "..", "examples", "gateway", "rpcproxy.yaml")
+	if err := run(t.Context(), t.Context(), []string{"-config", example, "-check"}, &out, io.Discard, nil); err != nil || !strings.Contains(out.String(), ": ok: listen localhost:8080, 1 backend(s), 1 route(s)") {
+		t.Errorf("-check %s: %v %s", example, err, out.String())
+	}
 	var help bytes.Buffer
 	if err := run(t.Context(), t.Context(), []string{"-h"}, io.Discard, &help, nil); !errors.Is(err, flag.ErrHelp) {
 		t.Errorf("-h: %v", err)
