@@ -32,7 +32,7 @@ func TestHeaderRules(t *testing.T) {
 	allow := proxy.AllowHeaders("Authorization", "x-trace-*")
 	deny := proxy.DenyHeaders("cookie", "x-internal-*")
 	for _, c := range []struct {
-		key          string
+		key           string
 		allow, allow2 bool
 	}{
 		{"authorization", true, true},
