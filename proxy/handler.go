@@ -103,9 +103,17 @@ func (h *handler) open(ctx context.Context, method string, b Backend) (grpc.Clie
 		cc  grpc.ClientConnInterface
 		err error
 	)
-	if cb, ok := b.(ClientConnBackend); ok {
+	switch cb := b.(type) {
+	case *ConnBackend:
+		// Forwarded as GetClientConn does, with one copy of the metadata.
+		if cb.Conn == nil {
+			return nil, status.Errorf(codes.Unavailable, "proxy: backend %s has no connection", cb.Name)
+		}
+		cc = cb.Conn
+		ctx = h.forward(ctx)
+	case ClientConnBackend:
 		ctx, cc, err = cb.GetClientConn(ctx, method)
-	} else {
+	default:
 		var conn *grpc.ClientConn
 		ctx, conn, err = b.GetConnection(ctx, method)
 		if conn != nil {
@@ -118,11 +126,24 @@ func (h *handler) open(ctx context.Context, method string, b Backend) (grpc.Clie
 	if cc == nil || ctx == nil {
 		return nil, status.Errorf(codes.Unavailable, "proxy: backend %s gave no connection", b)
 	}
-	ctx = h.outgoing(ctx)
+	if _, ok := b.(*ConnBackend); !ok {
+		ctx = h.outgoing(ctx)
+	}
 	if conn, ok := cc.(*grpc.ClientConn); ok {
 		return conn.NewStream(ctx, bidiDesc, method, h.callOpts...)
 	}
 	return newConnStream(ctx, cc, method, h.desc(method))
+}
+
+// forward returns ctx with the incoming metadata that may reach a backend
+// as its outgoing metadata.
+func (h *handler) forward(ctx context.Context) context.Context {
+	md, ok := metadata.FromIncomingContext(ctx) // a copy
+	if !ok {
+		return ctx
+	}
+	h.dropRequest(md)
+	return metadata.NewOutgoingContext(ctx, md)
 }
 
 // outgoing removes from ctx's outgoing metadata what must not reach a
@@ -132,17 +153,30 @@ func (h *handler) outgoing(ctx context.Context) context.Context {
 	if !ok {
 		return ctx
 	}
+	h.dropRequest(md)
+	return metadata.NewOutgoingContext(ctx, md)
+}
+
+// dropRequest removes from md the keys that must not reach a backend.
+func (h *handler) dropRequest(md metadata.MD) {
 	for k := range md {
 		if Reserved(k) || h.opts.requestHeaders != nil && !h.opts.requestHeaders(k) {
 			delete(md, k)
 		}
 	}
-	return metadata.NewOutgoingContext(ctx, md)
 }
 
 // response returns the response metadata of a backend that crosses to the
-// caller.
-func (h *handler) response(md metadata.MD) metadata.MD {
+// caller. The metadata of a grpc-go stream is a copy, changed in place.
+func (h *handler) response(cs grpc.ClientStream, md metadata.MD) metadata.MD {
+	if _, ok := cs.(*connStream); !ok {
+		for k := range md {
+			if h.dropResponse(k) {
+				delete(md, k)
+			}
+		}
+		return md
+	}
 	drop := false
 	for k := range md {
 		if h.dropResponse(k) {
@@ -226,7 +260,7 @@ func (h *handler) one2one(ss grpc.ServerStream, method string, b Backend) error 
 	})
 	// Responses, in this goroutine.
 	if md, err := cs.Header(); err == nil && md != nil {
-		if err := ss.SendHeader(h.response(md)); err != nil {
+		if err := ss.SendHeader(h.response(cs, md)); err != nil {
 			return err
 		}
 	}
@@ -238,7 +272,7 @@ func (h *handler) one2one(ss grpc.ServerStream, method string, b Backend) error 
 				return clientError(*p)
 			}
 			if tr := cs.Trailer(); len(tr) != 0 {
-				ss.SetTrailer(h.response(tr))
+				ss.SetTrailer(h.response(cs, tr))
 			}
 			if errors.Is(err, io.EOF) {
 				return nil

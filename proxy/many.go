@@ -92,21 +92,23 @@ func (c *manyCall) add(got, b []byte) []byte {
 	return append(got, b...)
 }
 
-func (c *manyCall) setHeader(md metadata.MD) {
+func (c *manyCall) setHeader(cs grpc.ClientStream, md metadata.MD) {
 	if md == nil {
 		return
 	}
+	md = c.h.response(cs, md)
 	c.mu.Lock()
-	_ = c.ss.SetHeader(c.h.response(md)) // fails once the headers are sent
+	_ = c.ss.SetHeader(md) // fails once the headers are sent
 	c.mu.Unlock()
 }
 
-func (c *manyCall) setTrailer(md metadata.MD) {
+func (c *manyCall) setTrailer(cs grpc.ClientStream, md metadata.MD) {
 	if len(md) == 0 {
 		return
 	}
+	md = c.h.response(cs, md)
 	c.mu.Lock()
-	c.ss.SetTrailer(c.h.response(md))
+	c.ss.SetTrailer(md)
 	c.mu.Unlock()
 }
 
@@ -140,11 +142,11 @@ func (c *manyCall) run(i int, b Backend) []byte {
 		err := cs.RecvMsg(f)
 		if first && err == nil || errors.Is(err, io.EOF) {
 			if md, herr := cs.Header(); herr == nil {
-				c.setHeader(md)
+				c.setHeader(cs, md)
 			}
 		}
 		if errors.Is(err, io.EOF) {
-			c.setTrailer(cs.Trailer())
+			c.setTrailer(cs, cs.Trailer())
 			return got
 		}
 		if err != nil {
