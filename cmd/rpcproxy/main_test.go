@@ -4,10 +4,18 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +25,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,6 +33,7 @@ import (
 	"github.com/bufbuild/protocompile"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
@@ -47,8 +57,9 @@ type backend struct {
 	name string
 	addr string
 
-	mu    sync.Mutex
-	calls int
+	mu     sync.Mutex
+	calls  int
+	active atomic.Int32 // FullDuplexCall streams under way
 }
 
 func startBackend(t *testing.T, name string) *backend {
@@ -111,6 +122,8 @@ func (b *backend) StreamingOutputCall(req *testpb.StreamingOutputCallRequest, st
 
 func (b *backend) FullDuplexCall(stream testpb.TestService_FullDuplexCallServer) error {
 	b.answer(stream.Context())
+	b.active.Add(1)
+	defer b.active.Add(-1)
 	for {
 		req, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
@@ -980,4 +993,151 @@ routes:
 	if web.count() != 9 {
 		t.Errorf("the backend saw %d calls, want 9", web.count())
 	}
+}
+
+// writeCert writes a self-signed certificate for 127.0.0.1 and localhost
+// and its key as PEM files in dir, and returns their paths and a pool that
+// trusts it.
+func writeCert(t *testing.T, dir, name string) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: name},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		DNSNames:              []string{"localhost", name},
+		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
+	_ = os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	_ = os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600)
+	cert, _ := x509.ParseCertificate(der)
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
+}
+
+// TestTLS: the gateway serves TLS from its cert and key files and reaches
+// a TLS backend that it verifies against a CA file, for callers of every
+// protocol.
+func TestTLS(t *testing.T) {
+	dir := t.TempDir()
+	gwCert, gwKey, gwPool := writeCert(t, dir, "gateway")
+	beCert, beKey, _ := writeCert(t, dir, "backend.internal")
+	creds, err := credentials.NewServerTLSFromFile(beCert, beKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &backend{name: "tls"}
+	gs := grpc.NewServer(grpc.Creds(creds))
+	testpb.RegisterTestServiceServer(gs, b)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = gs.Serve(lis) }()
+	t.Cleanup(gs.Stop)
+
+	g := startGateway(t, fmt.Sprintf(`
+access_log: "off"
+tls: {cert: %q, key: %q}
+backends:
+  tls:
+    target: "passthrough:///%s"
+    tls: {ca: %q, server_name: backend.internal}
+routes:
+  - prefix: /
+    backend: tls
+`, gwCert, gwKey, lis.Addr(), beCert))
+	conf := &tls.Config{RootCAs: gwPool, MinVersion: tls.VersionTLS12}
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: conf, ForceAttemptHTTP2: true}}
+	t.Cleanup(hc.CloseIdleConnections)
+	cc, err := grpc.NewClient("passthrough:///"+g.addr, grpc.WithTransportCredentials(credentials.NewTLS(conf)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cc.Close() })
+	for name, conn := range map[string]grpc.ClientConnInterface{
+		"connect": polyrpc.NewClientConn(hc, "https://"+g.addr),
+		"grpcweb": polyrpc.NewClientConn(hc, "https://"+g.addr, connect.WithGRPCWeb()),
+		"grpc":    cc,
+	} {
+		resp, err := testpb.NewTestServiceClient(conn).UnaryCall(t.Context(), &testpb.SimpleRequest{})
+		if err != nil || string(resp.GetPayload().GetBody()) != "tls" {
+			t.Errorf("%s: %v %v", name, resp, err)
+		}
+	}
+	// Cleartext callers are not served.
+	if _, err := h2cClient(t).Post("http://"+g.addr+testpb.TestService_UnaryCall_FullMethodName, "application/proto", nil); err == nil {
+		t.Error("a cleartext call to the TLS gateway succeeded")
+	}
+}
+
+// TestClientsVanish: streams whose callers go away mid-call end on the
+// backend too, and the gateway's goroutines come back to where they were.
+func TestClientsVanish(t *testing.T) {
+	a := startBackend(t, "a")
+	g := startGateway(t, fmt.Sprintf(`
+access_log: "off"
+backends:
+  a: {target: "passthrough:///%s"}
+routes:
+  - prefix: /
+    backend: a
+`, a.addr))
+	clients := g.clients(t)
+	for _, p := range protocolNames { // warm up the connections
+		if _, err := clients[p].UnaryCall(t.Context(), &testpb.SimpleRequest{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+	before := runtime.NumGoroutine()
+	for _, p := range protocolNames {
+		var cancels []context.CancelFunc
+		for range 100 {
+			ctx, cancel := context.WithCancel(t.Context())
+			cancels = append(cancels, cancel)
+			stream, err := clients[p].FullDuplexCall(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := stream.Send(&testpb.StreamingOutputCallRequest{}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := stream.Recv(); err != nil {
+				t.Fatalf("%s: %v", p, err)
+			}
+		}
+		if n := a.active.Load(); n != 100 {
+			t.Errorf("%s: %d streams on the backend, want 100", p, n)
+		}
+		for _, cancel := range cancels {
+			cancel()
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for a.active.Load() != 0 && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if n := a.active.Load(); n != 0 {
+			t.Errorf("%s: %d streams still open on the backend after their callers left", p, n)
+		}
+	}
+	waitGoroutines(t, before)
 }

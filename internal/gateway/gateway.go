@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"os"
@@ -189,6 +190,15 @@ func New(cfg *Config, opts ...Option) (_ *Gateway, err error) {
 		}
 		sopts = append(sopts, polyrpc.TLSConfig(conf))
 	}
+	// net/http's own messages (TLS handshakes that fail, ...) go to the
+	// error log.
+	errorLog := g.errorLog
+	if errorLog == nil {
+		errorLog = io.Discard
+	}
+	sopts = append(sopts, polyrpc.HTTPServer(func(hs *http.Server) {
+		hs.ErrorLog = log.New(errorLog, "rpcproxy: http: ", 0)
+	}))
 	if c := cfg.CORS; len(c.AllowedOrigins) > 0 {
 		opts := polyrpc.CORSOptions{
 			AllowedOrigins:   c.AllowedOrigins,
