@@ -53,6 +53,7 @@ Config (unknown keys are errors; errors name the file and line):
     cert: server.crt
     key: server.key
     client_ca: clients.pem     # optional: require client certificates
+  http3: false                 # also HTTP/3 on the same port number (UDP); needs tls
   limits:                      # grpc-go's defaults when left out
     max_recv_msg_size: 4MiB    # largest request message (bytes, KiB, MiB, GiB)
     max_send_msg_size: 16MiB   # largest response message
@@ -166,16 +167,32 @@ func run(ctx, hard context.Context, args []string, stdout, stderr io.Writer, rea
 	if ready != nil {
 		ready(lis.Addr())
 	}
-	served := make(chan error, 1)
+	servers := 1
+	served := make(chan error, 2)
+	if cfg.HTTP3 {
+		pc, err := (&net.ListenConfig{}).ListenPacket(ctx, "udp", lis.Addr().String())
+		if err != nil {
+			_ = lis.Close()
+			return fmt.Errorf("http3: %w", err)
+		}
+		fmt.Fprintf(stderr, "rpcproxy: serving HTTP/3 on udp %s\n", pc.LocalAddr())
+		servers++
+		go func() { served <- g.Server.ServeQUIC(pc) }()
+	}
 	go func() { served <- g.Serve(lis) }()
 	select {
 	case err := <-served:
+		g.Drain(hard)
 		return err
 	case <-ctx.Done():
 	}
 	fmt.Fprintln(stderr, "rpcproxy: draining")
 	g.Drain(hard)
-	if err := <-served; err != nil {
+	var errs []error
+	for range servers {
+		errs = append(errs, <-served)
+	}
+	if err := errors.Join(errs...); err != nil {
 		return err
 	}
 	fmt.Fprintln(stderr, "rpcproxy: stopped")

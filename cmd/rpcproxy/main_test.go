@@ -31,6 +31,7 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/bufbuild/protocompile"
+	"github.com/quic-go/quic-go/http3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -1033,9 +1034,9 @@ func writeCert(t *testing.T, dir, name string) (certFile, keyFile string, pool *
 	return certFile, keyFile, pool
 }
 
-// TestTLS: the gateway serves TLS from its cert and key files and reaches
-// a TLS backend that it verifies against a CA file, for callers of every
-// protocol.
+// TestTLS: the gateway serves TLS from its cert and key files, HTTP/3
+// too, and reaches a TLS backend that it verifies against a CA file, for
+// callers of every protocol.
 func TestTLS(t *testing.T) {
 	dir := t.TempDir()
 	gwCert, gwKey, gwPool := writeCert(t, dir, "gateway")
@@ -1057,6 +1058,7 @@ func TestTLS(t *testing.T) {
 	g := startGateway(t, fmt.Sprintf(`
 access_log: "off"
 tls: {cert: %q, key: %q}
+http3: true
 backends:
   tls:
     target: "passthrough:///%s"
@@ -1073,10 +1075,14 @@ routes:
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cc.Close() })
+	h3 := &http3.Transport{TLSClientConfig: conf}
+	t.Cleanup(func() { _ = h3.Close() })
 	for name, conn := range map[string]grpc.ClientConnInterface{
-		"connect": polyrpc.NewClientConn(hc, "https://"+g.addr),
-		"grpcweb": polyrpc.NewClientConn(hc, "https://"+g.addr, connect.WithGRPCWeb()),
-		"grpc":    cc,
+		"connect/h3": polyrpc.NewClientConn(&http.Client{Transport: h3}, "https://"+g.addr),
+		"grpc/h3":    polyrpc.NewClientConn(&http.Client{Transport: h3}, "https://"+g.addr, connect.WithGRPC()),
+		"connect":    polyrpc.NewClientConn(hc, "https://"+g.addr),
+		"grpcweb":    polyrpc.NewClientConn(hc, "https://"+g.addr, connect.WithGRPCWeb()),
+		"grpc":       cc,
 	} {
 		resp, err := testpb.NewTestServiceClient(conn).UnaryCall(t.Context(), &testpb.SimpleRequest{})
 		if err != nil || string(resp.GetPayload().GetBody()) != "tls" {

@@ -28,6 +28,9 @@ type Config struct {
 	// TLS, when set, serves HTTP/1.1 and HTTP/2 over TLS; otherwise
 	// HTTP/1.1 and cleartext HTTP/2 (h2c).
 	TLS *ServerTLS
+	// HTTP3 serves HTTP/3 (QUIC) too, on the UDP port of the same number;
+	// it needs TLS.
+	HTTP3 bool
 
 	Limits Limits
 
@@ -406,7 +409,8 @@ func (d *decoder) strs(what string, dst *[]string) func(*yaml.Node) error {
 
 func (d *decoder) config(n *yaml.Node, cfg *Config) error {
 	var (
-		listen                  *yaml.Node
+		listen, tlsNode         *yaml.Node
+		http3Node               *yaml.Node
 		backendsNode, routeNode *yaml.Node
 	)
 	err := d.fields(n, "config", map[string]func(*yaml.Node) error{
@@ -415,12 +419,17 @@ func (d *decoder) config(n *yaml.Node, cfg *Config) error {
 			return d.str("listen", &cfg.Listen)(v)
 		},
 		"tls": func(v *yaml.Node) error {
+			tlsNode = v
 			cfg.TLS = &ServerTLS{}
 			return d.fields(v, "tls", map[string]func(*yaml.Node) error{
 				"cert":      d.str("tls.cert", &cfg.TLS.Cert),
 				"key":       d.str("tls.key", &cfg.TLS.Key),
 				"client_ca": d.str("tls.client_ca", &cfg.TLS.ClientCA),
 			})
+		},
+		"http3": func(v *yaml.Node) error {
+			http3Node = v
+			return d.boolean("http3", &cfg.HTTP3)(v)
 		},
 		"limits": func(v *yaml.Node) error {
 			return d.fields(v, "limits", map[string]func(*yaml.Node) error{
@@ -479,8 +488,11 @@ func (d *decoder) config(n *yaml.Node, cfg *Config) error {
 	if _, _, err := net.SplitHostPort(cfg.Listen); err != nil {
 		return d.errorf(listen, "listen: want host:port, got %q", cfg.Listen)
 	}
-	if cfg.TLS != nil && (cfg.TLS.Cert == "") != (cfg.TLS.Key == "") || cfg.TLS != nil && cfg.TLS.Cert == "" {
-		return d.errorf(n, "tls: cert and key are both required")
+	if cfg.TLS != nil && (cfg.TLS.Cert == "" || cfg.TLS.Key == "") {
+		return d.errorf(tlsNode, "tls: cert and key are both required")
+	}
+	if cfg.HTTP3 && cfg.TLS == nil {
+		return d.errorf(http3Node, "http3: HTTP/3 needs tls")
 	}
 	if backendsNode == nil {
 		return d.errorf(n, "config: backends is required")

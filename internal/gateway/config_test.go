@@ -14,6 +14,7 @@ listen: "127.0.0.1:8080"
 tls:
   cert: server.crt
   key: server.key
+http3: true
 limits:
   max_recv_msg_size: 1MiB
   max_send_msg_size: 8388608
@@ -67,6 +68,7 @@ func TestParseValid(t *testing.T) {
 		File:       "gw.yaml",
 		Listen:     "127.0.0.1:8080",
 		TLS:        &ServerTLS{Cert: "server.crt", Key: "server.key"},
+		HTTP3:      true,
 		Limits:     Limits{MaxRecvMsgSize: 1 << 20, MaxSendMsgSize: 8 << 20},
 		Health:     false,
 		Reflection: true,
@@ -122,13 +124,14 @@ func TestParseErrors(t *testing.T) {
 		{"empty", "", "gw.yaml: empty config"},
 		{"syntax", "listen: :0\n  bad: [\n", "gw.yaml:2: "},
 		{"not a mapping", "- a\n", "gw.yaml:1:1: config: want a mapping, got a list"},
-		{"unknown key", "listen: :0\nlisten_addr: :1\n", `gw.yaml:2:1: config: unknown key "listen_addr" (known: access_log, backends, cors, drain, headers, health, limits, listen, reflection, routes, tls)`},
+		{"unknown key", "listen: :0\nlisten_addr: :1\n", `gw.yaml:2:1: config: unknown key "listen_addr" (known: access_log, backends, cors, drain, headers, health, http3, limits, listen, reflection, routes, tls)`},
 		{"duplicate key", "listen: :0\nlisten: :1\n", `gw.yaml:2:1: config: key "listen" given twice`},
 		{"no listen", backends + routes, "gw.yaml:1:1: config: listen is required"},
 		{"bad listen", "listen: localhost\n" + backends + routes, `gw.yaml:1:9: listen: want host:port, got "localhost"`},
 		{"no backends", "listen: :0\n" + routes, "gw.yaml:1:1: config: backends is required"},
 		{"no routes", "listen: :0\n" + backends, "gw.yaml:1:1: config: routes is required"},
-		{"tls half", "listen: :0\ntls: {cert: a.pem}\n" + backends + routes, "tls: cert and key are both required"},
+		{"tls half", "listen: :0\ntls: {cert: a.pem}\n" + backends + routes, "gw.yaml:2:6: tls: cert and key are both required"},
+		{"http3 without tls", "listen: :0\nhttp3: true\n" + backends + routes, "gw.yaml:2:8: http3: HTTP/3 needs tls"},
 		{"unknown tls key", "listen: :0\ntls:\n  cert: a\n  keyfile: b\n", `gw.yaml:4:3: tls: unknown key "keyfile"`},
 		{"bad size", "listen: :0\nlimits:\n  max_recv_msg_size: 4MB\n", "gw.yaml:3:22: limits.max_recv_msg_size: want a size in bytes"},
 		{"size too big", "listen: :0\nlimits:\n  max_send_msg_size: 2GiB\n", "gw.yaml:3:22: limits.max_send_msg_size: want a size in bytes"},
