@@ -860,9 +860,13 @@ func waitGoroutines(t *testing.T, n int) {
 // does not link, so that JSON callers are transcoded to and from the
 // backend's protobuf.
 func TestReflectionDescriptors(t *testing.T) {
+	// A package of its own on every run: the loaded files stay registered.
+	pkg := fmt.Sprintf("dyn%d.v1", time.Now().UnixNano())
+	file := strings.ReplaceAll(pkg, ".", "/") + "/echo.proto"
+	svc := pkg + ".Echo"
 	comp := protocompile.Compiler{Resolver: &protocompile.SourceResolver{Accessor: protocompile.SourceAccessorFromMap(map[string]string{
-		"dyn/v1/echo.proto": `syntax = "proto3";
-package dyn.v1;
+		file: `syntax = "proto3";
+package ` + pkg + `;
 import "google/protobuf/timestamp.proto";
 message SayRequest { string text = 1; google.protobuf.Timestamp at = 2; }
 message SayResponse { string text = 1; string backend = 2; }
@@ -870,7 +874,7 @@ service Echo { rpc Say(SayRequest) returns (SayResponse); }
 `,
 	})}}
 	comp.Resolver = protocompile.WithStandardImports(comp.Resolver)
-	compiled, err := comp.Compile(t.Context(), "dyn/v1/echo.proto")
+	compiled, err := comp.Compile(t.Context(), file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -885,7 +889,7 @@ service Echo { rpc Say(SayRequest) returns (SayResponse); }
 	in, out := fd.Messages().ByName("SayRequest"), fd.Messages().ByName("SayResponse")
 	gs := grpc.NewServer()
 	gs.RegisterService(&grpc.ServiceDesc{
-		ServiceName: "dyn.v1.Echo",
+		ServiceName: svc,
 		HandlerType: (*any)(nil),
 		Methods: []grpc.MethodDesc{{MethodName: "Say", Handler: func(_ any, ctx context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
 			req := dynamicpb.NewMessage(in)
@@ -906,21 +910,21 @@ service Echo { rpc Say(SayRequest) returns (SayResponse); }
 	go func() { _ = gs.Serve(lis) }()
 	t.Cleanup(gs.Stop)
 
-	if _, err := protoregistry.GlobalFiles.FindDescriptorByName("dyn.v1.Echo"); err == nil {
-		t.Fatal("dyn.v1.Echo is linked in already")
+	if _, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(svc)); err == nil {
+		t.Fatalf("%s is linked in already", svc)
 	}
 	g := startGateway(t, fmt.Sprintf(`
 access_log: "off"
 backends:
   dyn: {target: "passthrough:///%s", reflection: true}
 routes:
-  - service: dyn.v1.Echo
+  - service: %s
     backend: dyn
-`, lis.Addr()))
+`, lis.Addr(), svc))
 	hc := h2cClient(t)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		res, err := hc.Post("http://"+g.addr+"/dyn.v1.Echo/Say", "application/json", strings.NewReader(`{"text":"hi","at":"2026-01-02T03:04:05Z"}`))
+		res, err := hc.Post("http://"+g.addr+"/"+svc+"/Say", "application/json", strings.NewReader(`{"text":"hi","at":"2026-01-02T03:04:05Z"}`))
 		if err != nil {
 			t.Fatal(err)
 		}
