@@ -825,6 +825,12 @@ func TestCheckAndHelp(t *testing.T) {
 	if err := run(t.Context(), t.Context(), []string{"-config", tlsBad, "-check"}, io.Discard, io.Discard, nil); err == nil || !strings.Contains(err.Error(), "none.crt") {
 		t.Errorf("-check with a missing certificate: %v", err)
 	}
+	// An access log that cannot be opened is an error, before serving.
+	logBad := filepath.Join(dir, "log.yaml")
+	_ = os.WriteFile(logBad, []byte("listen: :0\naccess_log: "+filepath.Join(dir, "no", "such", "dir.log")+"\nbackends:\n  a: {target: dns:///a:1}\nroutes:\n  - {service: a.B, backend: a}\n"), 0o600)
+	if err := run(t.Context(), t.Context(), []string{"-config", logBad}, io.Discard, io.Discard, nil); err == nil || !strings.Contains(err.Error(), "access_log: open") {
+		t.Errorf("an access log in a missing directory: %v", err)
+	}
 	// The example's config is valid.
 	out.Reset()
 	example := filepath.Join("..", "..", "examples", "gateway", "rpcproxy.yaml")
