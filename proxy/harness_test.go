@@ -38,6 +38,7 @@ const (
 	mEcho       = "/" + testService + "/Echo"  // bidi: one answer per request
 	mList       = "/" + testService + "/List"  // server-streaming, by its request's commands
 	mSum        = "/" + testService + "/Sum"   // client-streaming: the requests joined
+	mSink       = "/" + testService + "/Sink"  // bidi: reads nothing until the call ends
 	userErr     = "Userspace error."
 )
 
@@ -216,6 +217,10 @@ var testServiceDesc = grpc.ServiceDesc{
 		{StreamName: "Echo", ClientStreams: true, ServerStreams: true, Handler: streaming((*backend).echo)},
 		{StreamName: "List", ServerStreams: true, Handler: streaming((*backend).list)},
 		{StreamName: "Sum", ClientStreams: true, Handler: streaming((*backend).sum)},
+		{StreamName: "Sink", ClientStreams: true, ServerStreams: true, Handler: streaming(func(_ *backend, stream grpc.ServerStream) error {
+			<-stream.Context().Done()
+			return stream.Context().Err()
+		})},
 	},
 }
 
