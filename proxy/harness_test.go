@@ -2,6 +2,7 @@ package proxy_test
 
 import (
 	"context"
+	"math/rand/v2"
 	"errors"
 	"io"
 	"net"
@@ -144,7 +145,7 @@ func (b *backend) list(stream grpc.ServerStream) error {
 	if err := stream.SendHeader(metadata.Pairs("x-server-header", b.name)); err != nil {
 		return err
 	}
-	pad := strings.Repeat("x", size)
+	pad := incompressible(size)
 	for i := range count {
 		if i == fail {
 			st, _ := status.New(codes.DataLoss, "failed mid-stream").WithDetails(wrapperspb.String("detail of " + b.name))
@@ -178,6 +179,17 @@ func (b *backend) sum(stream grpc.ServerStream) error {
 		got = append(got, req.GetValue())
 	}
 	return stream.SendMsg(b.answer(strings.Join(got, "+")))
+}
+
+// incompressible returns n random letters, which compression cannot make
+// much shorter: a compressed stream still fills flow-control windows.
+func incompressible(n int) string {
+	const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/"
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = letters[rand.IntN(len(letters))]
+	}
+	return string(b)
 }
 
 func unary(h func(*backend, context.Context, *wrapperspb.StringValue) (*structpb.ListValue, error)) grpc.MethodHandler {
