@@ -2,9 +2,9 @@ package proxy_test
 
 import (
 	"context"
-	"math/rand/v2"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"runtime"
