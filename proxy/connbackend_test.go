@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"slices"
+	"strings"
 	"testing"
 
 	"connectrpc.com/connect"
@@ -199,5 +200,39 @@ func TestRegisterService(t *testing.T) {
 				t.Errorf("a method not registered = %v", err)
 			}
 		})
+	}
+}
+
+// TestJSONCallers: a Connect caller that uses JSON reaches a protobuf
+// backend through the proxy on a polyrpc.Server when the method's
+// descriptor is linked in (grpc-go's health service here), and is refused
+// with a reason otherwise.
+func TestJSONCallers(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	backendSrv := grpc.NewServer()
+	healthpb.RegisterHealthServer(backendSrv, health.NewServer())
+	testSrv := &backend{name: "json", started: make(chan string, 8), ended: make(chan error, 8)}
+	backendSrv.RegisterService(&testServiceDesc, testSrv)
+	go func() { _ = backendSrv.Serve(lis) }()
+	t.Cleanup(backendSrv.Stop)
+	target := &proxy.ConnBackend{Name: "b", Conn: dial(t, lis.Addr().String())}
+	s := polyrpc.NewServer(
+		polyrpc.ForceServerCodecV2(proxy.Codec()),
+		polyrpc.UnknownServiceHandler(proxy.TransparentHandler(func(context.Context, string) (proxy.Mode, []proxy.Backend, error) {
+			return proxy.One2One, []proxy.Backend{target}, nil
+		})),
+	)
+	base, hc := rpctest.Start(t, s, rpctest.HTTP1)
+	cc := polyrpc.NewClientConn(hc, base, connect.WithProtoJSON())
+	resp, err := healthpb.NewHealthClient(cc).Check(t.Context(), &healthpb.HealthCheckRequest{})
+	if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Errorf("JSON Check = %v, %v", resp, err)
+	}
+	err = cc.Invoke(t.Context(), mPing, wrapperspb.String("foo"), &structpb.ListValue{})
+	if st := status.Convert(err); st.Code() != codes.Unimplemented || !strings.Contains(st.Message(), "descriptor") {
+		t.Errorf("JSON call to a method without a descriptor = %v", err)
 	}
 }

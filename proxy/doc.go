@@ -14,7 +14,9 @@
 //
 // or, the same way, on a grpc.Server with grpc.ForceServerCodecV2 and
 // grpc.UnknownServiceHandler. [RegisterService] registers it for the
-// methods of one service instead.
+// methods of one service instead. Backends always get protobuf: on a
+// polyrpc.Server, callers that use JSON are transcoded when the method's
+// descriptor is linked into the program, and refused otherwise.
 //
 // A [StreamDirector] picks the [Backend]s of each call from its method and
 // its incoming metadata, and the [Mode]. The Backend interface has the

@@ -6,11 +6,13 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -128,9 +130,11 @@ func TestAbandonedStreams(t *testing.T) {
 		name    string
 		native  bool
 		streams int
+		many    bool
 	}{
-		{"native", true, 2000},
-		{"net-http", false, 600},
+		{"native", true, 2000, false},
+		{"net-http", false, 600, false},
+		{"one2many", true, 300, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			addr := f.serveProxy(t, c.native)
@@ -144,6 +148,10 @@ func TestAbandonedStreams(t *testing.T) {
 			}
 			baseline := stableGoroutines()
 
+			answers := 1
+			if c.many {
+				answers = 3
+			}
 			streamCtx, abandon := context.WithCancel(ctx)
 			var wg sync.WaitGroup
 			errs := make(chan error, c.streams)
@@ -154,12 +162,19 @@ func TestAbandonedStreams(t *testing.T) {
 						sctx = ctx // abandoned by closing the connection
 					}
 					cc := conns[i%len(conns)]
-					st, err := cc.NewStream(route(sctx, "b"+string(rune('0'+i%3))), bidi, mEcho)
+					to := "b" + string(rune('0'+i%3))
+					if c.many {
+						to = "many:b0,b1,b2"
+					}
+					st, err := cc.NewStream(route(sctx, to), bidi, mEcho)
 					if err == nil {
 						err = st.SendMsg(wrapperspb.String("x"))
 					}
-					if err == nil {
-						err = st.RecvMsg(&structpb.ListValue{})
+					// Every backend answers once.
+					for range answers {
+						if err == nil {
+							err = st.RecvMsg(&structpb.ListValue{})
+						}
 					}
 					if err != nil {
 						errs <- err
@@ -174,6 +189,9 @@ func TestAbandonedStreams(t *testing.T) {
 			running := int64(0)
 			for _, b := range f.backends {
 				running += b.handlers.Load()
+			}
+			if c.many {
+				running /= 3
 			}
 			if running != int64(c.streams) {
 				t.Fatalf("%d streams run on the backends, want %d", running, c.streams)
@@ -210,9 +228,14 @@ func TestSlowReader(t *testing.T) {
 	}{
 		{"native/grpc-go", true, func(addr string) grpc.ClientConnInterface { return dial(t, addr) }},
 		{"net-http/grpc-go", false, func(addr string) grpc.ClientConnInterface { return dial(t, addr) }},
-		// polyrpc's client is left out of net/http's path (Connect,
-		// gRPC-Web): there it keeps draining a server stream its caller
-		// does not read, without the proxy too.
+		{"net-http/connect", false, func(addr string) grpc.ClientConnInterface {
+			h2 := new(http.Protocols)
+			h2.SetUnencryptedHTTP2(true)
+			hc := &http.Client{Transport: &http.Transport{Protocols: h2}}
+			t.Cleanup(hc.CloseIdleConnections)
+			// It accepts gzip: the answers are random letters, which stay large.
+			return polyrpc.NewClientConn(hc, "http://"+addr)
+		}},
 		{"native/polyrpc-grpc", true, func(addr string) grpc.ClientConnInterface {
 			h2 := new(http.Protocols)
 			h2.SetUnencryptedHTTP2(true)
@@ -366,4 +389,48 @@ func TestHostile(t *testing.T) {
 		t.Errorf("%d handlers still run", n-before)
 	}
 	_ = metadata.MD{}
+}
+
+// TestSlowBackend checks that a backend that stops reading stops its
+// caller instead of growing the proxy's memory.
+func TestSlowBackend(t *testing.T) {
+	f := newFixture(t)
+	for _, to := range []string{"b1", "many:b0,b1"} {
+		for _, native := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/native=%v", to, native), func(t *testing.T) {
+				cc := dial(t, f.serveProxy(t, native))
+				ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+				defer cancel()
+				st, err := cc.NewStream(route(ctx, to), bidi, mSink)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var sent atomic.Int64
+				go func() {
+					msg := wrapperspb.String(incompressible(1 << 20))
+					for st.SendMsg(msg) == nil {
+						sent.Add(1)
+					}
+				}()
+				last, stable := int64(-1), 0
+				for stable < 5 {
+					time.Sleep(100 * time.Millisecond)
+					n := sent.Load()
+					if n == last {
+						stable++
+					} else {
+						stable = 0
+					}
+					last = n
+					if ctx.Err() != nil {
+						t.Fatalf("the caller keeps sending: %d messages", n)
+					}
+				}
+				t.Logf("the caller stopped after %d messages of 1 MiB", last)
+				if last > 160 {
+					t.Errorf("the caller sent %d MiB to a backend that reads nothing", last)
+				}
+			})
+		}
+	}
 }

@@ -28,7 +28,10 @@ func TransparentHandler(director StreamDirector, opts ...Option) grpc.StreamHand
 
 // RegisterService registers the proxy on server for the methods of
 // serviceName given with [WithMethodNames], as a service whose methods are
-// all bidirectional streams. The server must force [Codec] on its calls.
+// all bidirectional streams, as siderolabs' RegisterService does. The
+// server must force [Codec] on its calls. Connect's unary protocol does
+// not call stream methods: for Connect callers of unary methods, use
+// [TransparentHandler].
 func RegisterService(server grpc.ServiceRegistrar, director StreamDirector, serviceName string, opts ...Option) {
 	h := newHandler(director, serviceName, opts)
 	desc := &grpc.ServiceDesc{ServiceName: serviceName, HandlerType: (*any)(nil)}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"runtime"
@@ -38,6 +39,7 @@ const (
 	mEcho       = "/" + testService + "/Echo"  // bidi: one answer per request
 	mList       = "/" + testService + "/List"  // server-streaming, by its request's commands
 	mSum        = "/" + testService + "/Sum"   // client-streaming: the requests joined
+	mSink       = "/" + testService + "/Sink"  // bidi: reads nothing until the call ends
 	userErr     = "Userspace error."
 )
 
@@ -143,7 +145,7 @@ func (b *backend) list(stream grpc.ServerStream) error {
 	if err := stream.SendHeader(metadata.Pairs("x-server-header", b.name)); err != nil {
 		return err
 	}
-	pad := strings.Repeat("x", size)
+	pad := incompressible(size)
 	for i := range count {
 		if i == fail {
 			st, _ := status.New(codes.DataLoss, "failed mid-stream").WithDetails(wrapperspb.String("detail of " + b.name))
@@ -177,6 +179,17 @@ func (b *backend) sum(stream grpc.ServerStream) error {
 		got = append(got, req.GetValue())
 	}
 	return stream.SendMsg(b.answer(strings.Join(got, "+")))
+}
+
+// incompressible returns n random letters, which compression cannot make
+// much shorter: a compressed stream still fills flow-control windows.
+func incompressible(n int) string {
+	const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/"
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = letters[rand.IntN(len(letters))]
+	}
+	return string(b)
 }
 
 func unary(h func(*backend, context.Context, *wrapperspb.StringValue) (*structpb.ListValue, error)) grpc.MethodHandler {
@@ -216,6 +229,10 @@ var testServiceDesc = grpc.ServiceDesc{
 		{StreamName: "Echo", ClientStreams: true, ServerStreams: true, Handler: streaming((*backend).echo)},
 		{StreamName: "List", ServerStreams: true, Handler: streaming((*backend).list)},
 		{StreamName: "Sum", ClientStreams: true, Handler: streaming((*backend).sum)},
+		{StreamName: "Sink", ClientStreams: true, ServerStreams: true, Handler: streaming(func(_ *backend, stream grpc.ServerStream) error {
+			<-stream.Context().Done()
+			return stream.Context().Err()
+		})},
 	},
 }
 

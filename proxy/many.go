@@ -23,9 +23,11 @@ type manyCall struct {
 	cancel   context.CancelFunc
 	requests *requestLog
 
-	mu     sync.Mutex // the caller's stream: sends, headers, trailers; and what follows
-	err    error      // the error that fails the whole call
+	mu     sync.Mutex // the caller's stream: sends, headers, trailers; and merged
 	merged int        // bytes of the merged reply
+
+	errMu sync.Mutex
+	err   error // the error that fails the whole call
 }
 
 // one2many forwards a call to several backends.
@@ -43,9 +45,9 @@ func (h *handler) one2many(ss grpc.ServerStream, method string, streamed bool, b
 		wg.Go(func() { entries[i] = c.run(i, b) })
 	}
 	wg.Wait()
-	c.mu.Lock()
+	c.errMu.Lock()
 	err := c.err
-	c.mu.Unlock()
+	c.errMu.Unlock()
 	if err != nil {
 		return err
 	}
@@ -60,11 +62,11 @@ func (h *handler) one2many(ss grpc.ServerStream, method string, streamed bool, b
 
 // fail ends the call with err, unless it has already failed.
 func (c *manyCall) fail(err error) {
-	c.mu.Lock()
+	c.errMu.Lock()
 	if c.err == nil {
 		c.err = err
 	}
-	c.mu.Unlock()
+	c.errMu.Unlock()
 	c.cancel()
 }
 
