@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -20,12 +21,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -1156,4 +1159,65 @@ routes:
 		}
 	}
 	waitGoroutines(t, before)
+}
+
+// TestSIGTERM runs the built binary and sends it SIGTERM: it drains and
+// exits with status 0; -h exits with status 0 too.
+func TestSIGTERM(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "rpcproxy")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(bin, "-h").CombinedOutput(); err != nil || !strings.Contains(string(out), "Usage:") {
+		t.Errorf("rpcproxy -h: %v\n%s", err, out)
+	}
+	a := startBackend(t, "a")
+	dir := t.TempDir()
+	config := filepath.Join(dir, "rpcproxy.yaml")
+	_ = os.WriteFile(config, []byte(fmt.Sprintf("listen: 127.0.0.1:0\naccess_log: stdout\nbackends:\n  a: {target: \"passthrough:///%s\"}\nroutes:\n  - {prefix: /, backend: a}\n", a.addr)), 0o600)
+	cmd := exec.Command(bin, "-config", config)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout syncBuffer
+	cmd.Stdout = &stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(stderr)
+	addr := ""
+	for lines.Scan() {
+		if a, ok := strings.CutPrefix(lines.Text(), "rpcproxy: serving on "); ok {
+			addr = a
+			break
+		}
+	}
+	if addr == "" {
+		_ = cmd.Process.Kill()
+		t.Fatal("rpcproxy did not say where it serves")
+	}
+	g := &gw{addr: addr}
+	if _, err := g.clients(t)["connect"].UnaryCall(t.Context(), &testpb.SimpleRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	var rest []string
+	for lines.Scan() {
+		rest = append(rest, lines.Text())
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("rpcproxy after SIGTERM: %v", err)
+	}
+	if got := strings.Join(rest, "\n"); !strings.Contains(got, "rpcproxy: draining") || !strings.Contains(got, "rpcproxy: stopped") {
+		t.Errorf("stderr after SIGTERM:\n%s", got)
+	}
+	if !strings.Contains(stdout.String(), "method=/grpc.testing.TestService/UnaryCall protocol=connect backend=a code=OK") {
+		t.Errorf("access log on stdout:\n%s", stdout.String())
+	}
 }
