@@ -84,6 +84,7 @@ Config (unknown keys are errors; errors name the file and line):
   routes:                      # required; the first that matches serves the call
     - service: acme.orders.v1.OrderService
       backend: orders
+      timeout: 30s             # optional deadline of each call to the backend
     - prefix: /acme.legacy.     # prefix of "/package.Service/Method"
       backend: legacy
     - prefix: /talos.machine.

@@ -1221,3 +1221,42 @@ func TestSIGTERM(t *testing.T) {
 		t.Errorf("access log on stdout:\n%s", stdout.String())
 	}
 }
+
+// TestRouteTimeout: a route's timeout ends a call that outlives it with
+// DeadlineExceeded, and the backend's side of the call ends too.
+func TestRouteTimeout(t *testing.T) {
+	a := startBackend(t, "a")
+	g := startGateway(t, fmt.Sprintf(`
+access_log: "off"
+backends:
+  a: {target: "passthrough:///%s"}
+routes:
+  - prefix: /
+    backend: a
+    timeout: 300ms
+`, a.addr))
+	for _, p := range protocolNames {
+		start := time.Now()
+		stream, err := g.clients(t)[p].FullDuplexCall(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := stream.Send(&testpb.StreamingOutputCallRequest{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := stream.Recv(); err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		_, err = stream.Recv() // the backend waits for more
+		if status.Code(err) != codes.DeadlineExceeded || time.Since(start) > 5*time.Second {
+			t.Errorf("%s: %v after %s, want DeadlineExceeded after 300ms", p, err, time.Since(start))
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for a.active.Load() != 0 && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if n := a.active.Load(); n != 0 {
+			t.Errorf("%s: %d streams still open on the backend", p, n)
+		}
+	}
+}

@@ -162,6 +162,9 @@ type Route struct {
 	// for one-to-many calls.
 	Backend string
 	FanOut  *FanOut
+	// Timeout is the deadline of a one-to-one call to the backend (0: the
+	// caller's); fan-out sets have their own.
+	Timeout time.Duration
 
 	line int
 }
@@ -653,11 +656,12 @@ func (d *decoder) routes(n *yaml.Node, cfg *Config) error {
 	for i, v := range n.Content {
 		what := fmt.Sprintf("routes[%d]", i)
 		r := &Route{line: v.Line}
-		var svc, prefix, backend, fanout *yaml.Node
+		var svc, prefix, backend, fanout, timeout *yaml.Node
 		err := d.fields(v, what, map[string]func(*yaml.Node) error{
 			"service": func(v *yaml.Node) error { svc = v; return d.str(what+".service", &r.Service)(v) },
 			"prefix":  func(v *yaml.Node) error { prefix = v; return d.str(what+".prefix", &r.Prefix)(v) },
 			"backend": func(v *yaml.Node) error { backend = v; return d.str(what+".backend", &r.Backend)(v) },
+			"timeout": func(v *yaml.Node) error { timeout = v; return d.duration(what+".timeout", &r.Timeout)(v) },
 			"fanout": func(v *yaml.Node) error {
 				fanout = v
 				r.FanOut = &FanOut{}
@@ -680,6 +684,8 @@ func (d *decoder) routes(n *yaml.Node, cfg *Config) error {
 			return d.errorf(v, "%s: backend or fanout is required", what)
 		case backend != nil && fanout != nil:
 			return d.errorf(fanout, "%s: backend and fanout exclude each other", what)
+		case timeout != nil && fanout != nil:
+			return d.errorf(timeout, "%s.timeout: for a fan-out, set fanout.timeout", what)
 		}
 		if backend != nil {
 			if err := knownBackend(backend, what+".backend", r.Backend); err != nil {

@@ -48,6 +48,7 @@ backends:
 routes:
   - service: acme.orders.v1.OrderService
     backend: orders
+    timeout: 3s
   - prefix: /acme.legacy.
     backend: legacy
   - prefix: /talos.
@@ -87,7 +88,7 @@ func TestParseValid(t *testing.T) {
 			{Name: "node2", Target: "10.0.0.2:50000", Balancer: PickFirst, Protocol: ProtocolGRPC},
 		},
 		Routes: []*Route{
-			{Service: "acme.orders.v1.OrderService", Backend: "orders"},
+			{Service: "acme.orders.v1.OrderService", Backend: "orders", Timeout: 3 * time.Second},
 			{Prefix: "/acme.legacy.", Backend: "legacy"},
 			{Prefix: "/talos.", FanOut: &FanOut{
 				Backends: []string{"node1", "node2"}, SelectHeader: "nodes", Concurrency: 2,
@@ -163,6 +164,7 @@ func TestParseErrors(t *testing.T) {
 		{"route no target", "listen: :0\n" + backends + "routes:\n  - prefix: /\n", "gw.yaml:6:5: routes[0]: backend or fanout is required"},
 		{"fanout unknown member", "listen: :0\n" + backends + "routes:\n  - prefix: /\n    fanout:\n      backends: [b, c]\n", `gw.yaml:8:21: routes[0].fanout.backends: no backend named "c"`},
 		{"fanout duplicate member", "listen: :0\n" + backends + "routes:\n  - prefix: /\n    fanout:\n      backends: [b, b]\n", `gw.yaml:8:21: routes[0].fanout.backends: "b" given twice`},
+		{"timeout on fanout", "listen: :0\n" + backends + "routes:\n  - prefix: /\n    timeout: 1s\n    fanout: {backends: [b]}\n", "gw.yaml:7:14: routes[0].timeout: for a fan-out, set fanout.timeout"},
 		{"fanout empty", "listen: :0\n" + backends + "routes:\n  - prefix: /\n    fanout: {backends: []}\n", "gw.yaml:7:13: routes[0].fanout.backends: at least one backend is required"},
 		{"fanout bad responses", "listen: :0\n" + backends + "routes:\n  - prefix: /\n    fanout: {backends: [b], responses: all}\n", `routes[0].fanout.responses: want auto, merged or streamed, got "all"`},
 		{"fanout bad header", "listen: :0\n" + backends + "routes:\n  - prefix: /\n    fanout: {backends: [b], select_header: grpc-timeout}\n", `routes[0].fanout.select_header: want a header name`},

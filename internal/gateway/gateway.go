@@ -256,6 +256,9 @@ func newRoute(cfg *Config, r *Route, conns map[string]grpc.ClientConnInterface) 
 			return proxy.One2One, one, nil
 		}
 		popts = append(popts, headerOptions(cfg.Headers, drop)...)
+		if r.Timeout > 0 {
+			popts = append(popts, proxy.WithBackendTimeout(r.Timeout))
+		}
 		rt.handler = proxy.TransparentHandler(director, popts...)
 		return rt
 	}
