@@ -44,6 +44,8 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/reflection"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	"google.golang.org/grpc/resolver"
+	"google.golang.org/grpc/resolver/manual"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -1258,5 +1260,52 @@ routes:
 		if n := a.active.Load(); n != 0 {
 			t.Errorf("%s: %d streams still open on the backend", p, n)
 		}
+	}
+}
+
+// TestBalancer: a target that resolves to two addresses is balanced by
+// grpc-go's policy from the config: round_robin spreads the calls,
+// pick_first sends them all to one address.
+func TestBalancer(t *testing.T) {
+	a, b := startBackend(t, "a"), startBackend(t, "b")
+	scheme := fmt.Sprintf("rpcproxytest%d", time.Now().UnixNano())
+	r := manual.NewBuilderWithScheme(scheme)
+	r.InitialState(resolver.State{Addresses: []resolver.Address{{Addr: a.addr}, {Addr: b.addr}}})
+	resolver.Register(r)
+	g := startGateway(t, fmt.Sprintf(`
+access_log: "off"
+backends:
+  rr: {target: "%[1]s:///two", balancer: round_robin}
+  pf: {target: "%[1]s:///two"}
+routes:
+  - prefix: /grpc.testing.TestService/Unary
+    backend: rr
+  - prefix: /grpc.testing.TestService/
+    backend: pf
+`, scheme))
+	c := g.clients(t)["grpc"]
+	served := map[string]int{}
+	for range 20 {
+		resp, err := c.UnaryCall(t.Context(), &testpb.SimpleRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		served[string(resp.GetPayload().GetBody())]++
+	}
+	if served["a"] < 5 || served["b"] < 5 {
+		t.Errorf("round_robin: calls served %v, want both backends", served)
+	}
+	before := a.count() + b.count()
+	for range 10 {
+		stream, err := c.StreamingOutputCall(t.Context(), &testpb.StreamingOutputCallRequest{ResponseParameters: []*testpb.ResponseParameters{{}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := stream.Recv(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a.count()+b.count()-before != 10 || a.count() != 10+served["a"] && b.count() != 10+served["b"] {
+		t.Errorf("pick_first: a %d, b %d calls after %v: want the 10 on one backend", a.count(), b.count(), served)
 	}
 }
