@@ -72,8 +72,10 @@ func (s *Server) newNativeEngine(hs *http.Server) *nativeEngine {
 		// unlimited default: both paths bound a client alike.
 		grpc.MaxConcurrentStreams(250),
 	}
-	if cfg.unknown.native != nil {
-		opts = append(opts, cfg.unknown.native)
+	if cfg.unknown.codec != nil {
+		// grpc-go's ForceServerCodecV2, with raw access for JSON callers
+		// (native_json.go).
+		opts = append(opts, grpc.ForceServerCodecV2(nativeCodec{cfg.unknown.codec}))
 	}
 	if hs.MaxHeaderBytes > 0 {
 		opts = append(opts, grpc.MaxHeaderListSize(uint32(hs.MaxHeaderBytes)))

@@ -365,20 +365,28 @@ func TestProxyHooksRefused(t *testing.T) {
 	}
 
 	// On the native path grpc-go gives the forced codec every message: a
-	// JSON caller is refused.
+	// JSON caller is transcoded where the method's descriptor is known,
+	// refused elsewhere.
 	protocols := new(http.Protocols)
 	protocols.SetUnencryptedHTTP2(true)
 	h2c := &http.Client{Transport: &http.Transport{Protocols: protocols}}
 	t.Cleanup(h2c.CloseIdleConnections)
 	addr, _ := serveTCP(t, s)
+	req := &testpb.SimpleRequest{ResponseSize: 3, Payload: &testpb.Payload{Body: []byte("json")}}
 	ccProto := testpb.NewTestServiceClient(polyrpc.NewClientConn(h2c, "http://"+addr, connect.WithGRPC()))
-	if _, err := ccProto.UnaryCall(t.Context(), &testpb.SimpleRequest{}); err != nil {
+	want, err := ccProto.UnaryCall(t.Context(), req)
+	if err != nil {
 		t.Fatal(err)
 	}
 	ccJSON := testpb.NewTestServiceClient(polyrpc.NewClientConn(h2c, "http://"+addr, connect.WithGRPC(), connect.WithProtoJSON()))
-	_, err = ccJSON.UnaryCall(t.Context(), &testpb.SimpleRequest{})
-	if status.Code(err) != codes.Unimplemented || !strings.Contains(err.Error(), "proto codec") {
-		t.Errorf("native JSON call: %v", err)
+	got, err := ccJSON.UnaryCall(t.Context(), req)
+	if err != nil || !proto.Equal(got, want) {
+		t.Errorf("native JSON call: %v, %v; want %v", got, err, want)
+	}
+	jsonCall := connect.NewClient[testpb.Empty, testpb.Empty](h2c, "http://"+addr+"/no.such.Service/Method", connect.WithGRPC(), connect.WithProtoJSON())
+	_, err = jsonCall.CallUnary(t.Context(), connect.NewRequest(&testpb.Empty{}))
+	if connect.CodeOf(err) != connect.CodeUnimplemented || !strings.Contains(err.Error(), "descriptor") {
+		t.Errorf("native JSON call without descriptor: %v", err)
 	}
 
 	// A forced codec without a handler changes nothing for unknown methods.

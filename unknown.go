@@ -39,8 +39,7 @@ type unknownConfig struct {
 	// v1 is set when the codec was given as an encoding.Codec (or a
 	// grpc.Codec): such a codec may keep the bytes it unmarshals, which are
 	// then never reused.
-	v1     encoding.Codec
-	native grpc.ServerOption // the codec option of the native path's grpc.Server
+	v1 encoding.Codec
 }
 
 type unknownHandlerOption struct{ h grpc.StreamHandler }
@@ -68,7 +67,7 @@ func UnknownServiceHandler(h grpc.StreamHandler) ServerOption { return unknownHa
 type forcedCodecOption struct{ cfg unknownConfig }
 
 func (o forcedCodecOption) applyToServer(c *serverConfig) {
-	c.unknown.codec, c.unknown.v1, c.unknown.native = o.cfg.codec, o.cfg.v1, o.cfg.native
+	c.unknown.codec, c.unknown.v1 = o.cfg.codec, o.cfg.v1
 }
 
 // ForceServerCodecV2 returns a [ServerOption] that forces codec on the
@@ -80,13 +79,13 @@ func (o forcedCodecOption) applyToServer(c *serverConfig) {
 // Unmarshal keeps the bytes and whose Marshal returns them, passes a
 // protobuf caller's messages through untouched.
 func ForceServerCodecV2(codec encoding.CodecV2) ServerOption {
-	return forcedCodecOption{unknownConfig{codec: codec, native: grpc.ForceServerCodecV2(codec)}}
+	return forcedCodecOption{unknownConfig{codec: codec}}
 }
 
 // ForceServerCodec is [ForceServerCodecV2] for a codec of grpc-go's older
 // encoding.Codec form, as grpc.ForceServerCodec.
 func ForceServerCodec(codec encoding.Codec) ServerOption {
-	return forcedCodecOption{unknownConfig{codec: codecV1Bridge{codec}, v1: codec, native: grpc.ForceServerCodec(codec)}}
+	return forcedCodecOption{unknownConfig{codec: codecV1Bridge{codec}, v1: codec}}
 }
 
 // CustomCodec is [ForceServerCodec] for a codec of grpc-go's deprecated
@@ -95,7 +94,7 @@ func ForceServerCodec(codec encoding.Codec) ServerOption {
 //nolint:staticcheck // grpc.Codec is what such proxies give
 func CustomCodec(codec grpc.Codec) ServerOption {
 	v1 := codecV0Bridge{codec}
-	return forcedCodecOption{unknownConfig{codec: codecV1Bridge{v1}, v1: v1, native: grpc.CustomCodec(codec)}}
+	return forcedCodecOption{unknownConfig{codec: codecV1Bridge{v1}, v1: v1}}
 }
 
 type codecV1Bridge struct{ c encoding.Codec }
@@ -127,12 +126,17 @@ func (s *Server) serveNativeUnknown(full string, stream grpc.ServerStream) error
 	u := &s.config.unknown
 	if u.codec != nil {
 		// grpc-go gives the forced codec every message, whatever the call's
-		// content subtype: a JSON caller would reach the handler as if it
-		// sent protobuf.
+		// content subtype: a JSON caller is transcoded when the method's
+		// descriptor is known (native_json.go), refused otherwise.
 		md, _ := metadata.FromIncomingContext(stream.Context())
 		if ct := md.Get("content-type"); len(ct) > 0 {
 			if name := grpcCodecName(ct[0]); name != codecNameProto {
-				return status.Errorf(codes.Unimplemented, "polyrpc: the %s codec cannot reach method %s, which is forwarded as protobuf bytes, on this connection: call it with the proto codec", name, full)
+				desc := methodDescriptor(full)
+				if name != codecNameJSON || desc == nil {
+					return status.Errorf(codes.Unimplemented, "polyrpc: method %s is forwarded as protobuf bytes, and the %s codec needs the method's descriptor to be transcoded, which this server does not have: call it with the proto codec", full, name)
+				}
+				stream = &nativeJSONStream{ServerStream: stream, cfg: u, method: full,
+					inType: messageType(desc.Input()), outType: messageType(desc.Output())}
 			}
 		}
 	}
@@ -203,7 +207,27 @@ type unknownCallKey struct{}
 type unknownCall struct {
 	method string
 	codec  string
+	// unserved is set when the handler answered a unary call with
+	// Unimplemented without reading its request: it serves no such
+	// method, which the Connect protocol's unary form says with HTTP 404,
+	// as connect-go's mux and the Server's own answers do.
+	unserved bool
 }
+
+// unservedWriter turns the 501 of an unserved call into a 404.
+type unservedWriter struct {
+	http.ResponseWriter
+	call *unknownCall
+}
+
+func (w *unservedWriter) WriteHeader(code int) {
+	if code == http.StatusNotImplemented && w.call.unserved {
+		code = http.StatusNotFound
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *unservedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (u *unknownService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := checkBinaryHeaders(r.Header); err != nil {
@@ -240,6 +264,9 @@ func (u *unknownService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				h = u.clientStream
 			}
 		}
+	}
+	if h == u.unary || h == u.unaryGet {
+		w = &unservedWriter{ResponseWriter: w, call: call}
 	}
 	ctx := context.WithValue(r.Context(), unknownCallKey{}, call)
 	if r.TLS != nil {
@@ -350,6 +377,9 @@ func (u *unknownService) serveUnary(ctx context.Context, req *connect.Request[in
 		if ce, ok := err.(*connect.Error); ok {
 			mergeHeader(ce.Meta(), ss.header)
 			mergeHeader(ce.Meta(), ss.trailer)
+			if call, _ := ctx.Value(unknownCallKey{}).(*unknownCall); call != nil && ce.Code() == connect.CodeUnimplemented && !ss.firstRead {
+				call.unserved = true
+			}
 		}
 		return nil, err
 	}

@@ -25,10 +25,11 @@ var summary = regexp.MustCompile(`(?m)^Total cases: (\d+)\n(\d+) passed, (\d+) f
 // from a bug; more failures than this are never retried.
 const maxRetried = 5
 
-// TestConformance runs the suite four times: against the server serving
+// TestConformance runs the suite five times: against the server serving
 // through the generated handler, through a polyrpc.Server on net/http,
 // through a polyrpc.Server's own Serve (whose cleartext gRPC connections
-// take grpc-go's transport), and against the client. Any failed case fails the test.
+// take grpc-go's transport), through rpcproxy's gateway in front of a
+// grpc.Server, and against the client. Any failed case fails the test.
 func TestConformance(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the conformance suite; skipped in -short mode")
@@ -52,6 +53,7 @@ func TestConformance(t *testing.T) {
 		{"server/handler", []string{"--mode", "server", "--", server}},
 		{"server/registrar", []string{"--mode", "server", "--", server, "-registrar"}},
 		{"server/serve", []string{"--mode", "server", "--", server, "-serve"}},
+		{"server/proxy", []string{"--mode", "server", "--", server, "-proxy"}},
 		{"client", []string{"--mode", "client", "--", client}},
 	}
 	for _, run := range runs {

@@ -10,10 +10,12 @@
 // a polyrpc.Server served by net/http, or, with -serve, registered on a
 // polyrpc.Server configured with polyrpc's own options only and served by
 // its Serve and ServeQUIC methods (so that cleartext gRPC connections take
-// the native grpc-go path):
+// the native grpc-go path), or, with -proxy, registered on a plain
+// grpc.Server (gRPC only, on loopback) behind rpcproxy's gateway
+// (internal/gateway), which forwards every call untouched:
 //
 //	go tool -modfile=tools/go.mod connectconformance \
-//	  --conf internal/conformance/config.yaml --mode server -- ./server [-registrar|-serve]
+//	  --conf internal/conformance/config.yaml --mode server -- ./server [-registrar|-serve|-proxy]
 package main
 
 import (
@@ -51,6 +53,7 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	flags := flag.NewFlagSet("server", flag.ContinueOnError)
 	registrar := flags.Bool("registrar", false, "serve through polyrpc.Server instead of the generated handler")
 	serve := flags.Bool("serve", false, "serve through polyrpc.Server's Serve and ServeQUIC")
+	viaProxy := flags.Bool("proxy", false, "serve through rpcproxy's gateway in front of a grpc.Server")
 	host := flags.String("bind", "127.0.0.1", "address to listen on")
 	port := flags.Int("port", 0, "port to listen on (0 picks a free one)")
 	if err := flags.Parse(args); err != nil {
@@ -73,9 +76,12 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 		certPEM []byte
 		err     error
 	)
-	if *serve {
+	switch {
+	case *viaProxy:
+		srv, certPEM, err = newProxyServer(ctx, *host, req)
+	case *serve:
 		srv, certPEM, err = newPolyrpcServer(req)
-	} else {
+	default:
 		srv, certPEM, err = newHTTPServer(req, newHandler(req, *registrar))
 	}
 	if err != nil {
