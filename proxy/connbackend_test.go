@@ -122,6 +122,17 @@ func TestConnBackend(t *testing.T) {
 				t.Errorf("Sum = %v, %v", values(out), err)
 			}
 
+			// A unary method called with two requests.
+			st, err = cc.NewStream(ctx, bidi, mPing)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = st.SendMsg(wrapperspb.String("a"))
+			_ = st.SendMsg(wrapperspb.String("b"))
+			if err := st.RecvMsg(out); status.Code(err) != codes.Unimplemented {
+				t.Errorf("two requests to a unary method: %v", err)
+			}
+
 			// One-to-many, merged.
 			if err := cc.Invoke(metadata.AppendToOutgoingContext(ctx, "x-many", "1"), mPing, wrapperspb.String("foo"), out); err != nil {
 				t.Fatal(err)

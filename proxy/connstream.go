@@ -33,6 +33,7 @@ type connStream struct {
 	once    sync.Once
 	sent    chan struct{} // closed by CloseSend
 	req     *emptypb.Empty
+	tooMany bool // the caller sent a second message
 	started bool
 	err     error       // the unary call's or the start's error
 	reply   []byte      // the unary call's reply
@@ -65,6 +66,10 @@ func (s *connStream) SendMsg(m any) error {
 		return s.inner.SendMsg(msg)
 	}
 	if s.req != nil {
+		// The call fails; it starts now, so that it fails without waiting
+		// for the caller to close its side.
+		s.tooMany = true
+		s.once.Do(func() { close(s.sent) })
 		return status.Errorf(codes.Unimplemented, "proxy: method %s takes one request message", s.method)
 	}
 	s.req = msg
@@ -91,8 +96,12 @@ func (s *connStream) start() error {
 		s.err = status.FromContextError(s.ctx.Err()).Err()
 		return s.err
 	}
-	if s.req == nil {
-		s.err = status.Errorf(codes.Unimplemented, "proxy: method %s takes one request message, the caller sent none", s.method)
+	if s.req == nil || s.tooMany {
+		sent := "none"
+		if s.tooMany {
+			sent = "more"
+		}
+		s.err = status.Errorf(codes.Unimplemented, "proxy: method %s takes one request message, the caller sent %s", s.method, sent)
 		return s.err
 	}
 	if !s.desc.ServerStreams {
