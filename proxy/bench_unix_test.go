@@ -1,13 +1,14 @@
+//go:build unix
+
 package proxy_test
 
 // Gateway overhead: a grpc-go client calls the same grpc.Server backend
 // directly, through this package's proxy on a polyrpc.Server (Serve, the
 // native gRPC path), and through mwitkow/grpc-proxy on a grpc.Server, all
 // over loopback TCP. Per unary call, per message of a ping-pong stream, and
-// per message of a server stream. Run on a quiet machine:
-//
-//	go test -run '^$' -bench BenchmarkGateway -benchmem -count 6 ./proxy | tee gateway.txt
-//	go run golang.org/x/perf/cmd/benchstat@latest gateway.txt
+// per message of a server stream, and per unary call with many callers at
+// once. Run on a quiet machine with internal/bench/runtime/gateway.sh, which
+// alternates rounds and compares them with benchstat.
 
 import (
 	"context"
@@ -15,6 +16,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"syscall"
 	"testing"
 
 	mwproxy "github.com/mwitkow/grpc-proxy/proxy"
@@ -126,56 +128,98 @@ func benchTargets(b *testing.B) map[string]string {
 	return map[string]string{"direct": addr, "polyrpc": plis.Addr().String(), "mwitkow": mlis.Addr().String()}
 }
 
+// BenchmarkGateway runs every workload on the three ways to the backend
+// one after the other (impl is the innermost level), so that a round meets
+// the same load on each. Besides time and allocations it reports the CPU
+// time of the whole process (client, proxy, backend) per operation.
 func BenchmarkGateway(b *testing.B) {
 	targets := benchTargets(b)
-	for _, name := range []string{"direct", "polyrpc", "mwitkow"} {
-		cc := dial(b, targets[name])
-		b.Run(name+"/unary", func(b *testing.B) {
-			reply := &wrapperspb.BytesValue{}
-			for b.Loop() {
-				if err := cc.Invoke(b.Context(), benchUnary, benchPayload, reply); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-		b.Run(name+"/pingpong", func(b *testing.B) {
-			st, err := cc.NewStream(b.Context(), &grpc.StreamDesc{ClientStreams: true, ServerStreams: true}, benchEcho)
-			if err != nil {
-				b.Fatal(err)
-			}
-			reply := &wrapperspb.BytesValue{}
-			for b.Loop() {
-				if err := st.SendMsg(benchPayload); err != nil {
-					b.Fatal(err)
-				}
-				if err := st.RecvMsg(reply); err != nil {
-					b.Fatal(err)
-				}
-			}
-			_ = st.CloseSend()
-			if err := st.RecvMsg(reply); !errors.Is(err, io.EOF) {
-				b.Fatal(err)
-			}
-		})
-		b.Run(name+"/stream", func(b *testing.B) {
-			st, err := cc.NewStream(b.Context(), &grpc.StreamDesc{ServerStreams: true}, benchDown)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := st.SendMsg(wrapperspb.UInt64(uint64(b.N))); err != nil {
-				b.Fatal(err)
-			}
-			_ = st.CloseSend()
-			reply := &wrapperspb.BytesValue{}
-			b.ResetTimer()
-			for i := range b.N {
-				if err := st.RecvMsg(reply); err != nil {
-					b.Fatal("message " + strconv.Itoa(i) + ": " + err.Error())
-				}
-			}
-			if err := st.RecvMsg(reply); !errors.Is(err, io.EOF) {
-				b.Fatal(err)
+	impls := []string{"mwitkow", "polyrpc", "direct"}
+	conns := map[string]*grpc.ClientConn{}
+	for _, name := range impls {
+		conns[name] = dial(b, targets[name])
+	}
+	for _, kind := range []string{"unary", "unary-parallel", "pingpong", "stream"} {
+		b.Run("kind="+kind, func(b *testing.B) {
+			for _, name := range impls {
+				b.Run("impl="+name, func(b *testing.B) {
+					b.ReportAllocs()
+					cpu := cpuTime()
+					benchKind(b, kind, conns[name])
+					b.StopTimer()
+					b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+				})
 			}
 		})
 	}
+}
+
+func benchKind(b *testing.B, kind string, cc *grpc.ClientConn) {
+	switch kind {
+	case "unary":
+		reply := &wrapperspb.BytesValue{}
+		for b.Loop() {
+			if err := cc.Invoke(b.Context(), benchUnary, benchPayload, reply); err != nil {
+				b.Fatal(err)
+			}
+		}
+	case "unary-parallel":
+		// 8 callers per core share the connection.
+		b.SetParallelism(8)
+		b.RunParallel(func(pb *testing.PB) {
+			reply := &wrapperspb.BytesValue{}
+			for pb.Next() {
+				if err := cc.Invoke(context.Background(), benchUnary, benchPayload, reply); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	case "pingpong":
+		st, err := cc.NewStream(b.Context(), &grpc.StreamDesc{ClientStreams: true, ServerStreams: true}, benchEcho)
+		if err != nil {
+			b.Fatal(err)
+		}
+		reply := &wrapperspb.BytesValue{}
+		for b.Loop() {
+			if err := st.SendMsg(benchPayload); err != nil {
+				b.Fatal(err)
+			}
+			if err := st.RecvMsg(reply); err != nil {
+				b.Fatal(err)
+			}
+		}
+		_ = st.CloseSend()
+		if err := st.RecvMsg(reply); !errors.Is(err, io.EOF) {
+			b.Fatal(err)
+		}
+	case "stream":
+		st, err := cc.NewStream(b.Context(), &grpc.StreamDesc{ServerStreams: true}, benchDown)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := st.SendMsg(wrapperspb.UInt64(uint64(b.N))); err != nil {
+			b.Fatal(err)
+		}
+		_ = st.CloseSend()
+		reply := &wrapperspb.BytesValue{}
+		b.ResetTimer()
+		for i := range b.N {
+			if err := st.RecvMsg(reply); err != nil {
+				b.Fatal("message " + strconv.Itoa(i) + ": " + err.Error())
+			}
+		}
+		if err := st.RecvMsg(reply); !errors.Is(err, io.EOF) {
+			b.Fatal(err)
+		}
+	}
+}
+
+// cpuTime is the CPU time the process has used, user and system.
+func cpuTime() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }
