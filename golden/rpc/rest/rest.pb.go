@@ -1343,13 +1343,13 @@ const file_rest_rest_proto_rawDesc = "" +
 	"\n" +
 	"BulkCreate\x12\x19.rest.v1.ABitOfEverything\x1a\x16.google.protobuf.Empty\"/\x82\xd3\xe4\x93\x02):\x01*\"$/v1/example/a_bit_of_everything/bulk(\x01\x12u\n" +
 	"\bBulkEcho\x12\x19.rest.v1.ABitOfEverything\x1a\x19.rest.v1.ABitOfEverything\"/\x82\xd3\xe4\x93\x02):\x01*\"$/v1/example/a_bit_of_everything/echo(\x010\x01\x128\n" +
-	"\x06NoRest\x12\x16.google.protobuf.Empty\x1a\x16.google.protobuf.Empty2\xac\x05\n" +
+	"\x06NoRest\x12\x16.google.protobuf.Empty\x1a\x16.google.protobuf.Empty2\xb3\x05\n" +
 	"\tMessaging\x12\xb6\x01\n" +
 	"\n" +
 	"GetMessage\x12\x1a.rest.v1.GetMessageRequest\x1a\x10.rest.v1.Message\"z\x82\xd3\xe4\x93\x02tZ+\x12)/v1/users/{user_id}/messages/{message_id}Z*\x12(/v1/messages/{message_id}/{sub.subfield}\x12\x19/v1/messages/{message_id}\x12l\n" +
 	"\rUpdateMessage\x12\x1d.rest.v1.UpdateMessageRequest\x1a\x10.rest.v1.Message\"*\x82\xd3\xe4\x93\x02$:\amessage2\x19/v1/messages/{message_id}\x12b\n" +
-	"\x11UpdateMessageStar\x12\x10.rest.v1.Message\x1a\x10.rest.v1.Message\")\x82\xd3\xe4\x93\x02#:\x01*2\x1e/v1/star/messages/{message_id}\x12R\n" +
-	"\tGetByName\x12\x14.rest.v1.NameRequest\x1a\x10.rest.v1.Message\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/{name=messages/*}\x12Z\n" +
+	"\x11UpdateMessageStar\x12\x10.rest.v1.Message\x1a\x10.rest.v1.Message\")\x82\xd3\xe4\x93\x02#:\x01*2\x1e/v1/star/messages/{message_id}\x12Y\n" +
+	"\tGetByName\x12\x14.rest.v1.NameRequest\x1a\x10.rest.v1.Message\"$\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/{name=shelves/*/books/*}\x12Z\n" +
 	"\bGetTopic\x12\x14.rest.v1.NameRequest\x1a\x10.rest.v1.Message\"&\x82\xd3\xe4\x93\x02 \x12\x1e/v1/{name=projects/*/topics/*}\x12d\n" +
 	"\vCancelTopic\x12\x14.rest.v1.NameRequest\x1a\x10.rest.v1.Message\"-\x82\xd3\xe4\x93\x02'\"%/v1/{name=projects/*/topics/*}:cancelB1Z/github.com/polyrpc/polyrpc/golden/rpc/rest;restb\x06proto3"
 

@@ -167,6 +167,12 @@ func (lk *lookup[T]) pick(l *leaf[T]) *entry[T] {
 			return &l.methods[i]
 		}
 	}
+	for i := range l.methods {
+		// A custom rule of kind "*" takes any method the others leave.
+		if l.methods[i].method == "*" {
+			return &l.methods[i]
+		}
+	}
 	for _, e := range l.methods {
 		if !slices.Contains(lk.allow, e.method) {
 			lk.allow = append(lk.allow, e.method)
