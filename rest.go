@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -54,7 +55,8 @@ type restMethod struct {
 	stream      grpc.StreamHandler
 	streamInt   grpc.StreamServerInterceptor
 	info        *grpc.StreamServerInfo
-	httpBodyOut bool // the response is a google.api.HttpBody, sent as it is
+	httpBodyOut bool            // the response is a google.api.HttpBody, sent as it is
+	stats       []stats.Handler // rest_stats.go
 }
 
 // restRouter routes REST requests to their methods.
@@ -88,6 +90,7 @@ func newRESTMethods(desc *grpc.ServiceDesc, impl any, schema protoreflect.Servic
 				impl:       impl,
 				maxRecv:    cfg.limits.recv(),
 				maxSend:    cfg.limits.maxSend,
+				stats:      cfg.interceptors.stats,
 			}
 			m.httpBodyOut = b.ResponseBody == nil && bind.IsHTTPBody(md.Output())
 			fill(m)
@@ -161,6 +164,10 @@ func restStatus(err error) *spb.Status {
 	return st.Proto()
 }
 
+// jsonContentType is the Content-Type header value of JSON responses,
+// shared: net/http only reads it.
+var jsonContentType = []string{"application/json"}
+
 var restBodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 func (m *restMethod) serve(w http.ResponseWriter, r *http.Request, match *restroute.Match[*restMethod]) {
@@ -188,11 +195,19 @@ func (m *restMethod) serve(w http.ResponseWriter, r *http.Request, match *restro
 		defer cancel()
 	}
 	req := restRequest{m: m, match: match, r: r}
+	if len(m.stats) != 0 {
+		req.stats = startRESTStats(ctx, m.stats, m.fullMethod, r, m.info != nil && m.info.IsServerStream)
+		ctx = req.stats.ctx
+	}
 	if m.b.Body != "" {
 		buf := restBodyPool.Get().(*bytes.Buffer)
 		buf.Reset()
-		if !readRESTBody(w, r, buf, m.maxRecv) {
+		if st, code := readRESTBody(r, buf, m.maxRecv); st != nil {
 			restBodyPool.Put(buf)
+			reply.WriteError(w, st, code)
+			if req.stats != nil {
+				req.stats.end(nil, status.ErrorProto(st))
+			}
 			return
 		}
 		req.body = buf.Bytes()
@@ -212,13 +227,15 @@ func (m *restMethod) serve(w http.ResponseWriter, r *http.Request, match *restro
 }
 
 // readRESTBody reads the request body into buf, within the receive limit
-// and after gzip decompression. It answers the call and reports false if
-// the body cannot be read.
-func readRESTBody(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer, max int) bool {
+// and after gzip decompression. It returns the status and HTTP status of a
+// body that cannot be read.
+func readRESTBody(r *http.Request, buf *bytes.Buffer, max int) (*spb.Status, int) {
+	fail := func(code codes.Code, httpStatus int, format string, args ...any) (*spb.Status, int) {
+		return &spb.Status{Code: int32(code), Message: fmt.Sprintf(format, args...)}, httpStatus
+	}
 	if r.ContentLength > int64(max) {
-		restError(w, codes.ResourceExhausted, http.StatusRequestEntityTooLarge,
+		return fail(codes.ResourceExhausted, http.StatusRequestEntityTooLarge,
 			"request body larger than max (%d vs. %d)", r.ContentLength, max)
-		return false
 	}
 	var body io.Reader = r.Body
 	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
@@ -226,35 +243,29 @@ func readRESTBody(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer, max
 	case "gzip":
 		zr, err := gzip.NewReader(r.Body)
 		if err != nil {
-			restError(w, codes.InvalidArgument, http.StatusBadRequest, "malformed gzip request body: %v", err)
-			return false
+			return fail(codes.InvalidArgument, http.StatusBadRequest, "malformed gzip request body: %v", err)
 		}
 		defer zr.Close()
 		body = zr
 	default:
-		restError(w, codes.Unimplemented, http.StatusUnsupportedMediaType, "unsupported Content-Encoding %q (only gzip is accepted)", clipValue(enc))
-		return false
+		return fail(codes.Unimplemented, http.StatusUnsupportedMediaType, "unsupported Content-Encoding %q (only gzip is accepted)", clipValue(enc))
 	}
 	n, err := buf.ReadFrom(io.LimitReader(body, int64(max)+1))
 	switch {
 	case n > int64(max):
-		restError(w, codes.ResourceExhausted, http.StatusRequestEntityTooLarge,
+		return fail(codes.ResourceExhausted, http.StatusRequestEntityTooLarge,
 			"request body larger than max (more than %d bytes)", max)
-		return false
 	case err != nil:
 		var maxErr *http.MaxBytesError
 		if errors.As(err, &maxErr) {
-			restError(w, codes.ResourceExhausted, http.StatusRequestEntityTooLarge, "request body too large: %v", err)
-			return false
+			return fail(codes.ResourceExhausted, http.StatusRequestEntityTooLarge, "request body too large: %v", err)
 		}
 		if errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF) {
-			restError(w, codes.InvalidArgument, http.StatusBadRequest, "malformed request body: %v", err)
-			return false
+			return fail(codes.InvalidArgument, http.StatusBadRequest, "malformed request body: %v", err)
 		}
-		restError(w, codes.Canceled, 499, "reading the request body: %v", err)
-		return false
+		return fail(codes.Canceled, 499, "reading the request body: %v", err)
 	}
-	return true
+	return nil, 0
 }
 
 // restRequest is what binds a request message.
@@ -263,7 +274,7 @@ type restRequest struct {
 	match *restroute.Match[*restMethod]
 	r     *http.Request
 	body  []byte
-	bound bool
+	stats *restStats // nil without stats handlers
 }
 
 // bind fills msg from the body, then the path variables (which win over
@@ -305,7 +316,9 @@ func (q *restRequest) bind(v any) error {
 			pm.Set(b.UpdateMask, protoreflect.ValueOfMessage((&fieldmaskpb.FieldMask{Paths: paths}).ProtoReflect()))
 		}
 	}
-	q.bound = true
+	if q.stats != nil {
+		q.stats.in(msg, len(q.body))
+	}
 	return nil
 }
 
@@ -327,8 +340,16 @@ func (m *restMethod) serveUnary(ctx context.Context, w http.ResponseWriter, r *h
 	metadataToHeader(call.st.trailer, h)
 	call.st.headerSent = true
 	call.st.mu.Unlock()
+	if req.stats != nil {
+		defer func() { req.stats.end(call.st.trailer, err) }()
+	}
 	if err != nil {
-		reply.WriteError(w, restStatus(err), 0)
+		st := restStatus(err)
+		err = status.ErrorProto(st)
+		if req.stats != nil {
+			req.stats.outHeader(h)
+		}
+		reply.WriteError(w, st, 0)
 		return
 	}
 	msg, err := asProto(res)
@@ -336,8 +357,10 @@ func (m *restMethod) serveUnary(ctx context.Context, w http.ResponseWriter, r *h
 		restError(w, codes.Internal, http.StatusInternalServerError, "%v", err)
 		return
 	}
-	if err := checkSendSize(msg, m.maxSend); err != nil {
-		reply.WriteError(w, restStatus(err), 0)
+	if serr := checkSendSize(msg, m.maxSend); serr != nil {
+		st := restStatus(serr)
+		err = status.ErrorProto(st)
+		reply.WriteError(w, st, 0)
 		return
 	}
 	if m.httpBodyOut {
@@ -347,16 +370,23 @@ func (m *restMethod) serveUnary(ctx context.Context, w http.ResponseWriter, r *h
 		}
 		h.Set("Content-Type", ct)
 		h.Set("Content-Length", strconv.Itoa(len(data)))
+		if req.stats != nil {
+			req.stats.out(h, msg, len(data))
+		}
 		_, _ = w.Write(data)
 		return
 	}
-	out, err := reply.Marshal(call.buf, msg, m.b.ResponseBody)
-	if err != nil {
-		restError(w, codes.Internal, http.StatusInternalServerError, "marshal response: %v", err)
+	out, merr := reply.Marshal(call.buf, msg, m.b.ResponseBody)
+	if merr != nil {
+		err = status.Errorf(codes.Internal, "marshal response: %v", merr)
+		restError(w, codes.Internal, http.StatusInternalServerError, "marshal response: %v", merr)
 		return
 	}
-	h.Set("Content-Type", "application/json")
+	h["Content-Type"] = jsonContentType
 	h.Set("Content-Length", strconv.Itoa(len(out)))
+	if req.stats != nil {
+		req.stats.out(h, msg, len(out))
+	}
 	_, _ = w.Write(out)
 }
 
@@ -396,15 +426,24 @@ func (m *restMethod) serveStream(ctx context.Context, w http.ResponseWriter, r *
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	ss.done = true
+	if req.stats != nil {
+		defer func() { req.stats.end(ss.trailer, err) }()
+	}
 	if err != nil && !ss.out.Started() {
 		metadataToHeader(ss.trailer, w.Header())
-		reply.WriteError(w, restStatus(err), 0)
+		st := restStatus(err)
+		err = status.ErrorProto(st)
+		if req.stats != nil {
+			req.stats.outHeader(w.Header())
+		}
+		reply.WriteError(w, st, 0)
 		return
 	}
 	var st *spb.Status
 	var details string
 	if err != nil {
 		st = restStatus(err)
+		err = status.ErrorProto(st)
 		if len(st.GetDetails()) != 0 {
 			if b, merr := proto.Marshal(st); merr == nil {
 				details = base64.RawStdEncoding.EncodeToString(b)
@@ -479,8 +518,12 @@ func (s *restStream) SendMsg(m any) error {
 	if s.done {
 		return errStreamDone
 	}
-	if err := s.out.Send(msg); err != nil {
+	n, err := s.out.Send(msg)
+	if err != nil {
 		return status.Error(codes.Unavailable, "writing the response: "+err.Error())
+	}
+	if s.req.stats != nil {
+		s.req.stats.out(s.w.Header(), msg, n)
 	}
 	return nil
 }

@@ -24,6 +24,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -1007,5 +1008,84 @@ func TestRESTHostile(t *testing.T) {
 		// The handler may take the gate before it sees the cancellation.
 	case <-time.After(5 * time.Second):
 		t.Fatal("handler still waiting after the client left")
+	}
+}
+
+// restStatsRecorder records the kinds of the stats of server calls.
+type restStatsRecorder struct {
+	mu     sync.Mutex
+	events []string
+}
+
+type restTagKey struct{}
+
+func (r *restStatsRecorder) TagRPC(ctx context.Context, info *stats.RPCTagInfo) context.Context {
+	return context.WithValue(ctx, restTagKey{}, info.FullMethodName)
+}
+
+func (r *restStatsRecorder) HandleRPC(ctx context.Context, s stats.RPCStats) {
+	e := fmt.Sprintf("%T", s)
+	switch s := s.(type) {
+	case *stats.InHeader:
+		e += " " + s.FullMethod + " " + strings.Join(s.Header.Get("x-user"), ",")
+	case *stats.InPayload:
+		e += " " + strconv.Itoa(s.Length)
+	case *stats.OutPayload:
+		e += " " + strconv.Itoa(s.Length)
+	case *stats.OutHeader:
+		e += " " + strings.Join(s.Header.Get("x-stream"), ",")
+	case *stats.End:
+		if s.Error != nil {
+			e += " " + status.Code(s.Error).String()
+		}
+	}
+	if ctx.Value(restTagKey{}) == nil {
+		e += " untagged"
+	}
+	r.mu.Lock()
+	r.events = append(r.events, e)
+	r.mu.Unlock()
+}
+
+func (r *restStatsRecorder) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context { return ctx }
+func (r *restStatsRecorder) HandleConn(context.Context, stats.ConnStats)                       {}
+
+func (r *restStatsRecorder) take() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e := r.events
+	r.events = nil
+	return e
+}
+
+func TestRESTStats(t *testing.T) {
+	rec := &restStatsRecorder{}
+	base := restServer(t, newABEServer(), polyrpc.StatsHandler(rec))
+	body := `{"text":"Hi!"}`
+	r := doREST(t, "PATCH", base+"/v1/messages/1", body, "X-User", "u1")
+	if r.code != 200 {
+		t.Fatal(r)
+	}
+	want := []string{
+		"*stats.InHeader /rest.v1.Messaging/UpdateMessage u1",
+		"*stats.Begin",
+		"*stats.InPayload " + strconv.Itoa(len(body)),
+		"*stats.OutHeader ",
+		"*stats.OutPayload " + strconv.Itoa(len(r.body)),
+		"*stats.OutTrailer",
+		"*stats.End",
+	}
+	if got := rec.take(); !cmp.Equal(got, want) {
+		t.Errorf("unary: %q, want %q", got, want)
+	}
+	r = doREST(t, "GET", base+"/v1/example/a_bit_of_everything?count=2&fail_code=9", "")
+	got := rec.take()
+	if len(got) != 8 || got[0] != "*stats.InHeader /rest.v1.ABitOfEverythingService/ListStream " || got[2] != "*stats.InPayload 0" ||
+		got[3] != "*stats.OutHeader h" || !strings.HasPrefix(got[4], "*stats.OutPayload ") || got[7] != "*stats.End FailedPrecondition" {
+		t.Errorf("stream: %q (%s)", got, r.body)
+	}
+	wantError(t, doREST(t, "POST", base+"/v1/example/a_bit_of_everything", "{", "X-User", "u2"), 400, codes.InvalidArgument, "")
+	if got := rec.take(); len(got) == 0 || got[len(got)-1] != "*stats.End InvalidArgument" {
+		t.Errorf("bad request: %q", got)
 	}
 }

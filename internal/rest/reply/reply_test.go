@@ -64,7 +64,9 @@ func TestMarshalResponseBody(t *testing.T) {
 func TestStreamModes(t *testing.T) {
 	rec := httptest.NewRecorder()
 	s := NewStream(rec, true, false, nil)
-	_ = s.Send(structpb.NewStringValue("a"))
+	if n, err := s.Send(structpb.NewStringValue("a")); n != 3 || err != nil {
+		t.Errorf("Send: %d %v", n, err)
+	}
 	s.Finish(&spb.Status{Code: 13, Message: "bad\nnews %"}, "")
 	if got := rec.Body.String(); !strings.HasPrefix(got, "data: \"a\"\n\nevent: error\ndata: {") {
 		t.Errorf("SSE %q", got)

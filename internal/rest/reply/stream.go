@@ -74,27 +74,30 @@ func (s *Stream) Start(contentType string) {
 	_ = s.rc.Flush()
 }
 
-// Send writes one message and flushes it.
-func (s *Stream) Send(msg proto.Message) error {
+// Send writes one message and flushes it. It returns the length of the
+// message as written.
+func (s *Stream) Send(msg proto.Message) (int, error) {
 	if s.httpBody {
 		ct, data, _ := HTTPBody(msg.ProtoReflect())
 		s.Start(ct)
 		if len(data) == 0 {
-			return nil
+			return 0, nil
 		}
 		if _, err := s.w.Write(data); err != nil {
-			return err
+			return 0, err
 		}
-		return s.rc.Flush()
+		return len(data), s.rc.Flush()
 	}
 	b := s.buf[:0]
 	if s.sse {
 		b = append(b, "data: "...)
 	}
+	start := len(b)
 	b, err := Marshal(b, msg, s.field)
 	if err != nil {
-		return err
+		return 0, err
 	}
+	n := len(b) - start
 	if s.sse {
 		b = append(b, "\n\n"...)
 	} else {
@@ -103,9 +106,9 @@ func (s *Stream) Send(msg proto.Message) error {
 	s.buf = b
 	s.Start("")
 	if _, err := s.w.Write(b); err != nil {
-		return err
+		return 0, err
 	}
-	return s.rc.Flush()
+	return n, s.rc.Flush()
 }
 
 // Finish ends the stream with its status: nil for success.
