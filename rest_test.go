@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -56,6 +57,8 @@ type abeServer struct {
 	// gate, if set, is received from before each Download chunk after the
 	// first.
 	gate chan struct{}
+	// downloadDone, if set, receives what Download returns.
+	downloadDone chan error
 }
 
 func newABEServer() *abeServer {
@@ -232,7 +235,10 @@ func (s *abeServer) StreamResponseBody(req *restpb.ListRequest, stream grpc.Serv
 	return nil
 }
 
-func (s *abeServer) Download(req *restpb.DownloadRequest, stream grpc.ServerStreamingServer[httpbody.HttpBody]) error {
+func (s *abeServer) Download(req *restpb.DownloadRequest, stream grpc.ServerStreamingServer[httpbody.HttpBody]) (err error) {
+	if s.downloadDone != nil {
+		defer func() { s.downloadDone <- err }()
+	}
 	for i := range req.GetChunks() {
 		if i > 0 && s.gate != nil {
 			select {
@@ -993,6 +999,7 @@ func TestRESTHostile(t *testing.T) {
 	// A client that goes away mid-stream ends the handler.
 	abe := newABEServer()
 	abe.gate = make(chan struct{})
+	abe.downloadDone = make(chan error, 1)
 	base2 := restServer(t, abe)
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, "GET", base2+"/v1/files/f?chunks=2", nil)
@@ -1004,8 +1011,10 @@ func TestRESTHostile(t *testing.T) {
 	cancel()
 	resp.Body.Close()
 	select {
-	case abe.gate <- struct{}{}:
-		// The handler may take the gate before it sees the cancellation.
+	case err := <-abe.downloadDone:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("handler returned %v, want context.Canceled", err)
+		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("handler still waiting after the client left")
 	}
