@@ -781,7 +781,10 @@ func TestRESTErrors(t *testing.T) {
 	// Deadlines: grpc-timeout (grpc-gateway's TestTimeout, TestInvalidTimeout).
 	wantError(t, doREST(t, "GET", base+"/v2/example/timeout", "", "Grpc-Timeout", "10m"), 504, codes.DeadlineExceeded, "")
 	wantError(t, doREST(t, "GET", base+"/v2/example/timeout", "", "Grpc-Timeout", "INVALID"), 400, codes.InvalidArgument, "grpc-timeout")
-	// Client and bidi streaming: 501 naming the method.
+	// Client and bidi streaming: 501 naming the method. Deliberately unlike
+	// grpc-gateway, which reads a client stream from a body of concatenated
+	// JSON messages (testABEBulkCreate): over REST a client cannot tell where
+	// a stream ends or see responses interleaved with its requests.
 	wantError(t, doREST(t, "POST", base+"/v1/example/a_bit_of_everything/bulk", "{}"), 501, codes.Unimplemented,
 		"method /rest.v1.ABitOfEverythingService/BulkCreate is client-streaming")
 	wantError(t, doREST(t, "POST", base+"/v1/example/a_bit_of_everything/echo", "{}"), 501, codes.Unimplemented,
