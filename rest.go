@@ -363,6 +363,11 @@ func (m *restMethod) serveUnary(ctx context.Context, w http.ResponseWriter, r *h
 		reply.WriteError(w, st, 0)
 		return
 	}
+	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && notModified(r.Header, h) {
+		// The handler set an ETag (grpc.SetHeader) that the client has.
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
 	if m.httpBodyOut {
 		ct, data, _ := reply.HTTPBody(msg.ProtoReflect())
 		if ct == "" {
@@ -547,6 +552,24 @@ func (t *restStreamTransport) SendHeader(md metadata.MD) error { return t.s.Send
 func (t *restStreamTransport) SetTrailer(md metadata.MD) error {
 	t.s.SetTrailer(md)
 	return nil
+}
+
+// notModified reports whether the ETag of a response, set by the handler,
+// matches the request's If-None-Match (weak comparison, RFC 9110).
+func notModified(req, resp http.Header) bool {
+	etag := resp.Get("Etag")
+	inm := req.Get("If-None-Match")
+	if etag == "" || inm == "" {
+		return false
+	}
+	etag = strings.TrimPrefix(etag, "W/")
+	for tag := range strings.SplitSeq(inm, ",") {
+		tag = strings.TrimSpace(tag)
+		if tag == "*" || strings.TrimPrefix(tag, "W/") == etag {
+			return true
+		}
+	}
+	return false
 }
 
 // parseGRPCTimeout parses a grpc-timeout header: at most 8 digits and a

@@ -201,7 +201,11 @@ func (s *abeServer) Metadata(ctx context.Context, _ *emptypb.Empty) (*emptypb.Em
 	return &emptypb.Empty{}, nil
 }
 
-func (s *abeServer) GetResponseBody(_ context.Context, id *restpb.IdMessage) (*restpb.ResponseBodyOut, error) {
+func (s *abeServer) GetResponseBody(ctx context.Context, id *restpb.IdMessage) (*restpb.ResponseBodyOut, error) {
+	// Caching headers are the handler's to set.
+	if err := grpc.SetHeader(ctx, metadata.Pairs("etag", `"v-`+id.GetUuid()+`"`, "cache-control", "max-age=60")); err != nil {
+		return nil, err
+	}
 	return &restpb.ResponseBodyOut{Response: &restpb.ResponseBodyOut_Response{Data: id.GetUuid()}}, nil
 }
 
@@ -761,6 +765,18 @@ func TestRESTResponseBody(t *testing.T) {
 	r := doREST(t, "GET", base+"/responsebody/foo", "")
 	if r.code != 200 || string(bytes.ReplaceAll(r.body, []byte(" "), nil)) != `{"data":"foo"}` {
 		t.Fatal(r)
+	}
+	if r.header.Get("Etag") != `"v-foo"` || r.header.Get("Cache-Control") != "max-age=60" {
+		t.Errorf("caching headers %v", r.header)
+	}
+	// A conditional GET with the ETag: 304, no body.
+	for _, inm := range []string{`"v-foo"`, `W/"v-foo"`, `"x", "v-foo"`, "*"} {
+		if r := doREST(t, "GET", base+"/responsebody/foo", "", "If-None-Match", inm); r.code != 304 || len(r.body) != 0 {
+			t.Errorf("If-None-Match %s: %v", inm, r)
+		}
+	}
+	if r := doREST(t, "GET", base+"/responsebody/foo", "", "If-None-Match", `"v-bar"`); r.code != 200 {
+		t.Errorf("other ETag: %v", r)
 	}
 	r = doREST(t, "GET", base+"/responsebodies/foo", "")
 	if r.code != 200 || string(bytes.ReplaceAll(r.body, []byte(" "), nil)) != `[{"data":"foo"},{"data":"second"}]` {
