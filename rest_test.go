@@ -1075,8 +1075,10 @@ func (r *restStatsRecorder) HandleRPC(ctx context.Context, s stats.RPCStats) {
 	r.mu.Unlock()
 }
 
-func (r *restStatsRecorder) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context { return ctx }
-func (r *restStatsRecorder) HandleConn(context.Context, stats.ConnStats)                       {}
+func (r *restStatsRecorder) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context {
+	return ctx
+}
+func (r *restStatsRecorder) HandleConn(context.Context, stats.ConnStats) {}
 
 func (r *restStatsRecorder) take() []string {
 	r.mu.Lock()
