@@ -59,6 +59,8 @@ type abeServer struct {
 	gate chan struct{}
 	// downloadDone, if set, receives what Download returns.
 	downloadDone chan error
+	// timeoutDone, if set, receives the error of the context of Timeout.
+	timeoutDone chan error
 }
 
 func newABEServer() *abeServer {
@@ -179,6 +181,9 @@ func (s *abeServer) ErrorWithDetails(context.Context, *emptypb.Empty) (*emptypb.
 
 func (s *abeServer) Timeout(ctx context.Context, _ *emptypb.Empty) (*emptypb.Empty, error) {
 	<-ctx.Done()
+	if s.timeoutDone != nil {
+		s.timeoutDone <- ctx.Err()
+	}
 	return nil, ctx.Err()
 }
 
@@ -837,12 +842,19 @@ func TestRESTMetadataAndInterceptors(t *testing.T) {
 		t.Errorf("peer %q", r.header.Get("X-Peer"))
 	}
 	wantError(t, doREST(t, "GET", base+"/v2/example/metadata", "", "X-Deny", "1"), 403, codes.PermissionDenied, "denied")
+	// Non-ASCII values and odd keys (grpc-gateway's
+	// testEchoWithNonASCIIHeaderValues, testEchoWithInvalidHeaderKey).
+	r = doREST(t, "GET", base+"/v2/example/metadata", "", "X-Value", "Gjøvik", "X-Foo+Bar", "Hello")
+	if r.code != 200 || r.header.Get("X-Echo") != "Gjøvik" {
+		t.Errorf("non-ASCII metadata: %v %v", r, r.header)
+	}
 	if r := doREST(t, "GET", base+"/v1/example/a_bit_of_everything?count=1", ""); r.code != 200 {
 		t.Fatal(r)
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	want := []string{"unary /rest.v1.ABitOfEverythingService/Metadata", "unary /rest.v1.ABitOfEverythingService/Metadata", "stream /rest.v1.ABitOfEverythingService/ListStream"}
+	want := []string{"unary /rest.v1.ABitOfEverythingService/Metadata", "unary /rest.v1.ABitOfEverythingService/Metadata",
+		"unary /rest.v1.ABitOfEverythingService/Metadata", "stream /rest.v1.ABitOfEverythingService/ListStream"}
 	if !cmp.Equal(seen, want) {
 		t.Errorf("interceptors saw %q, want %q", seen, want)
 	}
@@ -935,6 +947,31 @@ func TestRESTHttpBody(t *testing.T) {
 	got, _ := io.ReadAll(resp2.Body)
 	if resp2.StatusCode != 200 || resp2.Header.Get("Content-Type") != "image/png" || string(got) != "x/y.png:\x89PNG\x00" {
 		t.Fatalf("%d %v %q", resp2.StatusCode, resp2.Header, got)
+	}
+}
+
+// TestRESTClientGone follows grpc-gateway's TestExcessBody: a client that
+// cancels a unary call ends the handler's context.
+func TestRESTClientGone(t *testing.T) {
+	abe := newABEServer()
+	abe.timeoutDone = make(chan error, 1)
+	base := restServer(t, abe)
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", base+"/v2/example/timeout", nil)
+	go func() {
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	select {
+	case err := <-abe.timeoutDone:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("handler context ended with %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("handler context not done after the client left")
 	}
 }
 
