@@ -182,8 +182,8 @@ func serviceName(path string) string {
 }
 
 // restFirst reports whether a request may be a REST call: its path does not
-// name a method of a registered service (rest.go).
+// name a registered service (rest.go).
 func (s *Server) restFirst(r *http.Request) bool {
 	_, ok := (*s.services.Load())[serviceName(r.URL.Path)]
-	return !ok || !canonicalPath(r)
+	return !ok
 }

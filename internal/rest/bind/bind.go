@@ -299,7 +299,8 @@ type QueryFilter func(fds []protoreflect.FieldDescriptor) string
 // error: deliberately stricter than grpc-gateway, which ignores unknown
 // parameters, so that a misspelt parameter is not silently dropped.
 func Query(msg protoreflect.Message, rawQuery string, filter QueryFilter) error {
-	var fds [maxFieldPath]protoreflect.FieldDescriptor
+	// The filter may keep the slice: one per call, not per parameter.
+	fds := make([]protoreflect.FieldDescriptor, 0, 8)
 	for rawQuery != "" {
 		var kv string
 		kv, rawQuery, _ = strings.Cut(rawQuery, "&")

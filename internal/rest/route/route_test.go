@@ -230,6 +230,24 @@ func TestLookupHostile(t *testing.T) {
 	}
 }
 
+// A custom rule of kind "*" takes the methods no other rule of the path
+// takes.
+func TestAnyMethod(t *testing.T) {
+	var r Router[string]
+	any, _ := Parse("/v1/{name=**}")
+	get, _ := Parse("/v1/{id}")
+	_ = r.Add("*", any, "any")
+	_ = r.Add("GET", get, "get")
+	for method, want := range map[string]string{"GET": "get", "POST": "any", "OPTIONS": "any"} {
+		if m, res, _ := r.Lookup(method, "/v1/x"); res != Found || m.Value != want {
+			t.Errorf("%s /v1/x: %v %q, want %q", method, res, m.Value, want)
+		}
+	}
+	if m, res, _ := r.Lookup("GET", "/v1/x/y"); res != Found || m.Value != "any" {
+		t.Errorf("GET /v1/x/y: %v %q, want any", res, m.Value)
+	}
+}
+
 func TestConflict(t *testing.T) {
 	var r Router[int]
 	a, _ := Parse("/v1/{a}")
