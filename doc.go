@@ -149,8 +149,9 @@
 // REST paths that reach it, so mount it on them too. grpc-go interceptors,
 // metadata, grpc.SetHeader/SetTrailer, peer, deadlines (grpc-timeout),
 // limits and stats handlers apply as on the other protocols; connect-go
-// interceptors do not see REST calls. Client and bidirectional streaming
-// methods answer 501. The README's REST section has the details.
+// interceptors do not see REST calls. A client stream of google.api.HttpBody
+// receives the request body in chunks; other client and bidirectional
+// streaming methods answer 501. The README's REST section has the details.
 //
 // # Transparent proxies: UnknownServiceHandler
 //

@@ -57,6 +57,9 @@ type restMethod struct {
 	info        *grpc.StreamServerInfo
 	httpBodyOut bool            // the response is a google.api.HttpBody, sent as it is
 	stats       []stats.Handler // rest_stats.go
+	// upload is set for a client stream of google.api.HttpBody with body
+	// "*": the request body, in chunks (rest_upload.go).
+	upload bool
 }
 
 // restRouter routes REST requests to their methods.
@@ -108,6 +111,7 @@ func newRESTMethods(desc *grpc.ServiceDesc, impl any, schema protoreflect.Servic
 		add(sd.StreamName, func(m *restMethod) {
 			m.stream, m.streamInt = sd.Handler, streamInt
 			m.info = &grpc.StreamServerInfo{FullMethod: m.fullMethod, IsClientStream: sd.ClientStreams, IsServerStream: sd.ServerStreams}
+			m.upload = sd.ClientStreams && !sd.ServerStreams && m.b.Body == "*" && bind.IsHTTPBody(m.b.Method.Input())
 		})
 	}
 	return out
@@ -171,7 +175,7 @@ var jsonContentType = []string{"application/json"}
 var restBodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 func (m *restMethod) serve(w http.ResponseWriter, r *http.Request, match *restroute.Match[*restMethod]) {
-	if m.info != nil && m.info.IsClientStream {
+	if m.info != nil && m.info.IsClientStream && !m.upload {
 		kind := "client-streaming"
 		if m.info.IsServerStream {
 			kind = "bidirectional-streaming"
@@ -198,6 +202,14 @@ func (m *restMethod) serve(w http.ResponseWriter, r *http.Request, match *restro
 	if len(m.stats) != 0 {
 		req.stats = startRESTStats(ctx, m.stats, m.fullMethod, r, m.info != nil && m.info.IsServerStream)
 		ctx = req.stats.ctx
+	}
+	if m.upload {
+		if r.URL.RawQuery != "" {
+			restError(w, codes.InvalidArgument, http.StatusBadRequest, "unknown query parameter: the body binds every field of %s", m.b.Method.Input().FullName())
+			return
+		}
+		m.serveUpload(ctx, w, r, &req)
+		return
 	}
 	if m.b.Body != "" {
 		buf := restBodyPool.Get().(*bytes.Buffer)
@@ -237,18 +249,12 @@ func readRESTBody(r *http.Request, buf *bytes.Buffer, max int) (*spb.Status, int
 		return fail(codes.ResourceExhausted, http.StatusRequestEntityTooLarge,
 			"request body larger than max (%d vs. %d)", r.ContentLength, max)
 	}
-	var body io.Reader = r.Body
-	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
-	case "", "identity":
-	case "gzip":
-		zr, err := gzip.NewReader(r.Body)
-		if err != nil {
-			return fail(codes.InvalidArgument, http.StatusBadRequest, "malformed gzip request body: %v", err)
-		}
-		defer zr.Close()
-		body = zr
-	default:
-		return fail(codes.Unimplemented, http.StatusUnsupportedMediaType, "unsupported Content-Encoding %q (only gzip is accepted)", clipValue(enc))
+	body, st, code := restBodyReader(r)
+	if st != nil {
+		return st, code
+	}
+	if c, ok := body.(io.Closer); ok && body != r.Body {
+		defer c.Close()
 	}
 	n, err := buf.ReadFrom(io.LimitReader(body, int64(max)+1))
 	switch {
@@ -266,6 +272,24 @@ func readRESTBody(r *http.Request, buf *bytes.Buffer, max int) (*spb.Status, int
 		return fail(codes.Canceled, 499, "reading the request body: %v", err)
 	}
 	return nil, 0
+}
+
+// restBodyReader returns the reader of the request body, decompressed:
+// gzip is the only Content-Encoding accepted.
+func restBodyReader(r *http.Request) (io.Reader, *spb.Status, int) {
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+		return r.Body, nil, 0
+	case "gzip":
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			return nil, &spb.Status{Code: int32(codes.InvalidArgument), Message: fmt.Sprintf("malformed gzip request body: %v", err)}, http.StatusBadRequest
+		}
+		return zr, nil, 0
+	default:
+		return nil, &spb.Status{Code: int32(codes.Unimplemented),
+			Message: fmt.Sprintf("unsupported Content-Encoding %q (only gzip is accepted)", clipValue(enc))}, http.StatusUnsupportedMediaType
+	}
 }
 
 // restRequest is what binds a request message.

@@ -61,6 +61,9 @@ type abeServer struct {
 	downloadDone chan error
 	// timeoutDone, if set, receives the error of the context of Timeout.
 	timeoutDone chan error
+	// uploadChunks, if set, receives the size of each chunk UploadStream
+	// receives.
+	uploadChunks chan int
 }
 
 func newABEServer() *abeServer {
@@ -268,6 +271,27 @@ func (s *abeServer) Upload(_ context.Context, req *restpb.UploadRequest) (*httpb
 		ContentType: req.GetFile().GetContentType(),
 		Data:        append([]byte(req.GetName()+":"), req.GetFile().GetData()...),
 	}, nil
+}
+
+func (s *abeServer) UploadStream(stream grpc.ClientStreamingServer[httpbody.HttpBody, httpbody.HttpBody]) error {
+	var n, chunks int
+	ct := ""
+	for {
+		m, err := stream.Recv()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		n += len(m.GetData())
+		chunks++
+		ct = m.GetContentType()
+		if s.uploadChunks != nil {
+			s.uploadChunks <- len(m.GetData())
+		}
+	}
+	return stream.SendAndClose(&httpbody.HttpBody{ContentType: "text/plain", Data: fmt.Appendf(nil, "%s: %d bytes in %d chunks", ct, n, chunks)})
 }
 
 type messagingServer struct {
@@ -973,6 +997,70 @@ func TestRESTClientGone(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("handler context not done after the client left")
 	}
+}
+
+// TestRESTUploadStream: a client stream of google.api.HttpBody takes the
+// request body in chunks, as it arrives, whatever its total size.
+func TestRESTUploadStream(t *testing.T) {
+	abe := newABEServer()
+	base := restServer(t, abe, polyrpc.MaxRecvMsgSize(32<<10))
+	upload := func(body io.Reader, header ...string) restResponse {
+		t.Helper()
+		req, _ := http.NewRequest("POST", base+"/v1/uploads/stream", body)
+		req.Header.Set("Content-Type", "video/mp4")
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return restResponse{code: resp.StatusCode, header: resp.Header, body: b}
+	}
+	// 1 MiB, 32 times the receive limit, in chunks of at most the limit.
+	r := upload(bytes.NewReader(make([]byte, 1<<20)))
+	if r.code != 200 || string(r.body) != "video/mp4: 1048576 bytes in 32 chunks" || r.header.Get("Content-Type") != "text/plain" {
+		t.Fatal(r)
+	}
+	var zipped bytes.Buffer
+	zw := gzip.NewWriter(&zipped)
+	_, _ = zw.Write(make([]byte, 100<<10))
+	_ = zw.Close()
+	if r := upload(&zipped, "Content-Encoding", "gzip"); r.code != 200 || string(r.body) != "video/mp4: 102400 bytes in 4 chunks" {
+		t.Fatal(r)
+	}
+	if r := upload(strings.NewReader("")); r.code != 200 || string(r.body) != ": 0 bytes in 0 chunks" {
+		t.Fatal(r)
+	}
+	wantError(t, upload(strings.NewReader("x"), "Content-Encoding", "br"), 415, codes.Unimplemented, "Content-Encoding")
+	// The first chunk reaches the method before the client sends the rest.
+	abe.uploadChunks = make(chan int, 1)
+	pr, pw := io.Pipe()
+	done := make(chan restResponse, 1)
+	go func() { done <- upload(pr) }()
+	if _, err := pw.Write(make([]byte, 32<<10)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case n := <-abe.uploadChunks:
+		if n != 32<<10 {
+			t.Errorf("first chunk of %d bytes", n)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no chunk before the end of the body")
+	}
+	_, _ = pw.Write([]byte("tail"))
+	pw.Close()
+	if n := <-abe.uploadChunks; n != 4 {
+		t.Errorf("last chunk of %d bytes", n)
+	}
+	if r := <-done; r.code != 200 || string(r.body) != "video/mp4: 32772 bytes in 2 chunks" {
+		t.Fatal(r)
+	}
+	abe.uploadChunks = nil
+	wantError(t, doREST(t, "POST", base+"/v1/uploads/stream?x=1", "data"), 400, codes.InvalidArgument, "unknown query parameter")
 }
 
 // TestRESTGeneratedHandler serves REST through the generated NewXxxHandler,

@@ -1314,7 +1314,7 @@ const file_rest_rest_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name* \n" +
 	"\vNumericEnum\x12\b\n" +
 	"\x04ZERO\x10\x00\x12\a\n" +
-	"\x03ONE\x10\x012\x9a\x18\n" +
+	"\x03ONE\x10\x012\xf7\x18\n" +
 	"\x17ABitOfEverythingService\x12\xfb\x02\n" +
 	"\x06Create\x12\x19.rest.v1.ABitOfEverything\x1a\x19.rest.v1.ABitOfEverything\"\xba\x02\x82\xd3\xe4\x93\x02\xb3\x02\"\xb0\x02/v1/example/a_bit_of_everything/{float_value}/{double_value}/{int64_value}/separator/{uint64_value}/{int32_value}/{fixed64_value}/{fixed32_value}/{bool_value}/{string_value=strprefix/*}/{uint32_value}/{sfixed32_value}/{sfixed64_value}/{sint32_value}/{sint64_value}/{nonConventionalNameValue}/{enum_value}\x12n\n" +
 	"\n" +
@@ -1339,7 +1339,8 @@ const file_rest_rest_proto_rawDesc = "" +
 	"ListStream\x12\x14.rest.v1.ListRequest\x1a\x19.rest.v1.ABitOfEverything\"'\x82\xd3\xe4\x93\x02!\x12\x1f/v1/example/a_bit_of_everything0\x01\x12v\n" +
 	"\x12StreamResponseBody\x12\x14.rest.v1.ListRequest\x1a\x18.rest.v1.ResponseBodyOut\".\x82\xd3\xe4\x93\x02(b\bresponse\x12\x1c/responsebody/stream/{count}0\x01\x12Y\n" +
 	"\bDownload\x12\x18.rest.v1.DownloadRequest\x1a\x14.google.api.HttpBody\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/files/{name=**}0\x01\x12`\n" +
-	"\x06Upload\x12\x16.rest.v1.UploadRequest\x1a\x14.google.api.HttpBody\"(\x82\xd3\xe4\x93\x02\":\x04file\"\x1a/v1/files/{name=**}:upload\x12r\n" +
+	"\x06Upload\x12\x16.rest.v1.UploadRequest\x1a\x14.google.api.HttpBody\"(\x82\xd3\xe4\x93\x02\":\x04file\"\x1a/v1/files/{name=**}:upload\x12[\n" +
+	"\fUploadStream\x12\x14.google.api.HttpBody\x1a\x14.google.api.HttpBody\"\x1d\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/uploads/stream(\x01\x12r\n" +
 	"\n" +
 	"BulkCreate\x12\x19.rest.v1.ABitOfEverything\x1a\x16.google.protobuf.Empty\"/\x82\xd3\xe4\x93\x02):\x01*\"$/v1/example/a_bit_of_everything/bulk(\x01\x12u\n" +
 	"\bBulkEcho\x12\x19.rest.v1.ABitOfEverything\x1a\x19.rest.v1.ABitOfEverything\"/\x82\xd3\xe4\x93\x02):\x01*\"$/v1/example/a_bit_of_everything/echo(\x010\x01\x128\n" +
@@ -1445,46 +1446,48 @@ var file_rest_rest_proto_depIdxs = []int32{
 	9,  // 43: rest.v1.ABitOfEverythingService.StreamResponseBody:input_type -> rest.v1.ListRequest
 	8,  // 44: rest.v1.ABitOfEverythingService.Download:input_type -> rest.v1.DownloadRequest
 	7,  // 45: rest.v1.ABitOfEverythingService.Upload:input_type -> rest.v1.UploadRequest
-	2,  // 46: rest.v1.ABitOfEverythingService.BulkCreate:input_type -> rest.v1.ABitOfEverything
-	2,  // 47: rest.v1.ABitOfEverythingService.BulkEcho:input_type -> rest.v1.ABitOfEverything
-	20, // 48: rest.v1.ABitOfEverythingService.NoRest:input_type -> google.protobuf.Empty
-	10, // 49: rest.v1.Messaging.GetMessage:input_type -> rest.v1.GetMessageRequest
-	12, // 50: rest.v1.Messaging.UpdateMessage:input_type -> rest.v1.UpdateMessageRequest
-	11, // 51: rest.v1.Messaging.UpdateMessageStar:input_type -> rest.v1.Message
-	13, // 52: rest.v1.Messaging.GetByName:input_type -> rest.v1.NameRequest
-	13, // 53: rest.v1.Messaging.GetTopic:input_type -> rest.v1.NameRequest
-	13, // 54: rest.v1.Messaging.CancelTopic:input_type -> rest.v1.NameRequest
-	2,  // 55: rest.v1.ABitOfEverythingService.Create:output_type -> rest.v1.ABitOfEverything
-	2,  // 56: rest.v1.ABitOfEverythingService.CreateBody:output_type -> rest.v1.ABitOfEverything
-	2,  // 57: rest.v1.ABitOfEverythingService.Lookup:output_type -> rest.v1.ABitOfEverything
-	20, // 58: rest.v1.ABitOfEverythingService.Update:output_type -> google.protobuf.Empty
-	20, // 59: rest.v1.ABitOfEverythingService.UpdateV2:output_type -> google.protobuf.Empty
-	20, // 60: rest.v1.ABitOfEverythingService.Delete:output_type -> google.protobuf.Empty
-	2,  // 61: rest.v1.ABitOfEverythingService.CheckGetQueryParams:output_type -> rest.v1.ABitOfEverything
-	2,  // 62: rest.v1.ABitOfEverythingService.CheckPostQueryParams:output_type -> rest.v1.ABitOfEverything
-	2,  // 63: rest.v1.ABitOfEverythingService.CheckRepeatedBody:output_type -> rest.v1.ABitOfEverything
-	2,  // 64: rest.v1.ABitOfEverythingService.Custom:output_type -> rest.v1.ABitOfEverything
-	3,  // 65: rest.v1.ABitOfEverythingService.Lock:output_type -> rest.v1.IdMessage
-	20, // 66: rest.v1.ABitOfEverythingService.ErrorWithDetails:output_type -> google.protobuf.Empty
-	20, // 67: rest.v1.ABitOfEverythingService.Timeout:output_type -> google.protobuf.Empty
-	20, // 68: rest.v1.ABitOfEverythingService.Metadata:output_type -> google.protobuf.Empty
-	5,  // 69: rest.v1.ABitOfEverythingService.GetResponseBody:output_type -> rest.v1.ResponseBodyOut
-	6,  // 70: rest.v1.ABitOfEverythingService.ListResponseBodies:output_type -> rest.v1.RepeatedResponseBodyOut
-	2,  // 71: rest.v1.ABitOfEverythingService.ListStream:output_type -> rest.v1.ABitOfEverything
-	5,  // 72: rest.v1.ABitOfEverythingService.StreamResponseBody:output_type -> rest.v1.ResponseBodyOut
-	28, // 73: rest.v1.ABitOfEverythingService.Download:output_type -> google.api.HttpBody
-	28, // 74: rest.v1.ABitOfEverythingService.Upload:output_type -> google.api.HttpBody
-	20, // 75: rest.v1.ABitOfEverythingService.BulkCreate:output_type -> google.protobuf.Empty
-	2,  // 76: rest.v1.ABitOfEverythingService.BulkEcho:output_type -> rest.v1.ABitOfEverything
-	20, // 77: rest.v1.ABitOfEverythingService.NoRest:output_type -> google.protobuf.Empty
-	11, // 78: rest.v1.Messaging.GetMessage:output_type -> rest.v1.Message
-	11, // 79: rest.v1.Messaging.UpdateMessage:output_type -> rest.v1.Message
-	11, // 80: rest.v1.Messaging.UpdateMessageStar:output_type -> rest.v1.Message
-	11, // 81: rest.v1.Messaging.GetByName:output_type -> rest.v1.Message
-	11, // 82: rest.v1.Messaging.GetTopic:output_type -> rest.v1.Message
-	11, // 83: rest.v1.Messaging.CancelTopic:output_type -> rest.v1.Message
-	55, // [55:84] is the sub-list for method output_type
-	26, // [26:55] is the sub-list for method input_type
+	28, // 46: rest.v1.ABitOfEverythingService.UploadStream:input_type -> google.api.HttpBody
+	2,  // 47: rest.v1.ABitOfEverythingService.BulkCreate:input_type -> rest.v1.ABitOfEverything
+	2,  // 48: rest.v1.ABitOfEverythingService.BulkEcho:input_type -> rest.v1.ABitOfEverything
+	20, // 49: rest.v1.ABitOfEverythingService.NoRest:input_type -> google.protobuf.Empty
+	10, // 50: rest.v1.Messaging.GetMessage:input_type -> rest.v1.GetMessageRequest
+	12, // 51: rest.v1.Messaging.UpdateMessage:input_type -> rest.v1.UpdateMessageRequest
+	11, // 52: rest.v1.Messaging.UpdateMessageStar:input_type -> rest.v1.Message
+	13, // 53: rest.v1.Messaging.GetByName:input_type -> rest.v1.NameRequest
+	13, // 54: rest.v1.Messaging.GetTopic:input_type -> rest.v1.NameRequest
+	13, // 55: rest.v1.Messaging.CancelTopic:input_type -> rest.v1.NameRequest
+	2,  // 56: rest.v1.ABitOfEverythingService.Create:output_type -> rest.v1.ABitOfEverything
+	2,  // 57: rest.v1.ABitOfEverythingService.CreateBody:output_type -> rest.v1.ABitOfEverything
+	2,  // 58: rest.v1.ABitOfEverythingService.Lookup:output_type -> rest.v1.ABitOfEverything
+	20, // 59: rest.v1.ABitOfEverythingService.Update:output_type -> google.protobuf.Empty
+	20, // 60: rest.v1.ABitOfEverythingService.UpdateV2:output_type -> google.protobuf.Empty
+	20, // 61: rest.v1.ABitOfEverythingService.Delete:output_type -> google.protobuf.Empty
+	2,  // 62: rest.v1.ABitOfEverythingService.CheckGetQueryParams:output_type -> rest.v1.ABitOfEverything
+	2,  // 63: rest.v1.ABitOfEverythingService.CheckPostQueryParams:output_type -> rest.v1.ABitOfEverything
+	2,  // 64: rest.v1.ABitOfEverythingService.CheckRepeatedBody:output_type -> rest.v1.ABitOfEverything
+	2,  // 65: rest.v1.ABitOfEverythingService.Custom:output_type -> rest.v1.ABitOfEverything
+	3,  // 66: rest.v1.ABitOfEverythingService.Lock:output_type -> rest.v1.IdMessage
+	20, // 67: rest.v1.ABitOfEverythingService.ErrorWithDetails:output_type -> google.protobuf.Empty
+	20, // 68: rest.v1.ABitOfEverythingService.Timeout:output_type -> google.protobuf.Empty
+	20, // 69: rest.v1.ABitOfEverythingService.Metadata:output_type -> google.protobuf.Empty
+	5,  // 70: rest.v1.ABitOfEverythingService.GetResponseBody:output_type -> rest.v1.ResponseBodyOut
+	6,  // 71: rest.v1.ABitOfEverythingService.ListResponseBodies:output_type -> rest.v1.RepeatedResponseBodyOut
+	2,  // 72: rest.v1.ABitOfEverythingService.ListStream:output_type -> rest.v1.ABitOfEverything
+	5,  // 73: rest.v1.ABitOfEverythingService.StreamResponseBody:output_type -> rest.v1.ResponseBodyOut
+	28, // 74: rest.v1.ABitOfEverythingService.Download:output_type -> google.api.HttpBody
+	28, // 75: rest.v1.ABitOfEverythingService.Upload:output_type -> google.api.HttpBody
+	28, // 76: rest.v1.ABitOfEverythingService.UploadStream:output_type -> google.api.HttpBody
+	20, // 77: rest.v1.ABitOfEverythingService.BulkCreate:output_type -> google.protobuf.Empty
+	2,  // 78: rest.v1.ABitOfEverythingService.BulkEcho:output_type -> rest.v1.ABitOfEverything
+	20, // 79: rest.v1.ABitOfEverythingService.NoRest:output_type -> google.protobuf.Empty
+	11, // 80: rest.v1.Messaging.GetMessage:output_type -> rest.v1.Message
+	11, // 81: rest.v1.Messaging.UpdateMessage:output_type -> rest.v1.Message
+	11, // 82: rest.v1.Messaging.UpdateMessageStar:output_type -> rest.v1.Message
+	11, // 83: rest.v1.Messaging.GetByName:output_type -> rest.v1.Message
+	11, // 84: rest.v1.Messaging.GetTopic:output_type -> rest.v1.Message
+	11, // 85: rest.v1.Messaging.CancelTopic:output_type -> rest.v1.Message
+	56, // [56:86] is the sub-list for method output_type
+	26, // [26:56] is the sub-list for method input_type
 	26, // [26:26] is the sub-list for extension type_name
 	26, // [26:26] is the sub-list for extension extendee
 	0,  // [0:26] is the sub-list for field type_name

@@ -50,6 +50,7 @@ const (
 	ABitOfEverythingService_StreamResponseBody_FullMethodName   = "/rest.v1.ABitOfEverythingService/StreamResponseBody"
 	ABitOfEverythingService_Download_FullMethodName             = "/rest.v1.ABitOfEverythingService/Download"
 	ABitOfEverythingService_Upload_FullMethodName               = "/rest.v1.ABitOfEverythingService/Upload"
+	ABitOfEverythingService_UploadStream_FullMethodName         = "/rest.v1.ABitOfEverythingService/UploadStream"
 	ABitOfEverythingService_BulkCreate_FullMethodName           = "/rest.v1.ABitOfEverythingService/BulkCreate"
 	ABitOfEverythingService_BulkEcho_FullMethodName             = "/rest.v1.ABitOfEverythingService/BulkEcho"
 	ABitOfEverythingService_NoRest_FullMethodName               = "/rest.v1.ABitOfEverythingService/NoRest"
@@ -83,6 +84,8 @@ type ABitOfEverythingServiceClient interface {
 	StreamResponseBody(ctx context.Context, in *ListRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ResponseBodyOut], error)
 	Download(ctx context.Context, in *DownloadRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[httpbody.HttpBody], error)
 	Upload(ctx context.Context, in *UploadRequest, opts ...grpc.CallOption) (*httpbody.HttpBody, error)
+	// A client stream of google.api.HttpBody: the request body, in chunks.
+	UploadStream(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[httpbody.HttpBody, httpbody.HttpBody], error)
 	BulkCreate(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ABitOfEverything, emptypb.Empty], error)
 	BulkEcho(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ABitOfEverything, ABitOfEverything], error)
 	// No REST mapping: served over gRPC, gRPC-Web and Connect only.
@@ -324,9 +327,22 @@ func (c *aBitOfEverythingServiceClient) Upload(ctx context.Context, in *UploadRe
 	return out, nil
 }
 
+func (c *aBitOfEverythingServiceClient) UploadStream(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[httpbody.HttpBody, httpbody.HttpBody], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &ABitOfEverythingService_ServiceDesc.Streams[3], ABitOfEverythingService_UploadStream_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[httpbody.HttpBody, httpbody.HttpBody]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ABitOfEverythingService_UploadStreamClient = grpc.ClientStreamingClient[httpbody.HttpBody, httpbody.HttpBody]
+
 func (c *aBitOfEverythingServiceClient) BulkCreate(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ABitOfEverything, emptypb.Empty], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	stream, err := c.cc.NewStream(ctx, &ABitOfEverythingService_ServiceDesc.Streams[3], ABitOfEverythingService_BulkCreate_FullMethodName, cOpts...)
+	stream, err := c.cc.NewStream(ctx, &ABitOfEverythingService_ServiceDesc.Streams[4], ABitOfEverythingService_BulkCreate_FullMethodName, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -339,7 +355,7 @@ type ABitOfEverythingService_BulkCreateClient = grpc.ClientStreamingClient[ABitO
 
 func (c *aBitOfEverythingServiceClient) BulkEcho(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ABitOfEverything, ABitOfEverything], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	stream, err := c.cc.NewStream(ctx, &ABitOfEverythingService_ServiceDesc.Streams[4], ABitOfEverythingService_BulkEcho_FullMethodName, cOpts...)
+	stream, err := c.cc.NewStream(ctx, &ABitOfEverythingService_ServiceDesc.Streams[5], ABitOfEverythingService_BulkEcho_FullMethodName, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -388,6 +404,8 @@ type ABitOfEverythingServiceServer interface {
 	StreamResponseBody(*ListRequest, grpc.ServerStreamingServer[ResponseBodyOut]) error
 	Download(*DownloadRequest, grpc.ServerStreamingServer[httpbody.HttpBody]) error
 	Upload(context.Context, *UploadRequest) (*httpbody.HttpBody, error)
+	// A client stream of google.api.HttpBody: the request body, in chunks.
+	UploadStream(grpc.ClientStreamingServer[httpbody.HttpBody, httpbody.HttpBody]) error
 	BulkCreate(grpc.ClientStreamingServer[ABitOfEverything, emptypb.Empty]) error
 	BulkEcho(grpc.BidiStreamingServer[ABitOfEverything, ABitOfEverything]) error
 	// No REST mapping: served over gRPC, gRPC-Web and Connect only.
@@ -461,6 +479,9 @@ func (UnimplementedABitOfEverythingServiceServer) Download(*DownloadRequest, grp
 }
 func (UnimplementedABitOfEverythingServiceServer) Upload(context.Context, *UploadRequest) (*httpbody.HttpBody, error) {
 	return nil, status.Error(codes.Unimplemented, "method Upload not implemented")
+}
+func (UnimplementedABitOfEverythingServiceServer) UploadStream(grpc.ClientStreamingServer[httpbody.HttpBody, httpbody.HttpBody]) error {
+	return status.Error(codes.Unimplemented, "method UploadStream not implemented")
 }
 func (UnimplementedABitOfEverythingServiceServer) BulkCreate(grpc.ClientStreamingServer[ABitOfEverything, emptypb.Empty]) error {
 	return status.Error(codes.Unimplemented, "method BulkCreate not implemented")
@@ -832,6 +853,13 @@ func _ABitOfEverythingService_Upload_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ABitOfEverythingService_UploadStream_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(ABitOfEverythingServiceServer).UploadStream(&grpc.GenericServerStream[httpbody.HttpBody, httpbody.HttpBody]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ABitOfEverythingService_UploadStreamServer = grpc.ClientStreamingServer[httpbody.HttpBody, httpbody.HttpBody]
+
 func _ABitOfEverythingService_BulkCreate_Handler(srv interface{}, stream grpc.ServerStream) error {
 	return srv.(ABitOfEverythingServiceServer).BulkCreate(&grpc.GenericServerStream[ABitOfEverything, emptypb.Empty]{ServerStream: stream})
 }
@@ -959,6 +987,11 @@ var ABitOfEverythingService_ServiceDesc = grpc.ServiceDesc{
 			StreamName:    "Download",
 			Handler:       _ABitOfEverythingService_Download_Handler,
 			ServerStreams: true,
+		},
+		{
+			StreamName:    "UploadStream",
+			Handler:       _ABitOfEverythingService_UploadStream_Handler,
+			ClientStreams: true,
 		},
 		{
 			StreamName:    "BulkCreate",
