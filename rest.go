@@ -205,7 +205,12 @@ func (m *restMethod) serve(w http.ResponseWriter, r *http.Request, match *restro
 	}
 	if m.upload {
 		if r.URL.RawQuery != "" {
-			restError(w, codes.InvalidArgument, http.StatusBadRequest, "unknown query parameter: the body binds every field of %s", m.b.Method.Input().FullName())
+			st := &spb.Status{Code: int32(codes.InvalidArgument),
+				Message: fmt.Sprintf("unknown query parameter: the body binds every field of %s", m.b.Method.Input().FullName())}
+			reply.WriteError(w, st, 0)
+			if req.stats != nil {
+				req.stats.end(nil, status.ErrorProto(st))
+			}
 			return
 		}
 		m.serveUpload(ctx, w, r, &req)
