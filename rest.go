@@ -55,6 +55,7 @@ type restMethod struct {
 	stream      grpc.StreamHandler
 	streamInt   grpc.StreamServerInterceptor
 	info        *grpc.StreamServerInfo
+	httpBodyIn  bool            // the body is read into a google.api.HttpBody
 	httpBodyOut bool            // the response is a google.api.HttpBody, sent as it is
 	stats       []stats.Handler // rest_stats.go
 	// upload is set for a client stream of google.api.HttpBody with body
@@ -96,6 +97,8 @@ func newRESTMethods(desc *grpc.ServiceDesc, impl any, schema protoreflect.Servic
 				stats:      cfg.interceptors.stats,
 			}
 			m.httpBodyOut = b.ResponseBody == nil && bind.IsHTTPBody(md.Output())
+			m.httpBodyIn = b.Body == "*" && bind.IsHTTPBody(md.Input()) ||
+				b.BodyField != nil && b.BodyField.Message() != nil && bind.IsHTTPBody(b.BodyField.Message())
 			fill(m)
 			out = append(out, m)
 		}
@@ -228,11 +231,8 @@ func (m *restMethod) serve(w http.ResponseWriter, r *http.Request, match *restro
 			return
 		}
 		req.body = buf.Bytes()
-		if m.b.BodyField == nil && bind.IsHTTPBody(m.b.Method.Input()) || m.b.BodyField != nil && m.b.BodyField.Message() != nil && bind.IsHTTPBody(m.b.BodyField.Message()) {
-			// The message keeps the bytes.
-			req.body = bytes.Clone(req.body)
-		}
-		if buf.Cap() <= 1<<20 {
+		// An HttpBody keeps the bytes: its buffer is not reused.
+		if !m.httpBodyIn && buf.Cap() <= 1<<20 {
 			defer restBodyPool.Put(buf)
 		}
 	}
