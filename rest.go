@@ -24,7 +24,6 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	"github.com/polyrpc/polyrpc/internal/rest"
 	"github.com/polyrpc/polyrpc/internal/rest/bind"
@@ -336,13 +335,16 @@ func (q *restRequest) bind(v any) error {
 		}
 	}
 	if b.UpdateMask != nil && len(q.body) != 0 {
-		mask := pm.Get(b.UpdateMask).Message()
-		if !mask.IsValid() || len(mask.Interface().(*fieldmaskpb.FieldMask).GetPaths()) == 0 {
+		mask := pm.Mutable(b.UpdateMask).Message()
+		list := mask.Mutable(mask.Descriptor().Fields().ByName("paths")).List()
+		if list.Len() == 0 {
 			paths, err := bind.MaskPaths(q.body, b.BodyField.Message())
 			if err != nil {
 				return status.Error(codes.InvalidArgument, err.Error())
 			}
-			pm.Set(b.UpdateMask, protoreflect.ValueOfMessage((&fieldmaskpb.FieldMask{Paths: paths}).ProtoReflect()))
+			for _, p := range paths {
+				list.Append(protoreflect.ValueOfString(p))
+			}
 		}
 	}
 	if q.stats != nil {
