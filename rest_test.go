@@ -39,6 +39,7 @@ import (
 
 	"github.com/polyrpc/polyrpc"
 	restpb "github.com/polyrpc/polyrpc/golden/rpc/rest"
+	"github.com/polyrpc/polyrpc/internal/rpctest"
 )
 
 // The REST tests port the behaviours of grpc-gateway v2's
@@ -1242,5 +1243,39 @@ func TestRESTStats(t *testing.T) {
 	wantError(t, doREST(t, "POST", base+"/v1/example/a_bit_of_everything", "{", "X-User", "u2"), 400, codes.InvalidArgument, "")
 	if got := rec.take(); len(got) == 0 || got[len(got)-1] != "*stats.End InvalidArgument" {
 		t.Errorf("bad request: %q", got)
+	}
+}
+
+// TestRESTTransports makes a unary call, a server stream with trailers and
+// an error over each HTTP version, TLS included (the peer sees it).
+func TestRESTTransports(t *testing.T) {
+	for _, tr := range rpctest.Transports {
+		t.Run(string(tr), func(t *testing.T) {
+			s := polyrpc.NewServer()
+			restpb.RegisterABitOfEverythingServiceServer(s, newABEServer())
+			restpb.RegisterMessagingServer(s, messagingServer{})
+			base, hc := rpctest.Start(t, s, tr)
+			get := func(path string) (*http.Response, string) {
+				resp, err := hc.Get(base + path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				return resp, string(b)
+			}
+			resp, body := get("/v1/messages/1?revision=2")
+			if resp.StatusCode != 200 || !strings.Contains(body, "revision=2") || resp.ProtoMajor != map[bool]int{true: 2, false: 1}[tr.HTTP2()] {
+				t.Fatalf("%s %d %s", resp.Proto, resp.StatusCode, body)
+			}
+			resp, body = get("/v1/example/a_bit_of_everything?count=2&fail_code=9")
+			if resp.StatusCode != 200 || strings.Count(body, "\n") != 3 || resp.Trailer.Get("Grpc-Status") != "9" {
+				t.Fatalf("stream: %d %q %v", resp.StatusCode, body, resp.Trailer)
+			}
+			resp, body = get("/v1/example/a_bit_of_everything/nope")
+			if resp.StatusCode != 404 || !strings.Contains(body, `"code":5`) {
+				t.Fatalf("error: %d %s", resp.StatusCode, body)
+			}
+		})
 	}
 }
