@@ -9,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -65,6 +67,8 @@ type abeServer struct {
 	// uploadChunks, if set, receives the size of each chunk UploadStream
 	// receives.
 	uploadChunks chan int
+	// uploadDone, if set, receives what UploadStream returns.
+	uploadDone chan error
 }
 
 func newABEServer() *abeServer {
@@ -274,7 +278,10 @@ func (s *abeServer) Upload(_ context.Context, req *restpb.UploadRequest) (*httpb
 	}, nil
 }
 
-func (s *abeServer) UploadStream(stream grpc.ClientStreamingServer[httpbody.HttpBody, httpbody.HttpBody]) error {
+func (s *abeServer) UploadStream(stream grpc.ClientStreamingServer[httpbody.HttpBody, httpbody.HttpBody]) (err error) {
+	if s.uploadDone != nil {
+		defer func() { s.uploadDone <- err }()
+	}
 	var n, chunks int
 	ct := ""
 	for {
@@ -1278,4 +1285,74 @@ func TestRESTTransports(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRESTClientsVanish: clients that leave in the middle of a download or
+// of an upload end their handlers, and no goroutine stays behind.
+func TestRESTClientsVanish(t *testing.T) {
+	const calls = 8
+	abe := newABEServer()
+	abe.gate = make(chan struct{}) // never opened: downloads wait after their first chunk
+	abe.downloadDone = make(chan error, 16)
+	abe.uploadChunks = make(chan int, 64)
+	abe.uploadDone = make(chan error, calls)
+	base := restServer(t, abe, polyrpc.MaxRecvMsgSize(16<<10))
+	addr := strings.TrimPrefix(base, "http://")
+	baseline := runtime.NumGoroutine()
+	for range calls {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(conn, "GET /v1/files/f?chunks=3 HTTP/1.1\r\nHost: %s\r\n\r\n", addr)
+		br := bufio.NewReader(conn)
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(line, "chunk 0") {
+				break
+			}
+		}
+		conn.Close()
+	}
+	for i := range calls {
+		select {
+		case <-abe.downloadDone:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d of %d downloads still wait after their clients left", calls-i, calls)
+		}
+	}
+	// An upload whose client leaves after 40 KiB of 1 MiB.
+	for range calls {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(conn, "POST /v1/uploads/stream HTTP/1.1\r\nHost: %s\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n", addr, 1<<20)
+		if _, err := conn.Write(make([]byte, 40<<10)); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			select {
+			case <-abe.uploadChunks:
+			case <-time.After(10 * time.Second):
+				t.Fatal("upload chunks not received")
+			}
+		}
+		conn.Close()
+	}
+	// A body cut short is an error, not a short last chunk.
+	for i := range calls {
+		select {
+		case err := <-abe.uploadDone:
+			if status.Code(err) != codes.Canceled {
+				t.Errorf("upload %d ended with %v, want Canceled", i, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d of %d uploads still run after their clients left", calls-i, calls)
+		}
+	}
+	waitGoroutines(t, baseline)
 }

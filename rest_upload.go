@@ -151,16 +151,28 @@ func (s *restUpload) RecvMsg(m any) error {
 		return status.Error(codes.Internal, err.Error())
 	}
 	buf := make([]byte, s.chunk)
-	n, err := io.ReadFull(s.body, buf)
+	// Not io.ReadFull: it reports a body cut short (io.ErrUnexpectedEOF
+	// from net/http) like a short last chunk.
+	n := 0
+	err = nil
+	for n < len(buf) && err == nil {
+		var k int
+		k, err = s.body.Read(buf[n:])
+		n += k
+	}
 	switch {
-	case errors.Is(err, io.EOF):
+	case err == io.EOF:
 		s.eof = true
-		return io.EOF
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		s.eof = true // the last, short chunk
+		if n == 0 {
+			return io.EOF
+		}
 	case err != nil:
+		s.eof = true
 		if ctxErr := s.ctx.Err(); ctxErr != nil {
 			return status.FromContextError(ctxErr).Err()
+		}
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return status.Error(codes.Canceled, "the client ended the request body early")
 		}
 		return status.Error(codes.InvalidArgument, fmt.Sprintf("reading the request body: %v", err))
 	}
