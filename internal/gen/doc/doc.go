@@ -60,6 +60,10 @@
 //	lint_path_prefix=DIR       put DIR/ before proto paths in the list.
 //	base_url=URL               server address in call examples
 //	                           (default http://localhost:8080).
+//	example_host=base_url|default_host
+//	                           default_host: the examples of a service with
+//	                           a google.api.default_host call https:// and
+//	                           that host; others call base_url (the default).
 //
 // # Custom templates
 //
@@ -122,6 +126,7 @@ Options (comma-separated name=value pairs):
   lint_out=PATH               with require_comments=warn: also write the findings to this file
   lint_path_prefix=DIR        put DIR/ before proto paths in findings
   base_url=URL                server address used in call examples (default http://localhost:8080)
+  example_host=HOST           base_url (default) or default_host: a service's google.api.default_host
 
 Comments are Markdown; elements whose comment contains @hide are left out.
 `

@@ -44,6 +44,12 @@ const (
 // DefaultBaseURL is the server address used in call examples.
 const DefaultBaseURL = "http://localhost:8080"
 
+// example_host values.
+const (
+	ExampleHostBaseURL = "base_url"     // every example calls base_url
+	ExampleHostDefault = "default_host" // a service's google.api.default_host, over https
+)
+
 // Options are the plugin options. The zero value is not ready; use
 // NewOptions and then Set for every parameter.
 type Options struct {
@@ -55,6 +61,9 @@ type Options struct {
 	Order           string
 	RequireComments bool // list the elements without comments (true or warn)
 	BaseURL         string
+	// ExampleHost is "" or base_url (every example calls BaseURL) or
+	// default_host (a service's google.api.default_host, over https).
+	ExampleHost string
 	// The doc lint (require_comments). LintWarn reports the findings
 	// (on stderr, and in LintOut) and writes the documents; otherwise
 	// they fail the run.
@@ -87,7 +96,7 @@ func NewOptions() *Options {
 }
 
 // OptionNames lists the options Set understands.
-var OptionNames = []string{"base_url", "exclude", "format", "layout", "lint_format", "lint_ignore", "lint_out", "lint_path_prefix", "name", "order", "require_comments", "template", "title"}
+var OptionNames = []string{"base_url", "example_host", "exclude", "format", "layout", "lint_format", "lint_ignore", "lint_out", "lint_path_prefix", "name", "order", "require_comments", "template", "title"}
 
 // Set applies one name=value plugin parameter.
 func (o *Options) Set(name, value string) error {
@@ -191,6 +200,13 @@ func (o *Options) Set(name, value string) error {
 			return fmt.Errorf("option base_url: %q is not an http:// or https:// URL", value)
 		}
 		o.BaseURL = strings.TrimRight(value, "/")
+	case "example_host":
+		switch value {
+		case ExampleHostBaseURL, ExampleHostDefault:
+			o.ExampleHost = value
+		default:
+			return fmt.Errorf("option example_host: %q is not base_url or default_host", value)
+		}
 	case "template":
 		if value == "" {
 			return fmt.Errorf("option template: a file path is required (template=PATH or template=FORMAT:PATH)")

@@ -1,9 +1,11 @@
 // Package build makes the documentation model from the request's files:
 // one model.File per documented file, built on parallel workers, with
 // comments cleaned up, elements marked @hide left out (hide.go), options
-// flattened and validation rules made readable (options.go), and a sample
-// request and call example per method (sample.go). It also lists the
-// elements without comments for require_comments, as lint findings.
+// flattened and validation rules made readable (options.go), and sample
+// requests and responses (sample.go, with values from annotations, rules
+// and names: values.go) and call examples per protocol (example.go) for
+// each method. It also lists the elements without comments for
+// require_comments, as lint findings.
 package build
 
 import (
@@ -32,6 +34,10 @@ type Config struct {
 	// the element's full name and, for an enum value, once more with the
 	// enum's full name plus the value's name.
 	Ignore func(fullName string) bool
+
+	// DefaultHost makes the call examples of a service with a
+	// google.api.default_host call https:// and that host.
+	DefaultHost bool
 }
 
 // builder turns the descriptors of a request into the documentation model.
@@ -43,6 +49,9 @@ type builder struct {
 	opt     *optionReader
 	src     request.Sources
 	missing []lint.Finding // undocumented elements, for require_comments
+
+	all []protoreflect.FileDescriptor // every file of the request
+	res *resourceCache                // its resources, for samples
 }
 
 // Source paths of file-level statements (descriptor.proto field numbers).
@@ -221,21 +230,7 @@ func (b *builder) buildMethod(m *request.Method, pkg string) *model.Method {
 	oe := b.opt.entry(md.Options())
 	out.HTTPRules = httpRules(oe.msg())
 	out.Options = oe.list()
-	sample := newSampler(b).message(md.Input(), 0, nil)
-	out.SampleRequest = sample.pretty("")
-	url := b.cfg.BaseURL + out.Procedure
-	if out.Streaming == "unary" {
-		out.Example = "curl \\\n  --header 'Content-Type: application/json' \\\n  --data " + shellQuote(out.SampleRequest) + " \\\n  " + url
-		if out.Idempotency == "NO_SIDE_EFFECTS" {
-			out.ConnectGet = url + "?encoding=json&message=" + queryEscape(sample.compact())
-		}
-	} else {
-		flags := "--protocol connect"
-		if out.Streaming == "bidi_streaming" {
-			flags += " --http2-prior-knowledge"
-		}
-		out.Example = "buf curl --schema . " + flags + " \\\n  --data " + shellQuote(out.SampleRequest) + " \\\n  " + url
-	}
+	b.examples(out, md)
 	return out
 }
 
@@ -587,7 +582,7 @@ func resolvedFeatures(edition descriptorpb.Edition, set *descriptorpb.FeatureSet
 // in request file order and then source order. The element trees of the
 // selected files are dropped as they are built.
 func Files(cfg Config, all []protoreflect.FileDescriptor, selected []*request.File) ([]*model.File, []lint.Finding, error) {
-	b := &builder{cfg: cfg, inDoc: map[protoreflect.FullName]bool{}, files: selected}
+	b := &builder{cfg: cfg, inDoc: map[protoreflect.FullName]bool{}, files: selected, all: all, res: &resourceCache{}}
 	b.hidden = computeHidden(b.files)
 	b.opt = newOptionReader(all)
 	order := map[string]int{}

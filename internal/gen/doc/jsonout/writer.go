@@ -275,6 +275,14 @@ func (w *jsonWriter) method(m *model.Method) {
 	w.str("sample_request", m.SampleRequest)
 	w.str("example", m.Example)
 	jsonList(w, "options", m.Options, true, w.option)
+	w.optStr("sample_response", m.SampleResponse)
+	jsonList(w, "examples", m.Examples, true, func(e model.CallExample) {
+		w.open('{')
+		w.str("protocol", e.Protocol)
+		w.str("title", e.Title)
+		w.str("command", e.Command)
+		w.close('}')
+	})
 	w.close('}')
 }
 

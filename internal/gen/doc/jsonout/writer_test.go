@@ -60,6 +60,7 @@ func hostileFile(s string) *model.File {
 			Name: s, Streaming: s, Request: ref, Response: model.TypeRef{}, Idempotency: s, Procedure: s,
 			Protocols: []model.Protocol{{Name: s}, {Name: s, HTTP: []string{}}, {HTTP: []string{s}}}, ConnectGet: s,
 			HTTPRules: []model.HTTPRule{{Method: s, Path: s, Body: s, ResponseBody: s}, {}}, SampleRequest: s, Example: s, Options: opt,
+			SampleResponse: s, Examples: []model.CallExample{{Protocol: s, Title: s, Command: s}, {}},
 		}, {Name: s}}}},
 		Messages: []*model.Message{nil, {Name: s}, {
 			Name: s, FullName: s, Anchor: s, Parent: s, Description: s, Deprecated: true,

@@ -226,9 +226,7 @@ func writeMDMethod(w *bytes.Buffer, v *model.Page, m *model.Method) {
 			w.WriteByte(')')
 		}
 	}
-	w.WriteString("\n\n```sh\n")
-	w.WriteString(m.Example)
-	w.WriteString("\n```")
+	writeMDExamples(w, m)
 	writeMDOptions(w, m.Options)
 }
 

@@ -91,9 +91,24 @@ type Method struct {
 	HTTPRules []HTTPRule `json:"http_rules,omitempty"`
 	// SampleRequest is a JSON request body built from the request schema.
 	SampleRequest string `json:"sample_request"`
-	// Example is a shell command that calls the method.
+	// Example is a shell command that calls the method (over Connect).
 	Example string   `json:"example"`
 	Options []Option `json:"options,omitempty"`
+
+	// SampleResponse is a JSON response built from the response schema
+	// (one message of a stream).
+	SampleResponse string `json:"sample_response,omitempty"`
+	// Examples are the shell commands that send SampleRequest, one per
+	// protocol: Connect (curl, or buf curl for streams), gRPC (buf curl)
+	// and REST (curl, for a method with a google.api.http binding).
+	Examples []CallExample `json:"examples,omitempty"`
+}
+
+// CallExample is a shell command that calls a method over one protocol.
+type CallExample struct {
+	Protocol string `json:"protocol"` // connect, grpc or rest
+	Title    string `json:"title"`    // Connect, gRPC or REST
+	Command  string `json:"command"`
 }
 
 // Protocol is one wire protocol and the HTTP versions it is served on.
