@@ -60,6 +60,14 @@
 //	lint_path_prefix=DIR       put DIR/ before proto paths in the list.
 //	base_url=URL               server address in call examples
 //	                           (default http://localhost:8080).
+//	extern_url=PACKAGE=URL     link elements of PACKAGE (and packages below it;
+//	                           * for all) that the run does not document to
+//	                           URL#full.name (repeatable; longest package wins).
+//	referenced_types=true      list the elements documented files refer to but
+//	                           no documented file defines: their files are
+//	                           added holding only them, without comments.
+//	warn_unresolved=false      do not list on stderr the cross-references whose
+//	                           target no document holds.
 //	example_host=base_url|default_host
 //	                           default_host: the examples of a service with
 //	                           a google.api.default_host call https:// and
@@ -127,6 +135,9 @@ Options (comma-separated name=value pairs):
   lint_path_prefix=DIR        put DIR/ before proto paths in findings
   base_url=URL                server address used in call examples (default http://localhost:8080)
   example_host=HOST           base_url (default) or default_host: a service's google.api.default_host
+  extern_url=PKG=URL          link undocumented elements of package PKG (repeatable; * for all)
+  referenced_types=true       list referenced elements that no documented file defines
+  warn_unresolved=false       do not report unresolved cross-references on stderr
 
 Comments are Markdown; elements whose comment contains @hide are left out.
 `

@@ -311,7 +311,7 @@ func TestExampleHost(t *testing.T) {
 	}
 	// Services without a default host keep base_url.
 	doc = jsonDoc(t, "format=json,example_host=default_host,base_url=https://api.acme.test", "acme/shop/v1/shop.proto")
-	if m := doc.Files[0].Services[0].Methods[0]; !strings.HasSuffix(m.Example, "\n  https://api.acme.test/acme.shop.v1.Shop/GetProduct") {
+	if m := methodsByName(doc)["GetProduct"]; !strings.HasSuffix(m.Example, "\n  https://api.acme.test/acme.shop.v1.Shop/GetProduct") {
 		t.Errorf("no default host: %s", m.Example)
 	}
 	resp := Generate(compileRequest(t, "example_host=localhost", "acme/shop/v1/shop.proto"))

@@ -118,10 +118,16 @@ func run(in io.Reader, stderr io.Writer, emit func(name string, content []byte) 
 	if len(opts.lintIgnore) > 0 {
 		cfg.Ignore = opts.lintIgnored
 	}
+	cfg.Extern, cfg.Referenced, cfg.Excluded = opts.ExternURL, opts.Referenced, opts.excluded
+	var unresolved []build.UnresolvedRef
+	if !opts.QuietRefs {
+		cfg.Unresolved = &unresolved
+	}
 	built, findings, err := build.Files(cfg, all, selected)
 	if err != nil {
 		return err
 	}
+	reportUnresolved(stderr, unresolved)
 	var lintFile []byte
 	if opts.RequireComments {
 		if lintFile, err = reportFindings(opts, findings, stderr); err != nil {

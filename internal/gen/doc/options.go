@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/polyrpc/polyrpc/internal/gen/doc/build"
+	"github.com/polyrpc/polyrpc/internal/gen/doc/comment"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/lint"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
 )
@@ -64,6 +66,15 @@ type Options struct {
 	// ExampleHost is "" or base_url (every example calls BaseURL) or
 	// default_host (a service's google.api.default_host, over https).
 	ExampleHost string
+	// ExternURL maps packages that the run does not document to where
+	// they are documented (extern_url=PKG=URL, repeatable).
+	ExternURL []build.ExternURL
+	// Referenced lists the referenced elements that no documented file
+	// defines (referenced_types=true).
+	Referenced bool
+	// QuietRefs does not report unresolved cross-references on stderr
+	// (warn_unresolved=false).
+	QuietRefs bool
 	// The doc lint (require_comments). LintWarn reports the findings
 	// (on stderr, and in LintOut) and writes the documents; otherwise
 	// they fail the run.
@@ -96,7 +107,7 @@ func NewOptions() *Options {
 }
 
 // OptionNames lists the options Set understands.
-var OptionNames = []string{"base_url", "example_host", "exclude", "format", "layout", "lint_format", "lint_ignore", "lint_out", "lint_path_prefix", "name", "order", "require_comments", "template", "title"}
+var OptionNames = []string{"base_url", "example_host", "exclude", "extern_url", "format", "layout", "lint_format", "lint_ignore", "lint_out", "lint_path_prefix", "name", "order", "referenced_types", "require_comments", "template", "title", "warn_unresolved"}
 
 // Set applies one name=value plugin parameter.
 func (o *Options) Set(name, value string) error {
@@ -206,6 +217,29 @@ func (o *Options) Set(name, value string) error {
 			o.ExampleHost = value
 		default:
 			return fmt.Errorf("option example_host: %q is not base_url or default_host", value)
+		}
+	case "extern_url":
+		pkg, u, ok := strings.Cut(value, "=")
+		if !ok || !(pkg == "*" || comment.IsIdent(pkg) || comment.IsProtoName(pkg)) || strings.HasPrefix(pkg, ".") ||
+			!strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") || strings.ContainsAny(u, " \t\n\"'<>`") {
+			return fmt.Errorf("option extern_url: %q is not PACKAGE=URL (a proto package or *, and an http:// or https:// URL)", value)
+		}
+		if pkg == "*" {
+			pkg = ""
+		}
+		o.ExternURL = append(o.ExternURL, build.ExternURL{Package: pkg, URL: strings.TrimRight(u, "#")})
+	case "referenced_types", "warn_unresolved":
+		if value == "" {
+			value = "true"
+		}
+		b, err := strconv.ParseBool(value)
+		if err != nil {
+			return fmt.Errorf("option %s: %q is not true or false", name, value)
+		}
+		if name == "referenced_types" {
+			o.Referenced = b
+		} else {
+			o.QuietRefs = !b
 		}
 	case "template":
 		if value == "" {

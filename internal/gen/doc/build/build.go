@@ -38,6 +38,16 @@ type Config struct {
 	// DefaultHost makes the call examples of a service with a
 	// google.api.default_host call https:// and that host.
 	DefaultHost bool
+	// Extern links elements that the run does not document (extern_url).
+	Extern []ExternURL
+	// Referenced lists the elements that documented files refer to and
+	// that no documented file defines (referenced.go), except those of
+	// files Excluded reports (nil excludes none).
+	Referenced bool
+	Excluded   func(path string) bool
+	// Unresolved, when not nil, receives the references of comments whose
+	// target is not documented in the run (refs.go).
+	Unresolved *[]UnresolvedRef
 }
 
 // builder turns the descriptors of a request into the documentation model.
@@ -52,6 +62,10 @@ type builder struct {
 
 	all []protoreflect.FileDescriptor // every file of the request
 	res *resourceCache                // its resources, for samples
+
+	names      *nameIndex      // the request's elements, for references
+	unresolved []UnresolvedRef // references to elements not documented
+	referenced map[protoreflect.FullName]bool
 }
 
 // Source paths of file-level statements (descriptor.proto field numbers).
@@ -93,7 +107,10 @@ func (b *builder) buildFile(f *request.File) *model.File {
 			desc = append(desc, s)
 		}
 	}
-	out.Description = strings.Join(desc, "\n\n")
+	out.Description = b.xref(strings.Join(desc, "\n\n"), fd.Package(), fd.Path())
+	for i, d := range out.DetachedComments {
+		out.DetachedComments[i] = b.xref(d, fd.Package(), fd.Path())
+	}
 	out.Deprecated = fd.Options().(*descriptorpb.FileOptions).GetDeprecated()
 	out.Options = b.opt.options(fd.Options())
 	for i := 0; i < fd.Imports().Len(); i++ {
@@ -164,6 +181,9 @@ func (b *builder) comment(kind string, d protoreflect.Descriptor, cs request.Com
 	}
 	if s := comment.Clean(string(cs.Trailing)); s != "" {
 		parts = append(parts, s)
+	}
+	for i, p := range parts {
+		parts[i] = b.xref(p, d.FullName(), d.ParentFile().Path())
 	}
 	if len(parts) == 0 && b.cfg.RequireComments && !b.ignored(d) {
 		f := lint.Finding{File: d.ParentFile().Path(), Element: string(d.FullName()), Kind: kind}
@@ -264,7 +284,7 @@ func (b *builder) buildMessage(m *request.Message, pkg string) *model.Message {
 			Name:        string(o.Desc.Name()),
 			FullName:    string(o.Desc.FullName()),
 			Anchor:      string(o.Desc.FullName()),
-			Description: joinComments(o.Comments),
+			Description: b.xref(joinComments(o.Comments), o.Desc.FullName(), md.ParentFile().Path()),
 		}
 		ooe := b.opt.entry(o.Desc.Options())
 		oo.Rules = oneofRules(ooe.msg())
@@ -440,6 +460,13 @@ func (b *builder) namedRef(fn protoreflect.FullName, kind, pkg string, file prot
 	r := model.TypeRef{Name: relName(fn, pkg), Kind: kind, FullName: string(fn)}
 	if file != nil && wellKnownFiles[file.Path()] && !b.inDoc[fn] {
 		r.URL = wktURL(fn)
+	} else if file != nil && !b.inDoc[fn] {
+		if len(b.cfg.Extern) > 0 {
+			r.URL = b.externFor(string(file.Package()), string(fn))
+		}
+		if r.URL == "" && b.cfg.Referenced && b.names != nil {
+			b.refer(b.names.lookup(string(fn)))
+		}
 	}
 	return r
 }
@@ -528,7 +555,7 @@ func names(n protoreflect.Names) []string {
 func (b *builder) fieldComment(kind string, f *request.Field) string {
 	if f.Desc.Kind() == protoreflect.GroupKind && f.Desc.Message() != nil && joinComments(f.Comments) == "" {
 		if s := joinComments(b.src.Comments(f.Desc.Message())); s != "" {
-			return s
+			return b.xref(s, f.Desc.Message().FullName(), f.Desc.ParentFile().Path())
 		}
 	}
 	return b.comment(kind, f.Desc, f.Comments)
@@ -585,10 +612,12 @@ func Files(cfg Config, all []protoreflect.FileDescriptor, selected []*request.Fi
 	b := &builder{cfg: cfg, inDoc: map[protoreflect.FullName]bool{}, files: selected, all: all, res: &resourceCache{}}
 	b.hidden = computeHidden(b.files)
 	b.opt = newOptionReader(all)
+	b.names = newNameIndex(all)
 	order := map[string]int{}
 	for i, f := range b.files {
 		markDocumented(f.Desc, b.inDoc)
 		order[f.Desc.Path()] = i
+		b.names.documented[f.Desc.Path()] = true
 	}
 	// Files are built in parallel, each by a copy of the builder that
 	// reads the file's own source locations and collects its own
@@ -596,6 +625,8 @@ func Files(cfg Config, all []protoreflect.FileDescriptor, selected []*request.Fi
 	// built: the model holds what the documents need.
 	files := make([]*model.File, len(b.files))
 	missing := make([][]lint.Finding, len(b.files))
+	unresolved := make([][]UnresolvedRef, len(b.files))
+	referenced := make([]map[protoreflect.FullName]bool, len(b.files))
 	err := parallel.For(len(b.files), func(i int) {
 		f := b.files[i]
 		fb := *b
@@ -603,6 +634,8 @@ func Files(cfg Config, all []protoreflect.FileDescriptor, selected []*request.Fi
 		fb.missing = nil
 		files[i] = fb.buildFile(f)
 		missing[i] = fb.missing
+		unresolved[i] = fb.unresolved
+		referenced[i] = fb.referenced
 		b.files[i] = nil
 	})
 	if err != nil {
@@ -610,6 +643,23 @@ func Files(cfg Config, all []protoreflect.FileDescriptor, selected []*request.Fi
 	}
 	for _, m := range missing {
 		b.missing = append(b.missing, m...)
+	}
+	if cfg.Referenced {
+		names := map[protoreflect.FullName]bool{}
+		for _, r := range referenced {
+			for n := range r {
+				names[n] = true
+			}
+		}
+		files = append(files, b.referencedFiles(names)...)
+	}
+	if cfg.Unresolved != nil {
+		var all []UnresolvedRef
+		for _, u := range unresolved {
+			all = append(all, u...)
+		}
+		sortUnresolved(all)
+		*cfg.Unresolved = all
 	}
 	sort.SliceStable(b.missing, func(i, j int) bool {
 		x, y := b.missing[i], b.missing[j]

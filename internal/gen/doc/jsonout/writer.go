@@ -213,6 +213,7 @@ func (w *jsonWriter) file(f *model.File) {
 	jsonList(w, "messages", f.Messages, true, w.message)
 	jsonList(w, "enums", f.Enums, true, w.enum)
 	jsonList(w, "extensions", f.Extensions, true, w.field)
+	w.optBool("referenced", f.Referenced)
 	w.close('}')
 }
 

@@ -54,6 +54,10 @@ type File struct {
 	Enums []*Enum `json:"enums,omitempty"`
 	// Extensions declared at file level.
 	Extensions []*Field `json:"extensions,omitempty"`
+	// Referenced marks a file that the run does not document: it holds
+	// only the elements that documented files refer to, built from the
+	// descriptors, without comments.
+	Referenced bool `json:"referenced,omitempty"`
 }
 
 // Service is a service with its methods.
