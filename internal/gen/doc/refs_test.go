@@ -3,8 +3,10 @@ package doc
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/polyrpc/polyrpc/internal/gen/doc/comment"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
@@ -194,5 +196,36 @@ func TestReferencedTypes(t *testing.T) {
 				t.Errorf("stderr: %s", stderr.String())
 			}
 		})
+	}
+}
+
+// TestManyBadReferences: a comment of many references to nothing, in a
+// package of many elements, is rendered fast and reported in bounded
+// lines.
+func TestManyBadReferences(t *testing.T) {
+	var src strings.Builder
+	src.WriteString("syntax = \"proto3\";\npackage big.v1;\n")
+	for i := 0; i < 300; i++ {
+		fmt.Fprintf(&src, "message M%d { string f%d = 1; }\n", i, i)
+	}
+	src.WriteString("// ")
+	for i := 0; i < 20000; i++ {
+		fmt.Fprintf(&src, "[x][Nope%d] [Nope%d.y][] ", i, i)
+	}
+	src.WriteString("\nmessage Doc {}\n")
+	var stderr bytes.Buffer
+	start := time.Now()
+	resp := generateTo(compileSources(t, map[string]string{"big/v1/big.proto": src.String()}, "format=markdown", "big/v1/big.proto"), &stderr)
+	if resp.Error != nil {
+		t.Fatal(resp.GetError())
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("took %v", d)
+	}
+	if lines := strings.Count(stderr.String(), "\n"); lines != maxUnresolvedLines+2 {
+		t.Errorf("%d lines on stderr, want %d", lines, maxUnresolvedLines+2)
+	}
+	if !strings.Contains(stderr.String(), "40000 cross-references") {
+		t.Errorf("stderr: %.300s", stderr.String())
 	}
 }

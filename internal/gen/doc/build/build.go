@@ -66,6 +66,7 @@ type builder struct {
 	names      *nameIndex      // the request's elements, for references
 	unresolved []UnresolvedRef // references to elements not documented
 	referenced map[protoreflect.FullName]bool
+	loose      map[string]protoreflect.Descriptor // loose lookups done (refs.go)
 }
 
 // Source paths of file-level statements (descriptor.proto field numbers).
@@ -632,6 +633,7 @@ func Files(cfg Config, all []protoreflect.FileDescriptor, selected []*request.Fi
 		fb := *b
 		fb.src = request.Sources{f.Desc.Path(): f.Src}
 		fb.missing = nil
+		fb.loose = nil
 		files[i] = fb.buildFile(f)
 		missing[i] = fb.missing
 		unresolved[i] = fb.unresolved

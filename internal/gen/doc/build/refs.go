@@ -148,6 +148,50 @@ func (ix *nameIndex) nearest(pkg, name string) protoreflect.Descriptor {
 	return found
 }
 
+// maxLooseLookups bounds the loose lookups of one file's comments, each a
+// walk over a package, so that a file of many bad references stays fast.
+const maxLooseLookups = 4096
+
+// nearest is nameIndex.nearest, remembered per file and bounded.
+func (b *builder) nearest(pkg, name string) protoreflect.Descriptor {
+	key := pkg + "\x00" + name
+	if d, ok := b.loose[key]; ok {
+		return d
+	}
+	if len(b.loose) >= maxLooseLookups {
+		return nil
+	}
+	if b.loose == nil {
+		b.loose = map[string]protoreflect.Descriptor{}
+	}
+	d := b.names.nearest(pkg, name)
+	b.loose[key] = d
+	return d
+}
+
+func p0(pkgs []string) string {
+	if len(pkgs) == 0 {
+		return ""
+	}
+	return pkgs[0]
+}
+
+// definedLabels are the labels of the link reference definitions of a
+// comment ("[label]: URL" at the start of a line).
+func definedLabels(src string) map[string]bool {
+	defs := map[string]bool{}
+	for _, l := range strings.Split(src, "\n") {
+		l = strings.TrimLeft(l, " ")
+		if !strings.HasPrefix(l, "[") {
+			continue
+		}
+		if i := strings.Index(l, "]:"); i > 1 {
+			defs[l[1:i]] = true
+		}
+	}
+	return defs
+}
+
 // loose is a name part without case and underscores.
 func loose(s string) string { return strings.ToLower(strings.ReplaceAll(s, "_", "")) }
 
@@ -290,6 +334,7 @@ func (b *builder) xref(src string, scope protoreflect.FullName, file string) str
 			}
 		}
 	}
+	var defs map[string]bool
 	return comment.RewriteRefs(src, func(r comment.Ref) (string, string, bool) {
 		label := strings.TrimSpace(r.Label)
 		if (strings.HasPrefix(label, "https://") || strings.HasPrefix(label, "http://")) && !strings.ContainsAny(label, " <>()") {
@@ -301,7 +346,10 @@ func (b *builder) xref(src string, scope protoreflect.FullName, file string) str
 		if !dotted && (r.Shortcut || !comment.IsIdent(name)) {
 			return "", "", false // "[word]" and "[some text][]" are not references
 		}
-		if strings.Contains(src, "["+r.Label+"]:") {
+		if defs == nil && strings.Contains(src, "]:") {
+			defs = definedLabels(src)
+		}
+		if defs[r.Label] {
 			return "", "", false // the comment defines the label itself
 		}
 		var d protoreflect.Descriptor
@@ -331,14 +379,14 @@ func (b *builder) xref(src string, scope protoreflect.FullName, file string) str
 			// those its file imports. (A name that starts with a package
 			// is taken as written.)
 			for _, p := range pkgs {
-				if d = b.names.nearest(p, name); d != nil {
+				if d = b.nearest(p, name); d != nil {
 					break
 				}
 			}
 			if i := strings.LastIndexByte(name, '.'); d == nil && i >= 0 {
 				// A wrong service or message name: the element itself,
 				// when its name is unique in the package.
-				d = b.names.nearest(pkg, name[i+1:])
+				d = b.nearest(p0(pkgs), name[i+1:])
 			}
 		}
 		if d == nil {
