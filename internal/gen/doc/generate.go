@@ -114,10 +114,11 @@ func run(in io.Reader, stderr io.Writer, emit func(name string, content []byte) 
 	}
 	req, files = nil, nil
 	sort.SliceStable(selected, func(i, j int) bool { return selected[i].Desc.Path() < selected[j].Desc.Path() })
-	cfg := build.Config{BaseURL: opts.BaseURL, DefaultHost: opts.ExampleHost == ExampleHostDefault, Alpha: opts.Order == OrderAlpha, RequireComments: opts.RequireComments}
+	cfg := build.Config{BaseURL: opts.BaseURL, Alpha: opts.Order == OrderAlpha, RequireComments: opts.RequireComments}
 	if len(opts.lintIgnore) > 0 {
 		cfg.Ignore = opts.lintIgnored
 	}
+	cfg.DefaultHost = opts.ExampleHost == ExampleHostDefault
 	cfg.Extern, cfg.Referenced, cfg.Excluded = opts.ExternURL, opts.Referenced, opts.excluded
 	var unresolved []build.UnresolvedRef
 	if !opts.QuietRefs {
