@@ -120,6 +120,7 @@ func run(in io.Reader, stderr io.Writer, emit func(name string, content []byte) 
 	}
 	cfg.DefaultHost = opts.ExampleHost == ExampleHostDefault
 	cfg.Extern, cfg.Referenced, cfg.Excluded = opts.ExternURL, opts.Referenced, opts.excluded
+	cfg.ReferencedAll = opts.ReferencedAll
 	var unresolved []build.UnresolvedRef
 	if !opts.QuietRefs {
 		cfg.Unresolved = &unresolved

@@ -70,8 +70,9 @@ type Options struct {
 	// they are documented (extern_url=PKG=URL, repeatable).
 	ExternURL []build.ExternURL
 	// Referenced lists the referenced elements that no documented file
-	// defines (referenced_types=true).
-	Referenced bool
+	// defines (referenced_types=true), and ReferencedAll the types they
+	// use as well, transitively (referenced_types=all).
+	Referenced, ReferencedAll bool
 	// QuietRefs does not report unresolved cross-references on stderr
 	// (warn_unresolved=false).
 	QuietRefs bool
@@ -232,12 +233,19 @@ func (o *Options) Set(name, value string) error {
 		if value == "" {
 			value = "true"
 		}
+		if name == "referenced_types" && value == "all" {
+			o.Referenced, o.ReferencedAll = true, true
+			break
+		}
 		b, err := strconv.ParseBool(value)
+		if err != nil && name == "referenced_types" {
+			return fmt.Errorf("option referenced_types: %q is not true, false or all", value)
+		}
 		if err != nil {
 			return fmt.Errorf("option %s: %q is not true or false", name, value)
 		}
 		if name == "referenced_types" {
-			o.Referenced = b
+			o.Referenced, o.ReferencedAll = b, false
 		} else {
 			o.QuietRefs = !b
 		}

@@ -26,6 +26,10 @@ message Date {
     JANUARY = 1;
   }
   Month month = 2;
+  Zone zone = 3;
+}
+message Zone {
+  string id = 1;
 }
 message Unused {
   string x = 1;
@@ -147,11 +151,18 @@ func TestExternURL(t *testing.T) {
 // documented files refer to and that no documented file defines are
 // listed, in a file of their own, and references and types link to them.
 func TestReferencedTypes(t *testing.T) {
-	for _, layout := range []string{"single", "package", "file"} {
-		t.Run(layout, func(t *testing.T) {
+	for _, c := range []struct{ layout, value, want string }{
+		{"single", "true", "rt.type.v1.Date rt.type.v1.Date.Month"},
+		{"package", "true", "rt.type.v1.Date rt.type.v1.Date.Month"},
+		{"file", "true", "rt.type.v1.Date rt.type.v1.Date.Month"},
+		{"single", "all", "rt.type.v1.Date rt.type.v1.Zone rt.type.v1.Date.Month"},
+		{"file", "all", "rt.type.v1.Date rt.type.v1.Zone rt.type.v1.Date.Month"},
+	} {
+		layout := c.layout
+		t.Run(layout+"/"+c.value, func(t *testing.T) {
 			comment.ResetUnresolved()
 			var stderr bytes.Buffer
-			resp := generateTo(compileSources(t, relSources, "format=html,markdown,json,referenced_types=true,layout="+layout, "rr/v1/tasks.proto"), &stderr)
+			resp := generateTo(compileSources(t, relSources, "format=html,markdown,json,referenced_types="+c.value+",layout="+layout, "rr/v1/tasks.proto"), &stderr)
 			if resp.Error != nil {
 				t.Fatal(resp.GetError())
 			}
@@ -189,7 +200,7 @@ func TestReferencedTypes(t *testing.T) {
 			for _, e := range listed.Enums {
 				names = append(names, e.FullName)
 			}
-			if got := strings.Join(names, " "); listed.Name != "rt/type/v1/date.proto" || got != "rt.type.v1.Date rt.type.v1.Date.Month" {
+			if got := strings.Join(names, " "); listed.Name != "rt/type/v1/date.proto" || got != c.want {
 				t.Errorf("listed %s: %s", listed.Name, got)
 			}
 			if !strings.Contains(stderr.String(), "2 cross-references in comments name no documented element") {

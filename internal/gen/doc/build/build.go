@@ -45,6 +45,9 @@ type Config struct {
 	// files Excluded reports (nil excludes none).
 	Referenced bool
 	Excluded   func(path string) bool
+	// ReferencedAll lists, with Referenced, what the listed elements
+	// refer to as well, transitively.
+	ReferencedAll bool
 	// Unresolved, when not nil, receives the references of comments whose
 	// target is not documented in the run (refs.go).
 	Unresolved *[]UnresolvedRef
@@ -652,6 +655,9 @@ func Files(cfg Config, all []protoreflect.FileDescriptor, selected []*request.Fi
 			for n := range r {
 				names[n] = true
 			}
+		}
+		if cfg.ReferencedAll {
+			b.closeReferenced(names)
 		}
 		files = append(files, b.referencedFiles(names)...)
 	}

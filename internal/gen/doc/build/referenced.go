@@ -20,7 +20,9 @@ import (
 // without comments. Only the elements referenced directly are listed, not
 // the types they use in turn, and never those of google/protobuf (the
 // well-known types and descriptor.proto) or of excluded files. The listing
-// is asked for with referenced_types=true.
+// is asked for with referenced_types=true; referenced_types=all lists the
+// types that listed elements use too, and so on, so that every type link
+// has a target.
 
 // referencedNote is the description of a file of referenced elements.
 const referencedNote = "Referenced types: this file is not documented in this run. " +
@@ -61,6 +63,65 @@ outer:
 	}
 	b.referenced[holder.FullName()] = true
 	return true
+}
+
+// closeReferenced adds to names, until nothing changes, the elements
+// that the listed ones refer to in turn and that the run does not
+// document: field types and the request and response of methods
+// (referenced_types=all).
+func (b *builder) closeReferenced(names map[protoreflect.FullName]bool) {
+	queue := make([]protoreflect.FullName, 0, len(names))
+	for n := range names {
+		queue = append(queue, n)
+	}
+	sort.Slice(queue, func(i, j int) bool { return queue[i] < queue[j] })
+	add := func(d protoreflect.Descriptor) {
+		if d == nil || b.inDoc[d.FullName()] || wellKnownFiles[d.ParentFile().Path()] ||
+			b.externFor(string(d.ParentFile().Package()), string(d.FullName())) != "" {
+			return
+		}
+		fb := builder{cfg: b.cfg}
+		if fb.refer(d) {
+			for n := range fb.referenced {
+				if !names[n] {
+					names[n] = true
+					queue = append(queue, n)
+				}
+			}
+		}
+	}
+	fieldTypes := func(fs protoreflect.FieldDescriptors) {
+		for i := 0; i < fs.Len(); i++ {
+			fd := fs.Get(i)
+			if fd.IsMap() {
+				fd = fd.MapValue()
+			}
+			if fd.Message() != nil {
+				add(fd.Message())
+			} else if fd.Enum() != nil {
+				add(fd.Enum())
+			}
+		}
+	}
+	for len(queue) > 0 {
+		d := b.names.lookup(string(queue[0]))
+		queue = queue[1:]
+		switch d := d.(type) {
+		case protoreflect.MessageDescriptor:
+			fieldTypes(d.Fields())
+		case protoreflect.ServiceDescriptor:
+			for i := 0; i < d.Methods().Len(); i++ {
+				add(d.Methods().Get(i).Input())
+				add(d.Methods().Get(i).Output())
+			}
+		case protoreflect.FieldDescriptor:
+			if d.Message() != nil {
+				add(d.Message())
+			} else if d.Enum() != nil {
+				add(d.Enum())
+			}
+		}
+	}
 }
 
 // referencedFiles builds, for each file that defines referenced
