@@ -65,7 +65,7 @@
 //	                           URL#full.name (repeatable; longest package wins).
 //	referenced_types=true|all  list the elements documented files refer to but
 //	                           no documented file defines: their files are
-//	                           added holding only them, without comments;
+//	                           added holding only them, with their comments;
 //	                           all: and the types those use, transitively.
 //	warn_unresolved=false      do not list on stderr the cross-references whose
 //	                           target no document holds.

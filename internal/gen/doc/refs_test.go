@@ -203,6 +203,9 @@ func TestReferencedTypes(t *testing.T) {
 			if got := strings.Join(names, " "); listed.Name != "rt/type/v1/date.proto" || got != c.want {
 				t.Errorf("listed %s: %s", listed.Name, got)
 			}
+			if listed.Messages[0].Description != "A calendar date." || listed.Enums[0].Description != "Month of a year." {
+				t.Errorf("listed without their comments: %q, %q", listed.Messages[0].Description, listed.Enums[0].Description)
+			}
 			if !strings.Contains(stderr.String(), "2 cross-references in comments name no documented element") {
 				t.Errorf("stderr: %s", stderr.String())
 			}

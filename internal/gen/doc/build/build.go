@@ -48,6 +48,9 @@ type Config struct {
 	// ReferencedAll lists, with Referenced, what the listed elements
 	// refer to as well, transitively.
 	ReferencedAll bool
+	// ReferencedSources are the comments of files not documented, for
+	// the listed elements (nil: they are listed without comments).
+	ReferencedSources request.Sources
 	// Unresolved, when not nil, receives the references of comments whose
 	// target is not documented in the run (refs.go).
 	Unresolved *[]UnresolvedRef
@@ -70,6 +73,7 @@ type builder struct {
 	unresolved []UnresolvedRef // references to elements not documented
 	referenced map[protoreflect.FullName]bool
 	loose      map[string]protoreflect.Descriptor // loose lookups done (refs.go)
+	listed     map[protoreflect.FullName]bool     // referenced elements listed (referenced.go)
 }
 
 // Source paths of file-level statements (descriptor.proto field numbers).
@@ -659,7 +663,9 @@ func Files(cfg Config, all []protoreflect.FileDescriptor, selected []*request.Fi
 		if cfg.ReferencedAll {
 			b.closeReferenced(names)
 		}
-		files = append(files, b.referencedFiles(names)...)
+		refFiles, refUnresolved := b.referencedFiles(names)
+		files = append(files, refFiles...)
+		unresolved = append(unresolved, refUnresolved)
 	}
 	if cfg.Unresolved != nil {
 		var all []UnresolvedRef

@@ -16,8 +16,9 @@ import (
 // cross-reference) but that no documented file defines, and that no
 // extern_url or well-known type page documents, gets a place in the
 // documents: the file that defines it is added to the model holding only
-// such elements (model.File.Referenced), built from the descriptors, so
-// without comments. Only the elements referenced directly are listed, not
+// such elements (model.File.Referenced), built from the descriptors, with
+// the comments the request carries for the file (protoc sends them for
+// every file; ReferencedSources). Only the elements referenced directly are listed, not
 // the types they use in turn, and never those of google/protobuf (the
 // well-known types and descriptor.proto) or of excluded files. The listing
 // is asked for with referenced_types=true; referenced_types=all lists the
@@ -26,7 +27,7 @@ import (
 
 // referencedNote is the description of a file of referenced elements.
 const referencedNote = "Referenced types: this file is not documented in this run. " +
-	"It lists the elements that the documented files refer to, without their comments."
+	"It lists only the elements that the documented files refer to."
 
 // refer records an element that is referenced and not documented, when
 // referenced elements are listed. It returns whether it is.
@@ -34,35 +35,37 @@ func (b *builder) refer(d protoreflect.Descriptor) bool {
 	if !b.cfg.Referenced || d == nil {
 		return false
 	}
-	holder := d
-outer:
-	for p := d; p != nil; p = p.Parent() {
-		switch x := p.(type) {
-		case protoreflect.MessageDescriptor:
-			if x.IsMapEntry() {
-				continue
-			}
-			holder = x
-		case protoreflect.EnumDescriptor, protoreflect.ServiceDescriptor:
-			holder = x
-		case protoreflect.FieldDescriptor:
-			if x.IsExtension() {
-				holder = x
-			} else {
-				continue
-			}
-		case protoreflect.FileDescriptor:
-			return false
-		default:
-			continue
-		}
-		break outer
+	h := holderOf(d)
+	if h == "" {
+		return false
 	}
 	if b.referenced == nil {
 		b.referenced = map[protoreflect.FullName]bool{}
 	}
-	b.referenced[holder.FullName()] = true
+	b.referenced[h] = true
 	return true
+}
+
+// holderOf is the element listed for d: its message, enum or service (the
+// innermost), or d itself for an extension; "" for a file.
+func holderOf(d protoreflect.Descriptor) protoreflect.FullName {
+	for p := d; p != nil; p = p.Parent() {
+		switch x := p.(type) {
+		case protoreflect.MessageDescriptor:
+			if !x.IsMapEntry() {
+				return x.FullName()
+			}
+		case protoreflect.EnumDescriptor, protoreflect.ServiceDescriptor:
+			return x.FullName()
+		case protoreflect.FieldDescriptor:
+			if x.IsExtension() {
+				return x.FullName()
+			}
+		case protoreflect.FileDescriptor:
+			return ""
+		}
+	}
+	return ""
 }
 
 // closeReferenced adds to names, until nothing changes, the elements
@@ -125,8 +128,9 @@ func (b *builder) closeReferenced(names map[protoreflect.FullName]bool) {
 }
 
 // referencedFiles builds, for each file that defines referenced
-// elements, a model.File that holds them.
-func (b *builder) referencedFiles(names map[protoreflect.FullName]bool) []*model.File {
+// elements, a model.File that holds them. It also returns the references
+// of their comments that find no documented or listed element.
+func (b *builder) referencedFiles(names map[protoreflect.FullName]bool) ([]*model.File, []UnresolvedRef) {
 	byFile := map[string]protoreflect.FileDescriptor{}
 	for n := range names {
 		if d := b.names.lookup(string(n)); d != nil && !b.names.documented[d.ParentFile().Path()] &&
@@ -142,7 +146,14 @@ func (b *builder) referencedFiles(names map[protoreflect.FullName]bool) []*model
 	sort.Strings(paths)
 	fb := *b
 	fb.cfg.RequireComments = false
-	fb.src = request.Sources{}
+	// What listed comments refer to is listed only when listed already.
+	fb.cfg.Referenced = false
+	fb.listed = names
+	fb.src = b.cfg.ReferencedSources
+	if fb.src == nil {
+		fb.src = request.Sources{}
+	}
+	src := fb.src
 	fb.referenced = nil
 	fb.unresolved = nil
 	var out []*model.File
@@ -160,12 +171,12 @@ func (b *builder) referencedFiles(names map[protoreflect.FullName]bool) []*model
 		}
 		for i := 0; i < fd.Services().Len(); i++ {
 			if sd := fd.Services().Get(i); names[sd.FullName()] {
-				f.Services = append(f.Services, fb.buildService(bareService(sd), pkg))
+				f.Services = append(f.Services, fb.buildService(bareService(sd, src), pkg))
 			}
 		}
 		for i := 0; i < fd.Enums().Len(); i++ {
 			if ed := fd.Enums().Get(i); names[ed.FullName()] {
-				f.Enums = append(f.Enums, fb.buildEnum(bareEnum(ed), pkg))
+				f.Enums = append(f.Enums, fb.buildEnum(bareEnum(ed, src), pkg))
 			}
 		}
 		var walk func(ms protoreflect.MessageDescriptors)
@@ -176,16 +187,16 @@ func (b *builder) referencedFiles(names map[protoreflect.FullName]bool) []*model
 					continue
 				}
 				if names[md.FullName()] {
-					f.Messages = append(f.Messages, fb.buildMessage(bareMessage(md), pkg))
+					f.Messages = append(f.Messages, fb.buildMessage(bareMessage(md, src), pkg))
 				}
 				for j := 0; j < md.Enums().Len(); j++ {
 					if ed := md.Enums().Get(j); names[ed.FullName()] {
-						f.Enums = append(f.Enums, fb.buildEnum(bareEnum(ed), pkg))
+						f.Enums = append(f.Enums, fb.buildEnum(bareEnum(ed, src), pkg))
 					}
 				}
 				for j := 0; j < md.Extensions().Len(); j++ {
 					if xd := md.Extensions().Get(j); names[xd.FullName()] {
-						f.Extensions = append(f.Extensions, fb.buildField(&request.Field{Desc: xd}, pkg))
+						f.Extensions = append(f.Extensions, fb.buildField(&request.Field{Desc: xd, Comments: src.Comments(xd)}, pkg))
 					}
 				}
 				walk(md.Messages())
@@ -194,36 +205,38 @@ func (b *builder) referencedFiles(names map[protoreflect.FullName]bool) []*model
 		walk(fd.Messages())
 		for i := 0; i < fd.Extensions().Len(); i++ {
 			if xd := fd.Extensions().Get(i); names[xd.FullName()] {
-				f.Extensions = append(f.Extensions, fb.buildField(&request.Field{Desc: xd}, pkg))
+				f.Extensions = append(f.Extensions, fb.buildField(&request.Field{Desc: xd, Comments: src.Comments(xd)}, pkg))
 			}
 		}
 		f.Deprecated = fd.Options().(*descriptorpb.FileOptions).GetDeprecated()
 		out = append(out, f)
 	}
-	return out
+	return out, fb.unresolved
 }
 
-// bareService, bareMessage and bareEnum are element trees without
-// comments, for files that are not documented.
-func bareService(sd protoreflect.ServiceDescriptor) *request.Service {
-	s := &request.Service{Desc: sd}
+// bareService, bareMessage and bareEnum are element trees of files that
+// are not documented, with the comments src holds.
+func bareService(sd protoreflect.ServiceDescriptor, src request.Sources) *request.Service {
+	s := &request.Service{Desc: sd, Comments: src.Comments(sd)}
 	for i := 0; i < sd.Methods().Len(); i++ {
-		s.Methods = append(s.Methods, &request.Method{Desc: sd.Methods().Get(i)})
+		md := sd.Methods().Get(i)
+		s.Methods = append(s.Methods, &request.Method{Desc: md, Comments: src.Comments(md)})
 	}
 	return s
 }
 
-func bareMessage(md protoreflect.MessageDescriptor) *request.Message {
-	m := &request.Message{Desc: md}
+func bareMessage(md protoreflect.MessageDescriptor, src request.Sources) *request.Message {
+	m := &request.Message{Desc: md, Comments: src.Comments(md)}
 	byName := map[protoreflect.Name]*request.Field{}
 	for i := 0; i < md.Fields().Len(); i++ {
-		f := &request.Field{Desc: md.Fields().Get(i)}
+		fd := md.Fields().Get(i)
+		f := &request.Field{Desc: fd, Comments: src.Comments(fd)}
 		byName[f.Desc.Name()] = f
 		m.Fields = append(m.Fields, f)
 	}
 	for i := 0; i < md.Oneofs().Len(); i++ {
 		od := md.Oneofs().Get(i)
-		o := &request.Oneof{Desc: od}
+		o := &request.Oneof{Desc: od, Comments: src.Comments(od)}
 		for j := 0; j < od.Fields().Len(); j++ {
 			o.Fields = append(o.Fields, byName[od.Fields().Get(j).Name()])
 		}
@@ -238,10 +251,11 @@ func bareMessage(md protoreflect.MessageDescriptor) *request.Message {
 	return m
 }
 
-func bareEnum(ed protoreflect.EnumDescriptor) *request.Enum {
-	e := &request.Enum{Desc: ed}
+func bareEnum(ed protoreflect.EnumDescriptor, src request.Sources) *request.Enum {
+	e := &request.Enum{Desc: ed, Comments: src.Comments(ed)}
 	for i := 0; i < ed.Values().Len(); i++ {
-		e.Values = append(e.Values, &request.EnumValue{Desc: ed.Values().Get(i)})
+		vd := ed.Values().Get(i)
+		e.Values = append(e.Values, &request.EnumValue{Desc: vd, Comments: src.Comments(vd)})
 	}
 	return e
 }

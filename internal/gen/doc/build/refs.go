@@ -264,7 +264,7 @@ func anchorOf(d protoreflect.Descriptor) string {
 // documented reports whether the documents hold an element.
 func (b *builder) documented(d protoreflect.Descriptor) bool {
 	if !b.names.documented[d.ParentFile().Path()] {
-		return false
+		return b.listed != nil && b.listed[holderOf(d)]
 	}
 	for p := d; p != nil; p = p.Parent() {
 		if _, ok := p.(protoreflect.FileDescriptor); ok {

@@ -55,8 +55,8 @@ type File struct {
 	// Extensions declared at file level.
 	Extensions []*Field `json:"extensions,omitempty"`
 	// Referenced marks a file that the run does not document: it holds
-	// only the elements that documented files refer to, built from the
-	// descriptors, without comments.
+	// only the elements that documented files refer to
+	// (referenced_types).
 	Referenced bool `json:"referenced,omitempty"`
 }
 
