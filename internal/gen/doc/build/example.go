@@ -57,9 +57,7 @@ func (b *builder) examples(out *model.Method, md protoreflect.MethodDescriptor) 
 	}
 	sample := s.message(md.Input(), 0, nil)
 	out.SampleRequest = sample.pretty("")
-	resp := newSampler(b)
-	resp.response = true
-	out.SampleResponse = resp.message(md.Output(), 0, nil).pretty("")
+	out.SampleResponse = b.responseSample(md.Output())
 
 	url := base + out.Procedure
 	data := " \\\n  --data " + shellQuote(out.SampleRequest) + " \\\n  "
@@ -88,6 +86,20 @@ func (b *builder) examples(out *model.Method, md protoreflect.MethodDescriptor) 
 			out.Examples = append(out.Examples, model.CallExample{Protocol: "rest", Title: "REST", Command: cmd})
 		}
 	}
+}
+
+// responseSample is the sample response of a message type, made once per
+// type for the whole run: many methods answer with the same type
+// (google.longrunning.Operation, google.protobuf.Empty), and they share
+// the string.
+func (b *builder) responseSample(md protoreflect.MessageDescriptor) string {
+	if v, ok := b.res.responses.Load(md.FullName()); ok {
+		return v.(string)
+	}
+	s := newSampler(b)
+	s.response = true
+	v, _ := b.res.responses.LoadOrStore(md.FullName(), s.message(md, 0, nil).pretty(""))
+	return v.(string)
 }
 
 // pathVar is one variable of an HTTP path template: {field} or
@@ -211,7 +223,7 @@ func jsonPath(md protoreflect.MessageDescriptor, fieldPath string) ([]string, bo
 		if md == nil {
 			return nil, false
 		}
-		fd := md.Fields().ByName(protoreflect.Name(name))
+		fd := fieldNamed(md.Fields(), protoreflect.Name(name))
 		if fd == nil {
 			return nil, false
 		}
@@ -222,6 +234,17 @@ func jsonPath(md protoreflect.MessageDescriptor, fieldPath string) ([]string, bo
 		}
 	}
 	return out, true
+}
+
+// fieldNamed finds a field by name without the index that Fields.ByName
+// builds and keeps in the descriptor: lists of fields are short.
+func fieldNamed(fs protoreflect.FieldDescriptors, name protoreflect.Name) protoreflect.FieldDescriptor {
+	for i := 0; i < fs.Len(); i++ {
+		if fd := fs.Get(i); fd.Name() == name {
+			return fd
+		}
+	}
+	return nil
 }
 
 // without is v less the fields at the given JSON paths; v is not changed.

@@ -197,6 +197,8 @@ func loose(s string) string { return strings.ToLower(strings.ReplaceAll(s, "_", 
 
 // child is the element named name directly inside d, or nil. Enum values
 // are found both inside their enum and beside it, as protobuf scopes them.
+// Lists are searched in order: their ByName methods build indexes that
+// the descriptors keep, for every message a lookup passes through.
 func child(d protoreflect.Descriptor, name protoreflect.Name) protoreflect.Descriptor {
 	type container interface {
 		Messages() protoreflect.MessageDescriptors
@@ -205,19 +207,27 @@ func child(d protoreflect.Descriptor, name protoreflect.Name) protoreflect.Descr
 	}
 	switch d := d.(type) {
 	case protoreflect.MessageDescriptor:
-		if f := d.Fields().ByName(name); f != nil {
+		if f := fieldNamed(d.Fields(), name); f != nil {
 			return f
 		}
-		if o := d.Oneofs().ByName(name); o != nil {
-			return o
+		for i := 0; i < d.Oneofs().Len(); i++ {
+			if o := d.Oneofs().Get(i); o.Name() == name {
+				return o
+			}
 		}
 	case protoreflect.FileDescriptor:
-		if s := d.Services().ByName(name); s != nil {
-			return s
+		for i := 0; i < d.Services().Len(); i++ {
+			if s := d.Services().Get(i); s.Name() == name {
+				return s
+			}
 		}
 	case protoreflect.EnumDescriptor:
-		if v := d.Values().ByName(name); v != nil {
-			return v
+		return valueNamed(d.Values(), name)
+	case protoreflect.ServiceDescriptor:
+		for i := 0; i < d.Methods().Len(); i++ {
+			if m := d.Methods().Get(i); m.Name() == name {
+				return m
+			}
 		}
 		return nil
 	case protoreflect.FieldDescriptor:
@@ -226,26 +236,36 @@ func child(d protoreflect.Descriptor, name protoreflect.Name) protoreflect.Descr
 			return child(m, name)
 		}
 		return nil
-	case protoreflect.ServiceDescriptor:
-		if m := d.Methods().ByName(name); m != nil {
-			return m
-		}
-		return nil
 	default:
 		return nil
 	}
 	c := d.(container)
-	if m := c.Messages().ByName(name); m != nil {
-		return m
-	}
-	if e := c.Enums().ByName(name); e != nil {
-		return e
-	}
-	if x := c.Extensions().ByName(name); x != nil {
-		return x
+	for i := 0; i < c.Messages().Len(); i++ {
+		if m := c.Messages().Get(i); m.Name() == name {
+			return m
+		}
 	}
 	for i := 0; i < c.Enums().Len(); i++ {
-		if v := c.Enums().Get(i).Values().ByName(name); v != nil {
+		if e := c.Enums().Get(i); e.Name() == name {
+			return e
+		}
+	}
+	for i := 0; i < c.Extensions().Len(); i++ {
+		if x := c.Extensions().Get(i); x.Name() == name {
+			return x
+		}
+	}
+	for i := 0; i < c.Enums().Len(); i++ {
+		if v := valueNamed(c.Enums().Get(i).Values(), name); v != nil {
+			return v
+		}
+	}
+	return nil
+}
+
+func valueNamed(vs protoreflect.EnumValueDescriptors, name protoreflect.Name) protoreflect.EnumValueDescriptor {
+	for i := 0; i < vs.Len(); i++ {
+		if v := vs.Get(i); v.Name() == name {
 			return v
 		}
 	}

@@ -93,6 +93,15 @@ func (b *builder) annotations(fd protoreflect.FieldDescriptor) fieldAnnotations 
 	if opts == nil || !(hasExtension(opts, extFieldBehavior) || hasExtension(opts, extResourceReference) || hasExtension(opts, extBufValidateField)) {
 		return a
 	}
+	if v, ok := b.res.annotations.Load(opts); ok {
+		return v.(fieldAnnotations)
+	}
+	a = b.readAnnotations(opts, a)
+	b.res.annotations.Store(opts, a)
+	return a
+}
+
+func (b *builder) readAnnotations(opts *descriptorpb.FieldOptions, a fieldAnnotations) fieldAnnotations {
 	m := b.opt.entry(opts).msg()
 	if xd, v, ok := findExtension(m, "google.api.field_behavior"); ok && xd.IsList() && xd.Kind() == protoreflect.EnumKind {
 		for i := 0; i < v.List().Len(); i++ {
@@ -694,9 +703,15 @@ func fillTemplate(tmpl string) string {
 	return strings.Join(segs, "/")
 }
 
-// resourceCache is the request's resource index, made on first use and
-// shared by the builders of all files.
+// resourceCache is the request's resource index, made on first use, and
+// the samples shared by the builders of all files.
 type resourceCache struct {
 	once sync.Once
 	idx  *resourceIndex
+	// responses holds the sample response of each message type, by full
+	// name (example.go).
+	responses sync.Map
+	// annotations holds what the samples read of a field's options, by
+	// options message: a field is sampled for every method that uses it.
+	annotations sync.Map // *descriptorpb.FieldOptions -> fieldAnnotations
 }
