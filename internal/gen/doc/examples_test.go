@@ -2,10 +2,12 @@ package doc
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -319,3 +321,42 @@ func TestExampleHost(t *testing.T) {
 		t.Errorf("error %q, want %q", resp.GetError(), want)
 	}
 }
+
+// TestSampleBounds: required fields go past the field budget, but a
+// schema of many required fields nested deep gives a bounded sample.
+func TestSampleBounds(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("syntax = \"proto3\";\npackage wide.v1;\nimport \"google/api/field_behavior.proto\";\n")
+	for level := 0; level < 5; level++ {
+		fmt.Fprintf(&b, "message L%d {\n", level)
+		for i := 1; i <= 300; i++ {
+			typ := "string"
+			if level < 4 {
+				typ = fmt.Sprintf("L%d", level+1)
+			}
+			fmt.Fprintf(&b, "  %s f%d = %d [(google.api.field_behavior) = REQUIRED];\n", typ, i, i)
+		}
+		b.WriteString("}\n")
+	}
+	b.WriteString("service S { rpc Call(L0) returns (L0); }\n")
+	srcs := exampleSources(t)
+	srcs["wide/v1/wide.proto"] = b.String()
+	start := time.Now()
+	out := generate(t, compileSources(t, srcs, "format=json", "wide/v1/wide.proto"))
+	doc := new(model.Document)
+	if err := json.Unmarshal([]byte(out["index.json"]), doc); err != nil {
+		t.Fatal(err)
+	}
+	m := methodsByName(doc)["Call"]
+	if n := strings.Count(m.SampleRequest, "\"f"); n > maxSampleFieldsTotal {
+		t.Errorf("%d fields in the sample, want at most %d", n, maxSampleFieldsTotal)
+	}
+	if len(out["index.json"]) > 4<<20 || time.Since(start) > 20*time.Second {
+		t.Errorf("%d bytes in %v", len(out["index.json"]), time.Since(start))
+	}
+}
+
+// maxSampleFieldsTotal is the bound on a sample's fields: build's
+// maxSampleFields plus maxRequiredOver, plus the message fields that hold
+// the last ones (one per level).
+const maxSampleFieldsTotal = 260 + 4

@@ -13,6 +13,7 @@ import (
 const (
 	maxSampleDepth  = 4
 	maxSampleFields = 60
+	maxRequiredOver = 200 // required fields past maxSampleFields
 )
 
 // jsonValue is a tiny ordered JSON tree for sample request bodies.
@@ -133,12 +134,13 @@ func (s *sampler) skipField(fd protoreflect.FieldDescriptor, a fieldAnnotations)
 }
 
 // message builds a sample of md; stack holds the messages being built, so
-// that recursive types end instead of looping. path is the proto field
-// path of md from the root message ("" for the root).
+// that recursive types end instead of looping.
 func (s *sampler) message(md protoreflect.MessageDescriptor, depth int, stack []protoreflect.FullName) *jsonValue {
 	return s.messageAt(md, depth, stack, "")
 }
 
+// messageAt is message for md at proto field path path from the root
+// message ("" for the root).
 func (s *sampler) messageAt(md protoreflect.MessageDescriptor, depth int, stack []protoreflect.FullName, path string) *jsonValue {
 	if v := wellKnownSample(md); v != nil {
 		return v
@@ -156,8 +158,8 @@ func (s *sampler) messageAt(md protoreflect.MessageDescriptor, depth int, stack 
 		if s.skipField(fd, a) {
 			continue
 		}
-		if s.budget <= 0 && !a.required {
-			continue
+		if s.budget <= 0 && !a.required || s.budget <= -maxRequiredOver {
+			continue // required fields go past the budget, up to a bound
 		}
 		o := fd.ContainingOneof()
 		if o != nil && !o.IsSynthetic() && doneOneof[o.FullName()] {
