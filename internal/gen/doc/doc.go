@@ -63,6 +63,19 @@
 //	base_url=URL               server address in call examples and
 //	                           in the URLs of google.api.http bindings
 //	                           (default http://localhost:8080).
+//	extern_url=PACKAGE=URL     link elements of PACKAGE (and packages below it;
+//	                           * for all) that the run does not document to
+//	                           URL#full.name (repeatable; longest package wins).
+//	referenced_types=true|all  list the elements documented files refer to but
+//	                           no documented file defines: their files are
+//	                           added holding only them, with their comments;
+//	                           all: and the types those use, transitively.
+//	warn_unresolved=false      do not list on stderr the cross-references whose
+//	                           target no document holds.
+//	example_host=base_url|default_host
+//	                           default_host: the examples of a service with
+//	                           a google.api.default_host call https:// and
+//	                           that host; others call base_url (the default).
 //
 // # Custom templates
 //
@@ -131,6 +144,10 @@ Options (comma-separated name=value pairs):
   lint_out=PATH               with require_comments=warn: also write the findings to this file
   lint_path_prefix=DIR        put DIR/ before proto paths in findings
   base_url=URL                server address used in call examples (default http://localhost:8080)
+  example_host=HOST           base_url (default) or default_host: a service's google.api.default_host
+  extern_url=PKG=URL          link undocumented elements of package PKG (repeatable; * for all)
+  referenced_types=true|all   list referenced elements that no documented file defines (all: transitively)
+  warn_unresolved=false       do not report unresolved cross-references on stderr
 
 Comments are Markdown; elements whose comment contains @hide are left out.
 `

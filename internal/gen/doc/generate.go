@@ -98,13 +98,25 @@ func run(in io.Reader, stderr io.Writer, emit func(name string, content []byte) 
 	building := collectOften()
 	defer building()
 	// Only the documented files need their comments and element trees.
-	files, err := request.Load(req, func(name string) bool { return wanted[name] }, opts.RequireComments)
+	var keepComments func(string) bool
+	if opts.Referenced {
+		// Listed elements of files not documented keep their comments.
+		keepComments = func(string) bool { return true }
+	}
+	files, err := request.LoadComments(req, func(name string) bool { return wanted[name] }, keepComments, opts.RequireComments)
 	if err != nil {
 		return err
 	}
 	all := make([]protoreflect.FileDescriptor, len(files))
+	var otherSrc request.Sources
 	for i, f := range files {
 		all[i] = f.Desc
+		if f.Src != nil {
+			if otherSrc == nil {
+				otherSrc = request.Sources{}
+			}
+			otherSrc[f.Desc.Path()] = f.Src
+		}
 	}
 	var selected []*request.File
 	for _, name := range req.ToGenerate {
@@ -118,10 +130,18 @@ func run(in io.Reader, stderr io.Writer, emit func(name string, content []byte) 
 	if len(opts.lintIgnore) > 0 {
 		cfg.Ignore = opts.lintIgnored
 	}
+	cfg.DefaultHost = opts.ExampleHost == ExampleHostDefault
+	cfg.Extern, cfg.Referenced, cfg.Excluded = opts.ExternURL, opts.Referenced, opts.excluded
+	cfg.ReferencedAll, cfg.ReferencedSources = opts.ReferencedAll, otherSrc
+	var unresolved []build.UnresolvedRef
+	if !opts.QuietRefs {
+		cfg.Unresolved = &unresolved
+	}
 	built, findings, err := build.Files(cfg, all, selected)
 	if err != nil {
 		return err
 	}
+	reportUnresolved(stderr, unresolved)
 	var lintFile []byte
 	if opts.RequireComments {
 		if lintFile, err = reportFindings(opts, findings, stderr); err != nil {

@@ -191,7 +191,7 @@ func TestModel(t *testing.T) {
 		if get.Procedure != "/acme.shop.v1.Shop/GetProduct" || get.Idempotency != "NO_SIDE_EFFECTS" {
 			t.Errorf("GetProduct: %s %s", get.Procedure, get.Idempotency)
 		}
-		if want := "http://localhost:8080/acme.shop.v1.Shop/GetProduct?encoding=json&message=%7B%22id%22%3A%22string%22%2C%22shop%22%3A%22string%22%7D"; get.ConnectGet != want {
+		if want := "http://localhost:8080/acme.shop.v1.Shop/GetProduct?encoding=json&message=%7B%22id%22%3A%22my-id%22%2C%22shop%22%3A%22123e4567-e89b-12d3-a456-426614174000%22%7D"; get.ConnectGet != want {
 			t.Errorf("connect GET %s", get.ConnectGet)
 		}
 		wantGet := []model.HTTPRule{

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/polyrpc/polyrpc/internal/gen/doc/build"
+	"github.com/polyrpc/polyrpc/internal/gen/doc/comment"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/lint"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
 )
@@ -44,6 +46,12 @@ const (
 // DefaultBaseURL is the server address used in call examples.
 const DefaultBaseURL = "http://localhost:8080"
 
+// example_host values.
+const (
+	ExampleHostBaseURL = "base_url"     // every example calls base_url
+	ExampleHostDefault = "default_host" // a service's google.api.default_host, over https
+)
+
 // Options are the plugin options. The zero value is not ready; use
 // NewOptions and then Set for every parameter.
 type Options struct {
@@ -55,6 +63,19 @@ type Options struct {
 	Order           string
 	RequireComments bool // list the elements without comments (true or warn)
 	BaseURL         string
+	// ExampleHost is "" or base_url (every example calls BaseURL) or
+	// default_host (a service's google.api.default_host, over https).
+	ExampleHost string
+	// ExternURL maps packages that the run does not document to where
+	// they are documented (extern_url=PKG=URL, repeatable).
+	ExternURL []build.ExternURL
+	// Referenced lists the referenced elements that no documented file
+	// defines (referenced_types=true), and ReferencedAll the types they
+	// use as well, transitively (referenced_types=all).
+	Referenced, ReferencedAll bool
+	// QuietRefs does not report unresolved cross-references on stderr
+	// (warn_unresolved=false).
+	QuietRefs bool
 	// The doc lint (require_comments). LintWarn reports the findings
 	// (on stderr, and in LintOut) and writes the documents; otherwise
 	// they fail the run.
@@ -87,7 +108,7 @@ func NewOptions() *Options {
 }
 
 // OptionNames lists the options Set understands.
-var OptionNames = []string{"base_url", "exclude", "format", "layout", "lint_format", "lint_ignore", "lint_out", "lint_path_prefix", "name", "order", "require_comments", "template", "title"}
+var OptionNames = []string{"base_url", "example_host", "exclude", "extern_url", "format", "layout", "lint_format", "lint_ignore", "lint_out", "lint_path_prefix", "name", "order", "referenced_types", "require_comments", "template", "title", "warn_unresolved"}
 
 // Set applies one name=value plugin parameter.
 func (o *Options) Set(name, value string) error {
@@ -191,6 +212,43 @@ func (o *Options) Set(name, value string) error {
 			return fmt.Errorf("option base_url: %q is not an http:// or https:// URL", value)
 		}
 		o.BaseURL = strings.TrimRight(value, "/")
+	case "example_host":
+		switch value {
+		case ExampleHostBaseURL, ExampleHostDefault:
+			o.ExampleHost = value
+		default:
+			return fmt.Errorf("option example_host: %q is not base_url or default_host", value)
+		}
+	case "extern_url":
+		pkg, u, ok := strings.Cut(value, "=")
+		if !ok || !(pkg == "*" || comment.IsIdent(pkg) || comment.IsProtoName(pkg)) || strings.HasPrefix(pkg, ".") ||
+			!strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") || strings.ContainsAny(u, " \t\n\"'<>`") {
+			return fmt.Errorf("option extern_url: %q is not PACKAGE=URL (a proto package or *, and an http:// or https:// URL)", value)
+		}
+		if pkg == "*" {
+			pkg = ""
+		}
+		o.ExternURL = append(o.ExternURL, build.ExternURL{Package: pkg, URL: strings.TrimRight(u, "#")})
+	case "referenced_types", "warn_unresolved":
+		if value == "" {
+			value = "true"
+		}
+		if name == "referenced_types" && value == "all" {
+			o.Referenced, o.ReferencedAll = true, true
+			break
+		}
+		b, err := strconv.ParseBool(value)
+		if err != nil && name == "referenced_types" {
+			return fmt.Errorf("option referenced_types: %q is not true, false or all", value)
+		}
+		if err != nil {
+			return fmt.Errorf("option %s: %q is not true or false", name, value)
+		}
+		if name == "referenced_types" {
+			o.Referenced, o.ReferencedAll = b, false
+		} else {
+			o.QuietRefs = !b
+		}
 	case "template":
 		if value == "" {
 			return fmt.Errorf("option template: a file path is required (template=PATH or template=FORMAT:PATH)")

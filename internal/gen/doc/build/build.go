@@ -1,9 +1,11 @@
 // Package build makes the documentation model from the request's files:
 // one model.File per documented file, built on parallel workers, with
 // comments cleaned up, elements marked @hide left out (hide.go), options
-// flattened and validation rules made readable (options.go), and a sample
-// request and call example per method (sample.go). It also lists the
-// elements without comments for require_comments, as lint findings.
+// flattened and validation rules made readable (options.go), and sample
+// requests and responses (sample.go, with values from annotations, rules
+// and names: values.go) and call examples per protocol (example.go) for
+// each method. It also lists the elements without comments for
+// require_comments, as lint findings.
 package build
 
 import (
@@ -32,6 +34,26 @@ type Config struct {
 	// the element's full name and, for an enum value, once more with the
 	// enum's full name plus the value's name.
 	Ignore func(fullName string) bool
+
+	// DefaultHost makes the call examples of a service with a
+	// google.api.default_host call https:// and that host.
+	DefaultHost bool
+	// Extern links elements that the run does not document (extern_url).
+	Extern []ExternURL
+	// Referenced lists the elements that documented files refer to and
+	// that no documented file defines (referenced.go), except those of
+	// files Excluded reports (nil excludes none).
+	Referenced bool
+	Excluded   func(path string) bool
+	// ReferencedAll lists, with Referenced, what the listed elements
+	// refer to as well, transitively.
+	ReferencedAll bool
+	// ReferencedSources are the comments of files not documented, for
+	// the listed elements (nil: they are listed without comments).
+	ReferencedSources request.Sources
+	// Unresolved, when not nil, receives the references of comments whose
+	// target is not documented in the run (refs.go).
+	Unresolved *[]UnresolvedRef
 }
 
 // builder turns the descriptors of a request into the documentation model.
@@ -47,6 +69,15 @@ type builder struct {
 	// of their definition (googleapi.go).
 	resources     map[string]string
 	resourceFiles map[string]string // type -> file showing its definition
+
+	all []protoreflect.FileDescriptor // every file of the request
+	res *resourceCache                // its resources, for samples
+
+	names      *nameIndex      // the request's elements, for references
+	unresolved []UnresolvedRef // references to elements not documented
+	referenced map[protoreflect.FullName]bool
+	loose      map[string]protoreflect.Descriptor // loose lookups done (refs.go)
+	listed     map[protoreflect.FullName]bool     // referenced elements listed (referenced.go)
 }
 
 // Source paths of file-level statements (descriptor.proto field numbers).
@@ -88,7 +119,10 @@ func (b *builder) buildFile(f *request.File) *model.File {
 			desc = append(desc, s)
 		}
 	}
-	out.Description = strings.Join(desc, "\n\n")
+	out.Description = b.xref(strings.Join(desc, "\n\n"), fd.Package(), fd.Path())
+	for i, d := range out.DetachedComments {
+		out.DetachedComments[i] = b.xref(d, fd.Package(), fd.Path())
+	}
 	out.Deprecated = fd.Options().(*descriptorpb.FileOptions).GetDeprecated()
 	out.Options = b.opt.options(fd.Options())
 	out.Resources = b.fileResources(fd)
@@ -161,6 +195,9 @@ func (b *builder) comment(kind string, d protoreflect.Descriptor, cs request.Com
 	if s := comment.Clean(string(cs.Trailing)); s != "" {
 		parts = append(parts, s)
 	}
+	for i, p := range parts {
+		parts[i] = b.xref(p, d.FullName(), d.ParentFile().Path())
+	}
 	if len(parts) == 0 && b.cfg.RequireComments && !b.ignored(d) {
 		f := lint.Finding{File: d.ParentFile().Path(), Element: string(d.FullName()), Kind: kind}
 		if l := b.src.Of(d); l != nil {
@@ -231,21 +268,7 @@ func (b *builder) buildMethod(m *request.Method, pkg string) *model.Method {
 	b.annotateHTTP(out.HTTPRules, md.Input())
 	out.Options = oe.list()
 	out.Signatures = oe.annotations().signatures
-	sample := newSampler(b).message(md.Input(), 0, nil)
-	out.SampleRequest = sample.pretty("")
-	url := b.cfg.BaseURL + out.Procedure
-	if out.Streaming == "unary" {
-		out.Example = "curl \\\n  --header 'Content-Type: application/json' \\\n  --data " + shellQuote(out.SampleRequest) + " \\\n  " + url
-		if out.Idempotency == "NO_SIDE_EFFECTS" {
-			out.ConnectGet = url + "?encoding=json&message=" + queryEscape(sample.compact())
-		}
-	} else {
-		flags := "--protocol connect"
-		if out.Streaming == "bidi_streaming" {
-			flags += " --http2-prior-knowledge"
-		}
-		out.Example = "buf curl --schema . " + flags + " \\\n  --data " + shellQuote(out.SampleRequest) + " \\\n  " + url
-	}
+	b.examples(out, md)
 	return out
 }
 
@@ -280,7 +303,7 @@ func (b *builder) buildMessage(m *request.Message, pkg string) *model.Message {
 			Name:        string(o.Desc.Name()),
 			FullName:    string(o.Desc.FullName()),
 			Anchor:      string(o.Desc.FullName()),
-			Description: joinComments(o.Comments),
+			Description: b.xref(joinComments(o.Comments), o.Desc.FullName(), md.ParentFile().Path()),
 		}
 		ooe := b.opt.entry(o.Desc.Options())
 		oo.Rules = oneofRules(ooe.msg())
@@ -457,6 +480,13 @@ func (b *builder) namedRef(fn protoreflect.FullName, kind, pkg string, file prot
 	r := model.TypeRef{Name: relName(fn, pkg), Kind: kind, FullName: string(fn)}
 	if file != nil && wellKnownFiles[file.Path()] && !b.inDoc[fn] {
 		r.URL = wktURL(fn)
+	} else if file != nil && !b.inDoc[fn] {
+		if len(b.cfg.Extern) > 0 {
+			r.URL = b.externFor(string(file.Package()), string(fn))
+		}
+		if r.URL == "" && b.cfg.Referenced && b.names != nil {
+			b.refer(b.names.lookup(string(fn)))
+		}
 	}
 	return r
 }
@@ -545,7 +575,7 @@ func names(n protoreflect.Names) []string {
 func (b *builder) fieldComment(kind string, f *request.Field) string {
 	if f.Desc.Kind() == protoreflect.GroupKind && f.Desc.Message() != nil && joinComments(f.Comments) == "" {
 		if s := joinComments(b.src.Comments(f.Desc.Message())); s != "" {
-			return s
+			return b.xref(s, f.Desc.Message().FullName(), f.Desc.ParentFile().Path())
 		}
 	}
 	return b.comment(kind, f.Desc, f.Comments)
@@ -599,13 +629,15 @@ func resolvedFeatures(edition descriptorpb.Edition, set *descriptorpb.FeatureSet
 // in request file order and then source order. The element trees of the
 // selected files are dropped as they are built.
 func Files(cfg Config, all []protoreflect.FileDescriptor, selected []*request.File) ([]*model.File, []lint.Finding, error) {
-	b := &builder{cfg: cfg, inDoc: map[protoreflect.FullName]bool{}, files: selected}
+	b := &builder{cfg: cfg, inDoc: map[protoreflect.FullName]bool{}, files: selected, all: all, res: &resourceCache{}}
 	b.hidden = computeHidden(b.files)
 	b.opt = newOptionReader(all)
+	b.names = newNameIndex(all)
 	order := map[string]int{}
 	for i, f := range b.files {
 		markDocumented(f.Desc, b.inDoc)
 		order[f.Desc.Path()] = i
+		b.names.documented[f.Desc.Path()] = true
 	}
 	b.indexResources()
 	// Files are built in parallel, each by a copy of the builder that
@@ -614,13 +646,18 @@ func Files(cfg Config, all []protoreflect.FileDescriptor, selected []*request.Fi
 	// built: the model holds what the documents need.
 	files := make([]*model.File, len(b.files))
 	missing := make([][]lint.Finding, len(b.files))
+	unresolved := make([][]UnresolvedRef, len(b.files))
+	referenced := make([]map[protoreflect.FullName]bool, len(b.files))
 	err := parallel.For(len(b.files), func(i int) {
 		f := b.files[i]
 		fb := *b
 		fb.src = request.Sources{f.Desc.Path(): f.Src}
 		fb.missing = nil
+		fb.loose = nil
 		files[i] = fb.buildFile(f)
 		missing[i] = fb.missing
+		unresolved[i] = fb.unresolved
+		referenced[i] = fb.referenced
 		b.files[i] = nil
 	})
 	if err != nil {
@@ -628,6 +665,28 @@ func Files(cfg Config, all []protoreflect.FileDescriptor, selected []*request.Fi
 	}
 	for _, m := range missing {
 		b.missing = append(b.missing, m...)
+	}
+	if cfg.Referenced {
+		names := map[protoreflect.FullName]bool{}
+		for _, r := range referenced {
+			for n := range r {
+				names[n] = true
+			}
+		}
+		if cfg.ReferencedAll {
+			b.closeReferenced(names)
+		}
+		refFiles, refUnresolved := b.referencedFiles(names)
+		files = append(files, refFiles...)
+		unresolved = append(unresolved, refUnresolved)
+	}
+	if cfg.Unresolved != nil {
+		var all []UnresolvedRef
+		for _, u := range unresolved {
+			all = append(all, u...)
+		}
+		sortUnresolved(all)
+		*cfg.Unresolved = all
 	}
 	sort.SliceStable(b.missing, func(i, j int) bool {
 		x, y := b.missing[i], b.missing[j]

@@ -13,6 +13,7 @@ import (
 const (
 	maxSampleDepth  = 4
 	maxSampleFields = 60
+	maxRequiredOver = 200 // required fields past maxSampleFields
 )
 
 // jsonValue is a tiny ordered JSON tree for sample request bodies.
@@ -22,6 +23,10 @@ type jsonValue struct {
 	arr  bool         // an array (vals)
 	keys []string     // object keys
 	vals []*jsonValue // object values or array items
+
+	// isMap marks an object that is a proto map, which has no place in
+	// a REST query string.
+	isMap bool
 }
 
 func (v *jsonValue) pretty(indent string) string {
@@ -97,19 +102,46 @@ func plainJSONString(s string) bool {
 	return true
 }
 
-// sampler builds deterministic sample values from message schemas.
+// sampler builds deterministic sample values from message schemas. A
+// request sample leaves out output-only and deprecated fields, a response
+// sample input-only and deprecated ones; required fields are always
+// filled, the others while the field budget lasts.
 type sampler struct {
-	b      *builder
-	budget int // fields left
+	b        *builder
+	response bool
+	budget   int               // fields left
+	hints    map[string]string // path templates of HTTP variables, by field path
+	// byPath records the sample of each singular field, by proto field
+	// path from the root ("topic.name"), for the REST path.
+	byPath map[string]*jsonValue
 }
 
-func newSampler(b *builder) *sampler { return &sampler{b: b, budget: maxSampleFields} }
+func newSampler(b *builder) *sampler {
+	return &sampler{b: b, budget: maxSampleFields, byPath: map[string]*jsonValue{}}
+}
 
 func raw(s string) *jsonValue { return &jsonValue{raw: s} }
+
+// skipField reports whether a field stays out of the sample.
+func (s *sampler) skipField(fd protoreflect.FieldDescriptor, a fieldAnnotations) bool {
+	if s.b.hidden[fd.FullName()] || a.deprecated {
+		return true
+	}
+	if s.response {
+		return a.inputOnly
+	}
+	return a.outputOnly
+}
 
 // message builds a sample of md; stack holds the messages being built, so
 // that recursive types end instead of looping.
 func (s *sampler) message(md protoreflect.MessageDescriptor, depth int, stack []protoreflect.FullName) *jsonValue {
+	return s.messageAt(md, depth, stack, "")
+}
+
+// messageAt is message for md at proto field path path from the root
+// message ("" for the root).
+func (s *sampler) messageAt(md protoreflect.MessageDescriptor, depth int, stack []protoreflect.FullName, path string) *jsonValue {
 	if v := wellKnownSample(md); v != nil {
 		return v
 	}
@@ -118,25 +150,27 @@ func (s *sampler) message(md protoreflect.MessageDescriptor, depth int, stack []
 		return obj
 	}
 	stack = append(stack, md.FullName())
-	seenOneof := map[protoreflect.FullName]bool{}
+	doneOneof := map[protoreflect.FullName]bool{}
 	fields := md.Fields()
 	for i := 0; i < fields.Len(); i++ {
 		fd := fields.Get(i)
-		if s.b.hidden[fd.FullName()] {
+		a := s.b.annotations(fd)
+		if s.skipField(fd, a) {
 			continue
 		}
-		if s.budget <= 0 {
-			break
+		if s.budget <= 0 && !a.required || s.budget <= -maxRequiredOver {
+			continue // required fields go past the budget, up to a bound
 		}
-		if o := fd.ContainingOneof(); o != nil && !o.IsSynthetic() {
-			if seenOneof[o.FullName()] {
-				continue
-			}
-			seenOneof[o.FullName()] = true
+		o := fd.ContainingOneof()
+		if o != nil && !o.IsSynthetic() && doneOneof[o.FullName()] {
+			continue
 		}
-		v := s.field(fd, depth, stack)
+		v := s.field(fd, a, depth, stack, joinPath(path, string(fd.Name())))
 		if v == nil {
 			continue
+		}
+		if o != nil && !o.IsSynthetic() {
+			doneOneof[o.FullName()] = true
 		}
 		s.budget--
 		obj.keys = append(obj.keys, fd.JSONName())
@@ -145,25 +179,44 @@ func (s *sampler) message(md protoreflect.MessageDescriptor, depth int, stack []
 	return obj
 }
 
-func (s *sampler) field(fd protoreflect.FieldDescriptor, depth int, stack []protoreflect.FullName) *jsonValue {
+// noPath starts the path of the items of lists and maps, which no HTTP
+// variable names.
+const noPath = "\x00"
+
+func joinPath(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}
+
+func (s *sampler) field(fd protoreflect.FieldDescriptor, a fieldAnnotations, depth int, stack []protoreflect.FullName, path string) *jsonValue {
 	if fd.IsMap() {
-		v := s.single(fd.MapValue(), depth, stack)
+		v := s.single(fd.MapValue(), fieldAnnotations{}, depth, stack, noPath)
 		if v == nil {
 			return nil
 		}
-		return &jsonValue{obj: true, keys: []string{mapKeySample(fd.MapKey())}, vals: []*jsonValue{v}}
-	}
-	v := s.single(fd, depth, stack)
-	if v == nil {
-		return nil
+		return &jsonValue{obj: true, isMap: true, keys: []string{mapKeySample(fd.MapKey())}, vals: []*jsonValue{v}}
 	}
 	if fd.IsList() {
-		return &jsonValue{arr: true, vals: []*jsonValue{v}}
+		v := s.single(fd, a, depth, stack, noPath)
+		if v == nil {
+			return nil
+		}
+		arr := &jsonValue{arr: true, vals: []*jsonValue{v}}
+		for n := a.minItems(); len(arr.vals) < n; {
+			arr.vals = append(arr.vals, v)
+		}
+		return arr
+	}
+	v := s.single(fd, a, depth, stack, path)
+	if v != nil && !strings.HasPrefix(path, noPath) {
+		s.byPath[path] = v
 	}
 	return v
 }
 
-func (s *sampler) single(fd protoreflect.FieldDescriptor, depth int, stack []protoreflect.FullName) *jsonValue {
+func (s *sampler) single(fd protoreflect.FieldDescriptor, a fieldAnnotations, depth int, stack []protoreflect.FullName, path string) *jsonValue {
 	switch fd.Kind() {
 	case protoreflect.MessageKind, protoreflect.GroupKind:
 		md := fd.Message()
@@ -172,34 +225,61 @@ func (s *sampler) single(fd protoreflect.FieldDescriptor, depth int, stack []pro
 				return nil // recursive type: leave the field out
 			}
 		}
-		return s.message(md, depth+1, stack)
-	case protoreflect.EnumKind:
-		ed := fd.Enum()
-		if ed.FullName() == "google.protobuf.NullValue" {
-			return raw("null")
-		}
-		vals := ed.Values()
-		pick := vals.Get(0)
-		for i := 0; i < vals.Len(); i++ {
-			if v := vals.Get(i); v.Number() != 0 && !s.b.hidden[v.FullName()] {
-				pick = v
-				break
+		if a.rules != nil {
+			if v := wrapperSample(md, fd, a); v != nil {
+				return v
 			}
 		}
-		return raw(jsonString(string(pick.Name())))
+		return s.messageAt(md, depth+1, stack, path)
+	case protoreflect.EnumKind:
+		return s.enumValue(fd, a)
 	case protoreflect.BoolKind:
 		return raw("true")
 	case protoreflect.StringKind:
-		return raw(jsonString("string"))
+		return raw(jsonString(s.stringValue(fd, a, path)))
 	case protoreflect.BytesKind:
-		return raw(jsonString("Ynl0ZXM="))
+		return raw(jsonString(bytesValue(a)))
 	case protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind,
 		protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
-		return raw(`"0"`)
+		return raw(`"` + numberValue(fd, a, true) + `"`)
 	case protoreflect.FloatKind, protoreflect.DoubleKind:
-		return raw("0.5")
+		return raw(numberValue(fd, a, false))
 	}
-	return raw("0")
+	return raw(numberValue(fd, a, true))
+}
+
+// enumValue is the first value that is not zero, hidden or deprecated
+// (and that the rules allow), or the first value.
+func (s *sampler) enumValue(fd protoreflect.FieldDescriptor, a fieldAnnotations) *jsonValue {
+	ed := fd.Enum()
+	if ed.FullName() == "google.protobuf.NullValue" {
+		return raw("null")
+	}
+	vals := ed.Values()
+	pick := vals.Get(0)
+	for i := 0; i < vals.Len(); i++ {
+		v := vals.Get(i)
+		if v.Number() == 0 || s.b.hidden[v.FullName()] || enumValueDeprecated(v) || !a.allowsEnum(int32(v.Number())) {
+			continue
+		}
+		pick = v
+		break
+	}
+	return raw(jsonString(string(pick.Name())))
+}
+
+// wrapperSample is the sample of a wrapper type under protovalidate
+// rules for its value, or nil for other types.
+func wrapperSample(md protoreflect.MessageDescriptor, fd protoreflect.FieldDescriptor, a fieldAnnotations) *jsonValue {
+	switch md.FullName() {
+	case "google.protobuf.Int32Value", "google.protobuf.UInt32Value":
+		return raw(numberValue(fd, a, true))
+	case "google.protobuf.Int64Value", "google.protobuf.UInt64Value":
+		return raw(`"` + numberValue(fd, a, true) + `"`)
+	case "google.protobuf.DoubleValue", "google.protobuf.FloatValue":
+		return raw(numberValue(fd, a, false))
+	}
+	return nil
 }
 
 func mapKeySample(fd protoreflect.FieldDescriptor) string {

@@ -5,7 +5,8 @@
 // and Markdown made safe for a block or a table cell. Links to anchors
 // (#acme.v1.Foo) and Google-style cross-references ([Foo][acme.v1.Foo],
 // xref.go) are resolved by the caller's function; bare http and https URLs
-// become links in HTML.
+// become links in HTML. RewriteRefs (refs.go) finds the references of a
+// comment's source for the model builder, which settles them in scope.
 package comment
 
 import (

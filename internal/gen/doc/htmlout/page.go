@@ -361,13 +361,8 @@ func (v *Page) writeMethod(b *bytes.Buffer, m *model.Method) {
 	}
 	v.writeSignatures(b, m)
 	v.writeHTTPRules(b, m.HTTPRules)
-	b.WriteString("\n</dl>\n<div class=\"example\"><div class=\"example-head\"><span>Example</span><button class=\"copy\" type=\"button\" data-target=\"ex:")
-	htmlesc.Text(b, m.Anchor)
-	b.WriteString(`">Copy</button></div><pre id="ex:`)
-	htmlesc.Text(b, m.Anchor)
-	b.WriteString(`"><code>`)
-	htmlesc.Text(b, m.Example)
-	b.WriteString("</code></pre></div>")
+	b.WriteString("\n</dl>")
+	writeExamples(b, m)
 	writeOptions(b, m.Options, htmlesc.Text)
 	b.WriteString("\n</section>")
 }

@@ -214,6 +214,7 @@ func (w *jsonWriter) file(f *model.File) {
 	jsonList(w, "enums", f.Enums, true, w.enum)
 	jsonList(w, "extensions", f.Extensions, true, w.field)
 	jsonList(w, "resources", f.Resources, true, w.resource)
+	w.optBool("referenced", f.Referenced)
 	w.close('}')
 }
 
@@ -281,6 +282,14 @@ func (w *jsonWriter) method(m *model.Method) {
 	w.str("example", m.Example)
 	jsonList(w, "options", m.Options, true, w.option)
 	w.signatures(m.Signatures)
+	w.optStr("sample_response", m.SampleResponse)
+	jsonList(w, "examples", m.Examples, true, func(e model.CallExample) {
+		w.open('{')
+		w.str("protocol", e.Protocol)
+		w.str("title", e.Title)
+		w.str("command", e.Command)
+		w.close('}')
+	})
 	w.close('}')
 }
 

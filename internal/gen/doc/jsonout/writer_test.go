@@ -65,7 +65,8 @@ func hostileFile(s string) *model.File {
 			Protocols: []model.Protocol{{Name: s}, {Name: s, HTTP: []string{}}, {HTTP: []string{s}}}, ConnectGet: s,
 			HTTPRules: []model.HTTPRule{{Method: s, Path: s, Body: s, ResponseBody: s, URL: s, Additional: true, BodyField: s,
 				PathParams: []model.PathParam{{Name: s, Field: s, Pattern: s}, {}}}, {}}, SampleRequest: s, Example: s, Options: opt,
-			Signatures: [][]string{{s, s}, {}, nil},
+			Signatures:     [][]string{{s, s}, {}, nil},
+			SampleResponse: s, Examples: []model.CallExample{{Protocol: s, Title: s, Command: s}, {}},
 		}, {Name: s, Signatures: [][]string{}}}, DefaultHost: s, OAuthScopes: []string{s}}, {Name: s, OAuthScopes: []string{}}},
 		Messages: []*model.Message{nil, {Name: s}, {
 			Name: s, FullName: s, Anchor: s, Parent: s, Description: s, Deprecated: true,

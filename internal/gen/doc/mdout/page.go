@@ -217,9 +217,7 @@ func writeMDMethod(w *bytes.Buffer, v *model.Page, m *model.Method) {
 	writeMDSignatures(w, v, m)
 	writeMDHTTPRules(w, v, m.HTTPRules)
 	writeMDPathParams(w, v, m.HTTPRules)
-	w.WriteString("\n\n```sh\n")
-	w.WriteString(m.Example)
-	w.WriteString("\n```")
+	writeMDExamples(w, m)
 	writeMDOptions(w, m.Options)
 }
 

@@ -61,6 +61,10 @@ type File struct {
 	// Resources are the resources the file defines with
 	// google.api.resource_definition.
 	Resources []*Resource `json:"resources,omitempty"`
+	// Referenced marks a file that the run does not document: it holds
+	// only the elements that documented files refer to
+	// (referenced_types).
+	Referenced bool `json:"referenced,omitempty"`
 }
 
 // Service is a service with its methods.
@@ -104,7 +108,7 @@ type Method struct {
 	HTTPRules []HTTPRule `json:"http_rules,omitempty"`
 	// SampleRequest is a JSON request body built from the request schema.
 	SampleRequest string `json:"sample_request"`
-	// Example is a shell command that calls the method.
+	// Example is a shell command that calls the method (over Connect).
 	Example string   `json:"example"`
 	Options []Option `json:"options,omitempty"`
 	// Signatures are the google.api.method_signature values of the method:
@@ -112,6 +116,21 @@ type Method struct {
 	// client library method takes as arguments; an empty list is a method
 	// without arguments.
 	Signatures [][]string `json:"signatures,omitempty"`
+
+	// SampleResponse is a JSON response built from the response schema
+	// (one message of a stream).
+	SampleResponse string `json:"sample_response,omitempty"`
+	// Examples are the shell commands that send SampleRequest, one per
+	// protocol: Connect (curl, or buf curl for streams), gRPC (buf curl)
+	// and REST (curl, for a method with a google.api.http binding).
+	Examples []CallExample `json:"examples,omitempty"`
+}
+
+// CallExample is a shell command that calls a method over one protocol.
+type CallExample struct {
+	Protocol string `json:"protocol"` // connect, grpc or rest
+	Title    string `json:"title"`    // Connect, gRPC or REST
+	Command  string `json:"command"`  // the shell command, ready to copy
 }
 
 // Protocol is one wire protocol and the HTTP versions it is served on.

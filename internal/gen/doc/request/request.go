@@ -220,6 +220,9 @@ type Loaded struct {
 	edition descriptorpb.Edition
 	// pf is the element tree of a documented file (nil for the others).
 	File *File
+	// Src holds the comments of a file that is not documented, when
+	// LoadComments was asked to keep them (nil otherwise).
+	Src map[string]*Location
 }
 
 // Load decodes every file of the request and builds its descriptor,
@@ -227,6 +230,12 @@ type Loaded struct {
 // tree built, with their comments, and with the positions of elements
 // without comments when positions is set (for require_comments).
 func Load(req *Request, document func(name string) bool, positions bool) ([]Loaded, error) {
+	return LoadComments(req, document, nil, positions)
+}
+
+// LoadComments is Load that also keeps the comments of the files that are
+// not documented and for which comments(name) is true, in Loaded.Src.
+func LoadComments(req *Request, document, comments func(name string) bool, positions bool) ([]Loaded, error) {
 	order, err := topoOrder(req)
 	if err != nil {
 		return nil, err
@@ -254,7 +263,8 @@ func Load(req *Request, document func(name string) bool, positions bool) ([]Load
 				err := parallel.Protect(func() error {
 					f := &req.files[i]
 					doc := document(f.name)
-					fp, src, err := decodeFile(f.b, doc, positions)
+					keep := !doc && comments != nil && comments(f.name)
+					fp, src, err := decodeFile(f.b, doc || keep, positions && doc)
 					f.b = nil // decoded: its buffer can go
 					if err != nil {
 						return fmt.Errorf("file %q: %v", f.name, err)
@@ -276,6 +286,9 @@ func Load(req *Request, document func(name string) bool, positions bool) ([]Load
 						return fmt.Errorf("invalid descriptors in the request: %v", err)
 					}
 					out[i] = Loaded{Desc: fd, edition: fp.GetEdition()}
+					if keep {
+						out[i].Src = src
+					}
 					if doc {
 						out[i].File = newFile(Sources{f.name: src}, fd, fp.GetEdition())
 					}
