@@ -18,14 +18,16 @@ import (
 
 	"github.com/polyrpc/polyrpc/internal/gen/doc/build"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/comment"
+	"github.com/polyrpc/polyrpc/internal/gen/doc/doctest"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/request"
 )
 
 // googleapisFull is the request protoc sends for every googleapis file
-// that declares a service, comments included (BENCHMARKS.md); made by
-// internal/bench/gen/googleapis.sh. RPCDOC_GOOGLEAPIS_FULL names another
-// copy.
+// that declares a service, comments included (BENCHMARKS.md): the one
+// internal/bench/gen/googleapis.sh leaves in the benchmarks' cache, or
+// RPCDOC_GOOGLEAPIS_FULL, or else compiled here from the same pinned
+// sources.
 func googleapisFull(t *testing.T) []byte {
 	t.Helper()
 	if testing.Short() {
@@ -35,20 +37,24 @@ func googleapisFull(t *testing.T) []byte {
 	if path == "" {
 		cache := os.Getenv("GENBENCH_CACHE")
 		if cache == "" {
-			dir, err := os.UserCacheDir()
-			if err != nil {
-				t.Skip("no cache directory")
+			if dir, err := os.UserCacheDir(); err == nil {
+				cache = filepath.Join(dir, "polyrpc-genbench")
 			}
-			cache = filepath.Join(dir, "polyrpc-genbench")
 		}
 		path = filepath.Join(cache, "requests", "real-googleapis-full.bin")
 	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Skipf("googleapis-full request not found (%v); make it with internal/bench/gen/googleapis.sh", err)
+	if b, err := os.ReadFile(path); err == nil {
+		return b
 	}
-	return b
+	if googleapisCompiled == nil {
+		googleapisCompiled = doctest.GoogleAPIsFull(t)
+	}
+	return googleapisCompiled
 }
+
+// googleapisCompiled keeps the request compiled by the first test that
+// needs it (tests of this package do not run in parallel).
+var googleapisCompiled []byte
 
 // googleapisRun is the model of googleapis-full and the descriptors of
 // its request.

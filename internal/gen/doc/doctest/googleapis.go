@@ -1,17 +1,21 @@
 package doctest
 
 import (
+	"bytes"
 	"crypto/sha512"
 	"encoding/hex"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/bufbuild/protocompile"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/pluginpb"
 )
 
@@ -118,4 +122,53 @@ func GoogleAPIs(t testing.TB, param string, files ...string) *pluginpb.CodeGener
 		files = GoogleAPIsFiles
 	}
 	return compile(t, &protocompile.SourceResolver{ImportPaths: []string{dir}}, param, files...)
+}
+
+// GoogleAPIsFull returns the googleapis-full request of BENCHMARKS.md, in
+// the wire format: every file of the pinned sources under google/ and
+// grafeas/ that declares a service (as internal/bench/gen/googleapis.sh
+// selects them for protoc), compiled with comments. Without the sources
+// the test is skipped, or fails in CI (CI=true).
+func GoogleAPIsFull(t testing.TB) []byte {
+	t.Helper()
+	dir, err := googleAPIsDir()
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("googleapis sources (%s@%s): %v", googleAPIsPackage, googleAPIsVersion, err)
+		}
+		t.Skipf("googleapis sources (%s@%s) not available: %v", googleAPIsPackage, googleAPIsVersion, err)
+	}
+	var files []string
+	for _, root := range []string{"google", "grafeas"} {
+		err := filepath.WalkDir(filepath.Join(dir, root), func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".proto") {
+				return err
+			}
+			rel, err := filepath.Rel(dir, path)
+			if err != nil {
+				return err
+			}
+			rel = filepath.ToSlash(rel)
+			if strings.HasPrefix(rel, "google/protobuf/") {
+				return nil
+			}
+			src, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			if bytes.HasPrefix(src, []byte("service ")) || bytes.Contains(src, []byte("\nservice ")) {
+				files = append(files, rel)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	slices.Sort(files)
+	b, err := proto.Marshal(compile(t, &protocompile.SourceResolver{ImportPaths: []string{dir}}, "", files...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
