@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,6 +31,12 @@ type CORSOptions struct {
 	// (such as "authorization" or "x-request-id"), besides the headers of
 	// the protocols themselves, which are always allowed.
 	AllowedHeaders []string
+
+	// AllowedMethods are HTTP methods pages may use besides GET and POST,
+	// which the Connect and gRPC-Web protocols need and are always allowed:
+	// the methods of REST bindings (google.api.http), such as "PUT",
+	// "PATCH" and "DELETE". Methods are case-sensitive tokens, as in HTTP.
+	AllowedMethods []string
 
 	// ExposedHeaders are the keys of response metadata that pages may read:
 	// what the service sets with grpc.SetHeader, grpc.SendHeader and
@@ -89,7 +96,8 @@ var corsResponseHeaders = []string{
 //
 // The work is done by github.com/rs/cors, with the methods and headers that
 // connectrpc.com/cors lists for the protocols. CORS panics if an origin or
-// a header name is malformed, or if AllowCredentials is combined with "*".
+// a header name or a method is malformed, or if AllowCredentials is
+// combined with "*".
 func CORS(h http.Handler, opts CORSOptions) http.Handler {
 	if len(opts.AllowedOrigins) == 0 {
 		return h
@@ -116,6 +124,15 @@ func CORS(h http.Handler, opts CORSOptions) http.Handler {
 		}
 		exposed = append(exposed, name, "Trailer-"+name)
 	}
+	methods := connectcors.AllowedMethods()
+	for _, m := range opts.AllowedMethods {
+		if !httpguts.ValidHeaderFieldName(m) || m == "*" || m == http.MethodOptions || m == http.MethodConnect || m == http.MethodTrace {
+			panic(fmt.Sprintf("polyrpc: CORS: AllowedMethods: %q is not a method pages may be allowed", m))
+		}
+		if !slices.Contains(methods, m) {
+			methods = append(methods, m)
+		}
+	}
 	maxAge := int(opts.MaxAge / time.Second)
 	switch {
 	case opts.MaxAge == 0:
@@ -127,7 +144,7 @@ func CORS(h http.Handler, opts CORSOptions) http.Handler {
 	}
 	return cors.New(cors.Options{
 		AllowedOrigins:   append([]string(nil), opts.AllowedOrigins...),
-		AllowedMethods:   connectcors.AllowedMethods(),
+		AllowedMethods:   methods,
 		AllowedHeaders:   allowed,
 		ExposedHeaders:   exposed,
 		AllowCredentials: opts.AllowCredentials,

@@ -352,6 +352,19 @@ func TestCORSDefaults(t *testing.T) {
 		}
 	}
 
+	// The methods of REST bindings are allowed only when listed.
+	rest := polyrpc.CORS(h, polyrpc.CORSOptions{AllowedOrigins: []string{appOrigin}, AllowedMethods: []string{"PUT", "PATCH", "DELETE"}})
+	for method, allowed := range map[string]bool{"GET": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true, "put": false, "HEAD": false, "CONNECT": false} {
+		req := httptest.NewRequest(http.MethodOptions, "/v1/orders/1", nil)
+		req.Header.Set("Origin", appOrigin)
+		req.Header.Set("Access-Control-Request-Method", method)
+		rec := httptest.NewRecorder()
+		rest.ServeHTTP(rec, req)
+		if got := rec.Header().Get("Access-Control-Allow-Origin") != ""; got != allowed {
+			t.Errorf("AllowedMethods PUT, PATCH, DELETE: preflight of %s allowed: %v, want %v", method, got, allowed)
+		}
+	}
+
 	// A wildcard stands for a run of characters in the host, nothing else.
 	wild := polyrpc.CORS(h, polyrpc.CORSOptions{AllowedOrigins: []string{"https://*.example.com"}})
 	for origin, allowed := range map[string]bool{
@@ -394,6 +407,10 @@ func TestCORSBadOptions(t *testing.T) {
 		{AllowedOrigins: []string{appOrigin}, AllowedHeaders: []string{"x user"}},
 		{AllowedOrigins: []string{appOrigin}, ExposedHeaders: []string{""}},
 		{AllowedOrigins: []string{appOrigin}, ExposedHeaders: []string{"x-a,x-b"}},
+		{AllowedOrigins: []string{appOrigin}, AllowedMethods: []string{"PUT, DELETE"}},
+		{AllowedOrigins: []string{appOrigin}, AllowedMethods: []string{"*"}},
+		{AllowedOrigins: []string{appOrigin}, AllowedMethods: []string{""}},
+		{AllowedOrigins: []string{appOrigin}, AllowedMethods: []string{"TRACE"}},
 	} {
 		func() {
 			defer func() {
