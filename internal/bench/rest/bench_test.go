@@ -1,3 +1,5 @@
+//go:build unix
+
 // Package rest_test measures REST serving: the same grpc-go implementation
 // of restbench.v1.BenchService (proto/) served over REST/JSON by
 //
@@ -22,11 +24,10 @@
 //   - download: GET /v1/download/x?count=100, a server stream of 100
 //     google.api.HttpBody chunks of 1 KiB.
 //
-// One operation is one call. Compare with benchstat -col /impl. The figures
-// are in BENCHMARKS.md; run on a quiet machine:
-//
-//	cd internal/bench/rest && go test -run '^$' -bench . -benchmem -count 10 | tee rest.txt
-//	benchstat -col /impl rest.txt
+// One operation is one call; besides time and allocations, cpu-ns/op is the
+// CPU time of the whole process (client and server) per call. The figures
+// are in BENCHMARKS.md; run on a quiet machine with run.sh, which alternates
+// rounds and compares them with benchstat -col /impl.
 package rest_test
 
 import (
@@ -37,6 +38,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"connectrpc.com/vanguard/vanguardgrpc"
@@ -246,6 +248,7 @@ func BenchmarkREST(b *testing.B) {
 				base, client := start(b, impl.handler(b))
 				buf := make([]byte, 0, 256<<10)
 				b.ReportAllocs()
+				cpu := cpuTime()
 				b.ResetTimer()
 				for b.Loop() {
 					out, err := do(client, base, c, buf)
@@ -254,7 +257,18 @@ func BenchmarkREST(b *testing.B) {
 					}
 					buf = out
 				}
+				b.StopTimer()
+				b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
 			})
 		}
 	}
+}
+
+// cpuTime is the CPU time the process has used, user and system.
+func cpuTime() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }
