@@ -20,9 +20,10 @@ const (
 	FormatHTML     Format = "html"
 	FormatMarkdown Format = "markdown"
 	FormatJSON     Format = "json"
+	FormatOpenAPI  Format = "openapi" // OpenAPI 3.1 in JSON (openapi.go)
 )
 
-var allFormats = []Format{FormatHTML, FormatMarkdown, FormatJSON}
+var allFormats = []Format{FormatHTML, FormatMarkdown, FormatJSON, FormatOpenAPI}
 
 // ext is the file name extension of a format.
 func (f Format) ext() string {
@@ -31,6 +32,8 @@ func (f Format) ext() string {
 		return ".md"
 	case FormatJSON:
 		return ".json"
+	case FormatOpenAPI:
+		return ".openapi.json"
 	}
 	return ".html"
 }
@@ -55,6 +58,7 @@ type Options struct {
 	Order           string
 	RequireComments bool // list the elements without comments (true or warn)
 	BaseURL         string
+	APIVersion      string // info.version of OpenAPI documents
 	// The doc lint (require_comments). LintWarn reports the findings
 	// (on stderr, and in LintOut) and writes the documents; otherwise
 	// they fail the run.
@@ -81,20 +85,21 @@ func NewOptions() *Options {
 		Title:      "API Reference",
 		Order:      OrderDeclaration,
 		BaseURL:    DefaultBaseURL,
+		APIVersion: DefaultAPIVersion,
 		Templates:  map[Format]string{},
 		LintFormat: lint.Text,
 	}
 }
 
 // OptionNames lists the options Set understands.
-var OptionNames = []string{"base_url", "exclude", "format", "layout", "lint_format", "lint_ignore", "lint_out", "lint_path_prefix", "name", "order", "require_comments", "template", "title"}
+var OptionNames = []string{"api_version", "base_url", "exclude", "format", "layout", "lint_format", "lint_ignore", "lint_out", "lint_path_prefix", "name", "order", "require_comments", "template", "title"}
 
 // Set applies one name=value plugin parameter.
 func (o *Options) Set(name, value string) error {
 	// "format=html,markdown" reaches us as format=html and a bare markdown.
 	if value == "" && o.last == "format" {
 		switch name {
-		case "html", "markdown", "md", "json":
+		case "html", "markdown", "md", "json", "openapi":
 			return o.Set("format", name)
 		}
 	}
@@ -111,8 +116,10 @@ func (o *Options) Set(name, value string) error {
 				f = FormatMarkdown
 			case "json":
 				f = FormatJSON
+			case "openapi":
+				f = FormatOpenAPI
 			default:
-				return fmt.Errorf("option format: %q is not a format (use html, markdown or json)", v)
+				return fmt.Errorf("option format: %q is not a format (use html, markdown, json or openapi)", v)
 			}
 			if !containsFormat(o.Formats, f) {
 				o.Formats = append(o.Formats, f)
@@ -191,6 +198,11 @@ func (o *Options) Set(name, value string) error {
 			return fmt.Errorf("option base_url: %q is not an http:// or https:// URL", value)
 		}
 		o.BaseURL = strings.TrimRight(value, "/")
+	case "api_version":
+		if err := checkAPIVersion(value); err != nil {
+			return err
+		}
+		o.APIVersion = value
 	case "template":
 		if value == "" {
 			return fmt.Errorf("option template: a file path is required (template=PATH or template=FORMAT:PATH)")
@@ -239,6 +251,9 @@ func (o *Options) finish() error {
 			case "json":
 				f, path = FormatJSON, rest
 			}
+		}
+		if f == "" && o.Formats[0] == FormatOpenAPI && len(o.Formats) == 1 || strings.HasPrefix(arg, "openapi:") {
+			return fmt.Errorf("option template=%s: format openapi has no templates", arg)
 		}
 		if f == "" {
 			if len(o.Formats) != 1 {

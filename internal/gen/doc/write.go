@@ -59,6 +59,7 @@ func (l bufferList) put(b *bytes.Buffer) {
 // chunk, then "" with each further chunk. emit must not keep content.
 func writeDocuments(opts *Options, r *renderer, docs []*model.Document, emit func(name string, content []byte) error) error {
 	idx := model.Anchors(docs)
+	r.prepareOpenAPI(opts, docs)
 	type job struct {
 		v     *view
 		parts int
@@ -183,6 +184,8 @@ func (r *renderer) renderWhole(b *bytes.Buffer, v *view) error {
 		return r.html.ExecuteTemplate(b, r.htmlEntry, v)
 	case FormatMarkdown:
 		return r.md.ExecuteTemplate(b, r.mdEntry, v)
+	case FormatOpenAPI:
+		return r.writeOpenAPI(b, v)
 	}
 	if r.json != nil {
 		return r.json.ExecuteTemplate(b, r.jsonEntry, v)

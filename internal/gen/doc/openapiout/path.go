@@ -1,0 +1,166 @@
+package openapiout
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// A pathVar is one variable of a google.api.http path template.
+type pathVar struct {
+	field   string // field path, e.g. "name" or "book.id"
+	pattern string // segments it matches, e.g. "*" or "projects/*/topics/*"
+}
+
+// multi reports whether the variable matches more than one segment.
+func (v pathVar) multi() bool { return v.pattern != "*" }
+
+// regexp is the pattern as a regular expression over the decoded value.
+func (v pathVar) regexp() string {
+	var b strings.Builder
+	b.WriteString("^")
+	for i, seg := range strings.Split(v.pattern, "/") {
+		if i > 0 {
+			b.WriteString("/")
+		}
+		switch seg {
+		case "*":
+			b.WriteString("[^/]+")
+		case "**":
+			b.WriteString(".+")
+		default:
+			b.WriteString(regexp.QuoteMeta(seg))
+		}
+	}
+	b.WriteString("$")
+	return b.String()
+}
+
+// openAPIPath converts a google.api.http path template into an OpenAPI
+// path: every variable becomes {field.path}, whatever segments it matches,
+// and a custom verb stays as it is ("/v1/{name}:cancel"). It returns the
+// variables in order. The template grammar is the one of
+// google/api/http.proto:
+//
+//	Template = "/" Segments [ Verb ] ;
+//	Segments = Segment { "/" Segment } ;
+//	Segment  = "*" | "**" | LITERAL | Variable ;
+//	Variable = "{" FieldPath [ "=" Segments ] "}" ;
+//	Verb     = ":" LITERAL ;
+func openAPIPath(tmpl string) (string, []pathVar, error) {
+	if !strings.HasPrefix(tmpl, "/") {
+		return "", nil, fmt.Errorf("path %q does not start with /", tmpl)
+	}
+	var out strings.Builder
+	var vars []pathVar
+	seen := map[string]bool{}
+	rest := tmpl[1:]
+	// The verb follows the last segment, outside any variable.
+	verb := ""
+	if i := lastColonOutside(rest); i >= 0 {
+		rest, verb = rest[:i], rest[i+1:]
+		if verb == "" || strings.ContainsAny(verb, "/{}*") {
+			return "", nil, fmt.Errorf("path %q: bad custom verb %q", tmpl, verb)
+		}
+	}
+	if rest == "" {
+		return "", nil, fmt.Errorf("path %q has no segments", tmpl)
+	}
+	for len(rest) > 0 {
+		out.WriteByte('/')
+		var seg string
+		if rest[0] == '{' {
+			end := strings.IndexByte(rest, '}')
+			if end < 0 {
+				return "", nil, fmt.Errorf("path %q: unclosed {", tmpl)
+			}
+			body := rest[1:end]
+			rest = rest[end+1:]
+			field, pattern, ok := strings.Cut(body, "=")
+			if !ok {
+				pattern = "*"
+			}
+			if !validFieldPath(field) {
+				return "", nil, fmt.Errorf("path %q: %q is not a field path", tmpl, field)
+			}
+			if strings.ContainsAny(pattern, "{}") || pattern == "" || !validSegments(pattern) {
+				return "", nil, fmt.Errorf("path %q: bad pattern %q for variable %s", tmpl, pattern, field)
+			}
+			if seen[field] {
+				return "", nil, fmt.Errorf("path %q: variable %s appears twice", tmpl, field)
+			}
+			seen[field] = true
+			vars = append(vars, pathVar{field: field, pattern: pattern})
+			out.WriteString("{" + field + "}")
+			if rest != "" && rest[0] != '/' {
+				return "", nil, fmt.Errorf("path %q: a variable must be a whole segment", tmpl)
+			}
+		} else {
+			end := strings.IndexByte(rest, '/')
+			if end < 0 {
+				end = len(rest)
+			}
+			seg, rest = rest[:end], rest[end:]
+			if seg == "" || strings.ContainsAny(seg, "{}") {
+				return "", nil, fmt.Errorf("path %q: bad segment %q", tmpl, seg)
+			}
+			if seg == "*" || seg == "**" {
+				return "", nil, undescribable(fmt.Sprintf("path %q has a wildcard outside a variable, which OpenAPI paths cannot express", tmpl))
+			}
+			out.WriteString(seg)
+		}
+		if rest != "" {
+			rest = rest[1:] // the '/'
+			if rest == "" {
+				return "", nil, fmt.Errorf("path %q ends with /", tmpl)
+			}
+		}
+	}
+	if verb != "" {
+		out.WriteString(":" + verb)
+	}
+	return out.String(), vars, nil
+}
+
+func lastColonOutside(s string) int {
+	depth := 0
+	last := -1
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '{':
+			depth++
+		case '}':
+			depth--
+		case '/':
+			last = -1
+		case ':':
+			if depth == 0 {
+				last = i
+			}
+		}
+	}
+	return last
+}
+
+var fieldPathRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$`)
+
+func validFieldPath(s string) bool { return fieldPathRE.MatchString(s) }
+
+func validSegments(p string) bool {
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		if s == "" {
+			return false
+		}
+		if s == "**" && i != len(segs)-1 {
+			return false
+		}
+	}
+	return true
+}
+
+// undescribable is a valid binding that OpenAPI 3.1 cannot express; it is
+// left out of the document with a note.
+type undescribable string
+
+func (u undescribable) Error() string { return string(u) }
