@@ -137,6 +137,22 @@
 //     KiB at most), so that a client that goes away mid-body cancels the
 //     call's context; net/http alone would not notice before the body ends.
 //
+// # REST: google.api.http
+//
+// Methods with a google.api.http option (HttpRule, with its
+// additional_bindings) are also served at their REST paths, as JSON, by
+// Server and by handlers, from the descriptor linked into the program:
+// path templates, body and response_body, query parameters, PATCH update
+// masks, google.api.HttpBody, server streams as newline-delimited JSON or
+// Server-Sent Events (Accept: text/event-stream), and errors as the HTTP
+// status of their code with a google.rpc.Status body. A handler serves the
+// REST paths that reach it, so mount it on them too. grpc-go interceptors,
+// metadata, grpc.SetHeader/SetTrailer, peer, deadlines (grpc-timeout),
+// limits and stats handlers apply as on the other protocols; connect-go
+// interceptors do not see REST calls. A client stream of google.api.HttpBody
+// receives the request body in chunks; other client and bidirectional
+// streaming methods answer 501. The README's REST section has the details.
+//
 // # Transparent proxies: UnknownServiceHandler
 //
 // [UnknownServiceHandler], [ForceServerCodecV2], [ForceServerCodec] and

@@ -35,6 +35,7 @@ import (
 func NewHandler(desc *grpc.ServiceDesc, impl any, opts ...connect.HandlerOption) (string, http.Handler) {
 	cfg := splitOptions(opts)
 	svc := newService(desc, impl, &cfg)
+	svc.restRouter = newRESTRouter(svc.rest)
 	return svc.prefix, svc
 }
 
@@ -47,6 +48,9 @@ type service struct {
 	unimplemented *connect.ErrorWriter
 	stats         []stats.Handler
 	unknown       http.Handler // serves unknown methods, if set (unknown.go)
+
+	rest       []*restMethod // the REST bindings of the methods (rest.go)
+	restRouter *restRouter   // routes them, for NewHandler
 }
 
 // route is the handler of one method.
@@ -109,6 +113,7 @@ func newService(desc *grpc.ServiceDesc, impl any, cfg *serverConfig) *service {
 		}
 		svc.routes[procedure] = route{h: h, clientStreams: sd.ClientStreams}
 	}
+	svc.rest = newRESTMethods(desc, impl, schema, cfg, unaryInterceptor, streamInterceptor)
 	return svc
 }
 
@@ -134,6 +139,9 @@ func handlerBaseOptions(cfg *serverConfig) []connect.HandlerOption {
 // "/package.Service/Method" reaches a method (see canonicalPath).
 func (s *service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt, ok := s.routes[r.URL.Path]
+	if !ok && s.restRouter.serve(w, r) {
+		return
+	}
 	if !ok && s.unknown != nil && canonicalPath(r) {
 		s.unknown.ServeHTTP(w, r)
 		return

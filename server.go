@@ -38,6 +38,8 @@ type Server struct {
 	streamChain grpc.StreamServerInterceptor
 
 	unknown *unknownService // nil without an UnknownServiceHandler (unknown.go)
+
+	rest atomic.Pointer[restRouter] // the REST bindings of every service (rest.go)
 }
 
 type registered struct {
@@ -107,6 +109,13 @@ func (s *Server) RegisterService(desc *grpc.ServiceDesc, impl any) {
 		reg.svc.unknown = s.unknown
 	}
 	next[desc.ServiceName] = reg
+	if len(reg.svc.rest) != 0 {
+		var methods []*restMethod
+		if old := s.rest.Load(); old != nil {
+			methods = append(methods, old.methods...)
+		}
+		s.rest.Store(newRESTRouter(append(methods, reg.svc.rest...)))
+	}
 	s.services.Store(&next)
 }
 
@@ -139,6 +148,9 @@ func (s *Server) GetServiceInfo() map[string]grpc.ServiceInfo {
 // ServeHTTP serves a call to a registered service. Calls to unknown
 // services or methods fail with Unimplemented in the caller's protocol.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if rr := s.rest.Load(); rr != nil && s.restFirst(r) && rr.serve(w, r) {
+		return
+	}
 	if !canonicalPath(r) {
 		// Such a path never names a method (see canonicalPath).
 		path := r.URL.Path
@@ -167,4 +179,11 @@ func serviceName(path string) string {
 		return path[:i]
 	}
 	return path
+}
+
+// restFirst reports whether a request may be a REST call: its path does not
+// name a registered service (rest.go).
+func (s *Server) restFirst(r *http.Request) bool {
+	_, ok := (*s.services.Load())[serviceName(r.URL.Path)]
+	return !ok
 }

@@ -10,6 +10,7 @@
 package ecommercev1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -676,7 +677,7 @@ var File_ecommerce_v1_order_management_proto protoreflect.FileDescriptor
 
 const file_ecommerce_v1_order_management_proto_rawDesc = "" +
 	"\n" +
-	"#ecommerce/v1/order_management.proto\x12\fecommerce.v1\"\xba\x01\n" +
+	"#ecommerce/v1/order_management.proto\x12\fecommerce.v1\x1a\x1cgoogle/api/annotations.proto\"\xba\x01\n" +
 	"\x05Order\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05items\x18\x02 \x03(\tR\x05items\x12 \n" +
@@ -711,11 +712,12 @@ const file_ecommerce_v1_order_management_proto_rawDesc = "" +
 	"\vOrderStatus\x12\x1c\n" +
 	"\x18ORDER_STATUS_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14ORDER_STATUS_PENDING\x10\x01\x12\x18\n" +
-	"\x14ORDER_STATUS_SHIPPED\x10\x022\xbc\x03\n" +
-	"\x0fOrderManagement\x12I\n" +
-	"\bAddOrder\x12\x1d.ecommerce.v1.AddOrderRequest\x1a\x1e.ecommerce.v1.AddOrderResponse\x12N\n" +
-	"\bGetOrder\x12\x1d.ecommerce.v1.GetOrderRequest\x1a\x1e.ecommerce.v1.GetOrderResponse\"\x03\x90\x02\x01\x12W\n" +
-	"\fSearchOrders\x12!.ecommerce.v1.SearchOrdersRequest\x1a\".ecommerce.v1.SearchOrdersResponse0\x01\x12W\n" +
+	"\x14ORDER_STATUS_SHIPPED\x10\x022\x89\x04\n" +
+	"\x0fOrderManagement\x12d\n" +
+	"\bAddOrder\x12\x1d.ecommerce.v1.AddOrderRequest\x1a\x1e.ecommerce.v1.AddOrderResponse\"\x19\x82\xd3\xe4\x93\x02\x13:\x05order\"\n" +
+	"/v1/orders\x12e\n" +
+	"\bGetOrder\x12\x1d.ecommerce.v1.GetOrderRequest\x1a\x1e.ecommerce.v1.GetOrderResponse\"\x1a\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/orders/{id}\x90\x02\x01\x12r\n" +
+	"\fSearchOrders\x12!.ecommerce.v1.SearchOrdersRequest\x1a\".ecommerce.v1.SearchOrdersResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/orders:search0\x01\x12W\n" +
 	"\fUpdateOrders\x12!.ecommerce.v1.UpdateOrdersRequest\x1a\".ecommerce.v1.UpdateOrdersResponse(\x01\x12\\\n" +
 	"\rProcessOrders\x12\".ecommerce.v1.ProcessOrdersRequest\x1a#.ecommerce.v1.ProcessOrdersResponse(\x010\x01BKZIgithub.com/polyrpc/polyrpc/examples/ordermgt/gen/ecommerce/v1;ecommercev1b\x06proto3"
 
