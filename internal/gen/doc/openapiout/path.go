@@ -146,13 +146,11 @@ var fieldPathRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z
 
 func validFieldPath(s string) bool { return fieldPathRE.MatchString(s) }
 
+// validSegments accepts ** anywhere in a pattern: the grammar wants it
+// last, but published APIs (googleapis' remoteworkers) put it first.
 func validSegments(p string) bool {
-	segs := strings.Split(p, "/")
-	for i, s := range segs {
+	for _, s := range strings.Split(p, "/") {
 		if s == "" {
-			return false
-		}
-		if s == "**" && i != len(segs)-1 {
 			return false
 		}
 	}
