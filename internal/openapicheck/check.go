@@ -76,3 +76,21 @@ func list(errs []*errors.ValidationError) string {
 	}
 	return b.String()
 }
+
+// Refused checks an exchange whose request breaks the document (a test of
+// hostile input): the request must fail validation, and the server's
+// answer must still match the document.
+func Refused(v validator.Validator, req *http.Request, reqBody []byte, resp *http.Response, respBody []byte) error {
+	r := req.Clone(req.Context())
+	r.Body = io.NopCloser(bytes.NewReader(reqBody))
+	if ok, _ := v.ValidateHttpRequestSync(r); ok {
+		return fmt.Errorf("request %s %s validates, but it should not", req.Method, req.URL.RequestURI())
+	}
+	r.Body = io.NopCloser(bytes.NewReader(reqBody))
+	w := *resp
+	w.Body = io.NopCloser(bytes.NewReader(respBody))
+	if ok, errs := v.ValidateHttpResponse(r, &w); !ok {
+		return fmt.Errorf("response %d to %s %s (%s) does not validate:\n%s", resp.StatusCode, req.Method, req.URL.RequestURI(), respBody, list(errs))
+	}
+	return nil
+}
