@@ -33,9 +33,9 @@ import (
 // request and response exchanged, over Connect and over REST, is checked
 // against the document with libopenapi-validator.
 
-// request is the CodeGeneratorRequest protoc would send for
-// golden/rpc/rest/rest.proto (without source info: no comments).
-func request(t *testing.T, param string) *pluginpb.CodeGeneratorRequest {
+// request is the CodeGeneratorRequest protoc would send for a linked
+// file (without source info: no comments).
+func request(t *testing.T, file protoreflect.FileDescriptor, param string) *pluginpb.CodeGeneratorRequest {
 	t.Helper()
 	var files []*descriptorpb.FileDescriptorProto
 	seen := map[string]bool{}
@@ -50,9 +50,9 @@ func request(t *testing.T, param string) *pluginpb.CodeGeneratorRequest {
 		}
 		files = append(files, protodesc.ToFileDescriptorProto(fd))
 	}
-	add(restpb.File_rest_rest_proto)
+	add(file)
 	return &pluginpb.CodeGeneratorRequest{
-		FileToGenerate: []string{restpb.File_rest_rest_proto.Path()},
+		FileToGenerate: []string{file.Path()},
 		ProtoFile:      files,
 		Parameter:      proto.String(param),
 	}
@@ -60,7 +60,7 @@ func request(t *testing.T, param string) *pluginpb.CodeGeneratorRequest {
 
 func document(t *testing.T, baseURL string) (validator.Validator, string) {
 	t.Helper()
-	resp := doc.Generate(request(t, "format=openapi,base_url="+baseURL))
+	resp := doc.Generate(request(t, restpb.File_rest_rest_proto, "format=openapi,base_url="+baseURL))
 	if resp.Error != nil {
 		t.Fatal(resp.GetError())
 	}

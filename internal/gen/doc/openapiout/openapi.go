@@ -246,7 +246,7 @@ func (g *gen) rest(s *model.Service, m *model.Method, i int, r model.HTTPRule) e
 			return fmt.Errorf("path variable %s: field %s is not a scalar", v.field, f.FullName)
 		}
 		bound[v.field] = true
-		schema := g.typeSchema(f.Type)
+		schema := g.paramSchema(f.Type)
 		desc := f.Description
 		if v.multi() {
 			schema = obj{{"type", "string"}, {"pattern", v.regexp()}}
@@ -376,6 +376,22 @@ func (g *gen) fieldAt(m *model.Message, name, path string) (*model.Field, error)
 	return nil, fmt.Errorf("empty field path")
 }
 
+// paramSchema is the schema of a path or query parameter: 64-bit integers
+// are their JSON strings (a URL holds text, and validators read a string
+// that may be an integer as an int64, refusing large uint64 values).
+func (g *gen) paramSchema(t model.TypeRef) obj {
+	if t.Kind == "scalar" {
+		s := scalarSchema(t.Name)
+		if ty, ok := s.get("type"); ok {
+			if l, ok := ty.([]string); ok && len(l) == 2 {
+				s.set("type", "string")
+			}
+		}
+		return s
+	}
+	return g.typeSchema(t)
+}
+
 // maxQueryDepth bounds the nesting of query parameters.
 const maxQueryDepth = 8
 
@@ -405,9 +421,9 @@ func (g *gen) queryParams(params []any, m *model.Message, prefix, protoPrefix st
 		}
 		var schema obj
 		if f.Label == "repeated" {
-			schema = obj{{"type", "array"}, {"items", g.typeSchema(f.Type)}}
+			schema = obj{{"type", "array"}, {"items", g.paramSchema(f.Type)}}
 		} else {
-			schema = g.typeSchema(f.Type)
+			schema = g.paramSchema(f.Type)
 		}
 		p := obj{{"name", name}, {"in", "query"}}
 		if f.Description != "" {
