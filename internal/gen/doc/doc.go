@@ -12,6 +12,7 @@
 //	htmlout   the built-in HTML page, escaped as html/template would (htmlesc)
 //	mdout     the built-in Markdown page
 //	jsonout   the JSON format: encoding/json's bytes, written in parts
+//	openapiout the openapi format: OpenAPI 3.1 of the REST and Connect operations
 //	lint      require_comments' findings as text, GitHub workflow
 //	          commands, JSON or SARIF
 //	parallel  the workers the stages run on
@@ -20,8 +21,10 @@
 //
 // The plugin parameter is a comma-separated list of name=value pairs.
 //
-//	format=html|markdown|json  repeatable or comma-separated (format=html,json);
-//	                           default html. Files end in .html, .md, .json.
+//	format=html|markdown|json|openapi
+//	                           repeatable or comma-separated (format=html,json);
+//	                           default html. Files end in .html, .md, .json,
+//	                           .openapi.json (OpenAPI 3.1, package openapiout).
 //	layout=single|package|file single (default): one document NAME.EXT;
 //	                           package: one per proto package, pkg/path/NAME.EXT;
 //	                           file: one per proto file, following its path
@@ -58,8 +61,9 @@
 //	lint_out=PATH              with require_comments=warn, also write the list
 //	                           to this file under the output directory.
 //	lint_path_prefix=DIR       put DIR/ before proto paths in the list.
-//	base_url=URL               server address in call examples
-//	                           (default http://localhost:8080).
+//	base_url=URL               server address in call examples and of OpenAPI
+//	                           documents (default http://localhost:8080).
+//	api_version=TEXT           info.version of OpenAPI documents (default 1.0.0).
 //
 // # Custom templates
 //
@@ -102,14 +106,14 @@
 package doc
 
 // Usage is the --help text of protoc-gen-rpcdoc.
-const Usage = `protoc-gen-rpcdoc writes API documentation (HTML, Markdown, JSON) for protobuf files.
+const Usage = `protoc-gen-rpcdoc writes API documentation (HTML, Markdown, JSON, OpenAPI) for protobuf files.
 It is run by protoc or buf:
 
   protoc --rpcdoc_out=DIR [--rpcdoc_opt=OPTIONS] FILES.proto
   buf generate   (with protoc-gen-rpcdoc in buf.gen.yaml; use strategy: all)
 
 Options (comma-separated name=value pairs):
-  format=html|markdown|json   repeatable or comma-separated; default html
+  format=html|markdown|json|openapi   repeatable or comma-separated; default html
   layout=single|package|file  one document, one per package, or one per file
   name=NAME                   base file name (default index)
   title=TEXT                  page title (default "API Reference")
@@ -122,6 +126,7 @@ Options (comma-separated name=value pairs):
   lint_out=PATH               with require_comments=warn: also write the findings to this file
   lint_path_prefix=DIR        put DIR/ before proto paths in findings
   base_url=URL                server address used in call examples (default http://localhost:8080)
+  api_version=TEXT            info.version of OpenAPI documents (default 1.0.0)
 
 Comments are Markdown; elements whose comment contains @hide are left out.
 `
