@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // A pathVar is one variable of a google.api.http path template.
@@ -48,6 +49,9 @@ func (v pathVar) regexp() string {
 //	Variable = "{" FieldPath [ "=" Segments ] "}" ;
 //	Verb     = ":" LITERAL ;
 func openAPIPath(tmpl string) (string, []pathVar, error) {
+	if !utf8.ValidString(tmpl) {
+		return "", nil, fmt.Errorf("path %q is not valid UTF-8", tmpl)
+	}
 	if !strings.HasPrefix(tmpl, "/") {
 		return "", nil, fmt.Errorf("path %q does not start with /", tmpl)
 	}
