@@ -79,6 +79,10 @@ type abe struct {
 	restpb.UnimplementedABitOfEverythingServiceServer
 }
 
+func (abe) Create(_ context.Context, m *restpb.ABitOfEverything) (*restpb.ABitOfEverything, error) {
+	return m, nil
+}
+
 func (abe) CreateBody(_ context.Context, m *restpb.ABitOfEverything) (*restpb.ABitOfEverything, error) {
 	return m, nil
 }
@@ -136,6 +140,18 @@ func (messaging) UpdateMessage(_ context.Context, r *restpb.UpdateMessageRequest
 	m := proto.Clone(r.GetMessage()).(*restpb.Message)
 	m.MessageId = r.GetMessageId()
 	return m, nil
+}
+
+func (messaging) GetByName(_ context.Context, r *restpb.NameRequest) (*restpb.Message, error) {
+	return &restpb.Message{Name: r.GetName()}, nil
+}
+
+func (messaging) GetTopic(_ context.Context, r *restpb.NameRequest) (*restpb.Message, error) {
+	return &restpb.Message{Name: r.GetName()}, nil
+}
+
+func (messaging) CancelTopic(_ context.Context, r *restpb.NameRequest) (*restpb.Message, error) {
+	return &restpb.Message{Name: r.GetName(), Text: "cancelled"}, nil
 }
 
 func (messaging) UpdateMessageStar(_ context.Context, m *restpb.Message) (*restpb.Message, error) {

@@ -13,6 +13,7 @@ import (
 	"github.com/polyrpc/polyrpc"
 	ordermgt "github.com/polyrpc/polyrpc/examples/ordermgt"
 	ecommercev1 "github.com/polyrpc/polyrpc/examples/ordermgt/gen/ecommerce/v1"
+	restpb "github.com/polyrpc/polyrpc/golden/rpc/rest"
 	"github.com/polyrpc/polyrpc/internal/gen/doc"
 	"github.com/polyrpc/polyrpc/internal/openapicheck"
 )
@@ -20,10 +21,10 @@ import (
 // TestRESTExchangesValidate sends REST calls to every binding of
 // golden/rpc/rest whose variables match one path segment each. Bindings
 // with multi-segment variables ({string_value=strprefix/*},
-// {name=shelves/*/books/*}, {name=**}) are left out of this test: the
-// document describes such a variable as one {name} parameter with a
-// pattern, as the issue asks, and OpenAPI path parameters (and so
-// libopenapi-validator's path matching) stop at a slash. Client and bidi
+// {name=shelves/*/books/*}, {name=**}) are checked by
+// TestRESTSegmentsExchangesValidate: the default document describes such a
+// variable as one {name} parameter with a pattern, and OpenAPI path
+// parameters (and so libopenapi-validator's path matching) stop at a slash. Client and bidi
 // streaming methods have no REST operation.
 func TestRESTExchangesValidate(t *testing.T) {
 	base := server(t)
@@ -131,4 +132,26 @@ func TestOrderServiceExchangesValidate(t *testing.T) {
 	if !bytes.Contains(spec, []byte(`"/v1/orders:search"`)) || strings.Contains(string(spec), `"/ecommerce.v1.OrderManagement/SearchOrders"`) {
 		t.Error("streaming method: REST path expected, Connect path not")
 	}
+}
+
+// TestRESTSegmentsExchangesValidate checks the bindings with multi-segment
+// variables against a document written with openapi_paths=segments, whose
+// path parameters match one segment each.
+func TestRESTSegmentsExchangesValidate(t *testing.T) {
+	base := server(t)
+	resp := doc.Generate(request(t, restpb.File_rest_rest_proto, "format=openapi,openapi_paths=segments,base_url="+base))
+	if resp.Error != nil {
+		t.Fatal(resp.GetError())
+	}
+	v, err := openapicheck.Document([]byte(resp.File[0].GetContent()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const ct = "application/json"
+	exchange(t, v, "GET", base+"/v1/shelves/s1/books/b1", "", "", 200)
+	exchange(t, v, "GET", base+"/v1/projects/p1/topics/t1", "", "", 200)
+	// POST .../{topic}:cancel is left out, as {uuid}:custom above.
+	exchange(t, v, "GET", base+"/v1/example/a_bit_of_everything/u1", "", "", 200)
+	exchange(t, v, "POST", base+"/v1/example/a_bit_of_everything/1.5/2.5/-3/separator/4/5/6/7/true/strprefix/s/8/9/-10/11/-12/ncv/ONE?uuid=x", ct, "", 200)
+	refused(t, v, "POST", base+"/v1/example/a_bit_of_everything/1.5/2.5/-3/separator/4/abc/6/7/true/strprefix/s/8/9/-10/11/-12/ncv/ONE", ct, "", 400)
 }

@@ -64,6 +64,10 @@
 //	base_url=URL               server address in call examples and of OpenAPI
 //	                           documents (default http://localhost:8080).
 //	api_version=TEXT           info.version of OpenAPI documents (default 1.0.0).
+//	openapi_paths=template|segments
+//	                           a multi-segment path variable in OpenAPI: one
+//	                           {name} parameter with a pattern (default), or
+//	                           its segments, one parameter per wildcard.
 //
 // # Custom templates
 //
@@ -127,6 +131,7 @@ Options (comma-separated name=value pairs):
   lint_path_prefix=DIR        put DIR/ before proto paths in findings
   base_url=URL                server address used in call examples (default http://localhost:8080)
   api_version=TEXT            info.version of OpenAPI documents (default 1.0.0)
+  openapi_paths=STYLE         template (default) or segments: multi-segment path variables in OpenAPI
 
 Comments are Markdown; elements whose comment contains @hide are left out.
 `

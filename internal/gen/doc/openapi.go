@@ -12,6 +12,13 @@ import (
 // DefaultAPIVersion is info.version of OpenAPI documents.
 const DefaultAPIVersion = "1.0.0"
 
+// openapi_paths values: a multi-segment path variable is one parameter
+// with a pattern, or one parameter per wildcard.
+const (
+	OpenAPIPathsTemplate = "template"
+	OpenAPIPathsSegments = "segments"
+)
+
 // checkAPIVersion checks the api_version option.
 func checkAPIVersion(v string) error {
 	if strings.TrimSpace(v) == "" || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
@@ -26,6 +33,7 @@ func (r *renderer) prepareOpenAPI(opts *Options, docs []*model.Document) {
 		r.openapiTypes = openapiout.NewTypes(docs)
 		r.apiVersion = opts.APIVersion
 		r.baseURL = opts.BaseURL
+		r.openapiSegments = opts.OpenAPIPaths == OpenAPIPathsSegments
 	}
 }
 
@@ -35,5 +43,6 @@ func (r *renderer) writeOpenAPI(b *bytes.Buffer, v *view) error {
 		Title:     v.Title,
 		Version:   r.apiVersion,
 		ServerURL: r.baseURL,
+		Segments:  r.openapiSegments,
 	})
 }

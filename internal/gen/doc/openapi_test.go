@@ -280,6 +280,7 @@ func TestOpenAPIOptionErrors(t *testing.T) {
 		"format=openapi,template=x.tmpl":            "format openapi has no templates",
 		"format=yaml":                               "use html, markdown, json or openapi",
 		"format=openapi,base_url=ftp://example.com": "option base_url",
+		"format=openapi,openapi_paths=expanded":     "option openapi_paths",
 	} {
 		resp := Generate(compileRequest(t, param, goldenFiles[0]))
 		if !strings.Contains(resp.GetError(), want) {
@@ -316,4 +317,24 @@ func readGoldenProto(t *testing.T, name string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+func TestOpenAPISegments(t *testing.T) {
+	_, doc := openAPIDoc(t, "format=openapi,openapi_paths=segments")
+	paths := at(t, doc, "paths").(map[string]any)
+	for _, p := range []string{"/v1/projects/{project}/topics/{topic}", "/v1/projects/{project}/topics/{topic}:cancel", "/v1/projects/{project}/topics", "/v1/topics/{name}"} {
+		if _, ok := paths[p]; !ok {
+			t.Errorf("no path %s (have %v)", p, sortedKeys(toStrings(paths)))
+		}
+	}
+	var names []string
+	for _, p := range at(t, paths, "/v1/projects/{project}/topics/{topic}", "get", "parameters").([]any) {
+		p := p.(map[string]any)
+		names = append(names, p["in"].(string)+":"+p["name"].(string))
+	}
+	// name is bound by the path, so it is no query parameter.
+	want := "path:project path:topic query:filter.kind query:filter.limit query:ids query:since"
+	if strings.Join(names, " ") != want {
+		t.Errorf("parameters:\n got %s\nwant %s", strings.Join(names, " "), want)
+	}
 }

@@ -59,6 +59,7 @@ type Options struct {
 	RequireComments bool // list the elements without comments (true or warn)
 	BaseURL         string
 	APIVersion      string // info.version of OpenAPI documents
+	OpenAPIPaths    string // template or segments (openapi.go)
 	// The doc lint (require_comments). LintWarn reports the findings
 	// (on stderr, and in LintOut) and writes the documents; otherwise
 	// they fail the run.
@@ -80,19 +81,20 @@ type Options struct {
 // declaration order.
 func NewOptions() *Options {
 	return &Options{
-		Layout:     model.LayoutSingle,
-		Name:       "index",
-		Title:      "API Reference",
-		Order:      OrderDeclaration,
-		BaseURL:    DefaultBaseURL,
-		APIVersion: DefaultAPIVersion,
-		Templates:  map[Format]string{},
-		LintFormat: lint.Text,
+		Layout:       model.LayoutSingle,
+		Name:         "index",
+		Title:        "API Reference",
+		Order:        OrderDeclaration,
+		BaseURL:      DefaultBaseURL,
+		APIVersion:   DefaultAPIVersion,
+		OpenAPIPaths: OpenAPIPathsTemplate,
+		Templates:    map[Format]string{},
+		LintFormat:   lint.Text,
 	}
 }
 
 // OptionNames lists the options Set understands.
-var OptionNames = []string{"api_version", "base_url", "exclude", "format", "layout", "lint_format", "lint_ignore", "lint_out", "lint_path_prefix", "name", "order", "require_comments", "template", "title"}
+var OptionNames = []string{"api_version", "base_url", "exclude", "format", "layout", "lint_format", "lint_ignore", "lint_out", "lint_path_prefix", "name", "openapi_paths", "order", "require_comments", "template", "title"}
 
 // Set applies one name=value plugin parameter.
 func (o *Options) Set(name, value string) error {
@@ -203,6 +205,11 @@ func (o *Options) Set(name, value string) error {
 			return err
 		}
 		o.APIVersion = value
+	case "openapi_paths":
+		if value != OpenAPIPathsTemplate && value != OpenAPIPathsSegments {
+			return fmt.Errorf("option openapi_paths: %q is not a path style (use template or segments)", value)
+		}
+		o.OpenAPIPaths = value
 	case "template":
 		if value == "" {
 			return fmt.Errorf("option template: a file path is required (template=PATH or template=FORMAT:PATH)")

@@ -45,7 +45,7 @@ func TestOptionErrors(t *testing.T) {
 		{"require_comments=warn,lint_out=index.html", `option lint_out=index.html: a document of this run has that name`},
 		{"exclude=[abc", `option exclude: bad pattern "[abc": unclosed [`},
 		{"base_url=ftp://x", `option base_url: "ftp://x" is not an http:// or https:// URL`},
-		{"colour=blue", `unknown option "colour" (known options: api_version, base_url, exclude, format, layout, lint_format, lint_ignore, lint_out, lint_path_prefix, name, order, require_comments, template, title)`},
+		{"colour=blue", `unknown option "colour" (known options: api_version, base_url, exclude, format, layout, lint_format, lint_ignore, lint_out, lint_path_prefix, name, openapi_paths, order, require_comments, template, title)`},
 		{"template=", `option template: a file path is required (template=PATH or template=FORMAT:PATH)`},
 		{"template=" + missing, `option template: cannot read template "` + missing + `": no such file or directory`},
 		{"format=html,format=json,template=" + missing, `option template=` + missing + `: with more than one format, say which format the template is for (template=html:PATH, template=markdown:PATH or template=json:PATH)`},

@@ -112,9 +112,10 @@ type renderer struct {
 
 	htmlRun htmlout.Run // what the HTML pages of the run share
 
-	openapiTypes *openapiout.Types // with format=openapi: the types of the run
-	apiVersion   string
-	baseURL      string
+	openapiTypes    *openapiout.Types // with format=openapi: the types of the run
+	apiVersion      string
+	baseURL         string
+	openapiSegments bool
 }
 
 func newRenderer(opts *Options) (*renderer, error) {

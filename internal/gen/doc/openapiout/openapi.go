@@ -33,11 +33,15 @@ type Config struct {
 	Title     string // info.title
 	Version   string // info.version
 	ServerURL string // servers[0].url
+	// Segments spells out multi-segment path variables, one parameter
+	// per wildcard (openapi_paths=segments).
+	Segments bool
 }
 
 // gen builds one document.
 type gen struct {
 	t     *Types
+	cfg   Config
 	used  map[string]bool // component schemas referenced
 	queue []string        // referenced, not yet written
 	notes []string        // what the document leaves out, and why
@@ -52,7 +56,7 @@ type gen struct {
 // and binding that cannot be described (a malformed path template, or a
 // field path that names no field).
 func Write(b *bytes.Buffer, d *model.Document, t *Types, c Config) error {
-	g := &gen{t: t, used: map[string]bool{}, paths: map[string]obj{}, shapes: map[string]string{}, opIDs: map[string]bool{}}
+	g := &gen{t: t, cfg: c, used: map[string]bool{}, paths: map[string]obj{}, shapes: map[string]string{}, opIDs: map[string]bool{}}
 	var tags []any
 	for _, f := range d.Files {
 		for _, s := range f.Services {
@@ -225,7 +229,7 @@ func (g *gen) rest(s *model.Service, m *model.Method, i int, r model.HTTPRule) e
 	if m.ClientStreams() {
 		return undescribable("client and bidi streaming methods are not served over REST")
 	}
-	path, vars, err := openAPIPath(r.Path)
+	path, vars, err := openAPIPath(r.Path, g.cfg.Segments)
 	if err != nil {
 		return err
 	}
@@ -238,6 +242,9 @@ func (g *gen) rest(s *model.Service, m *model.Method, i int, r model.HTTPRule) e
 	var params []any
 	bound := map[string]bool{} // field paths taken by the path or the body
 	for _, v := range vars {
+		if v.param != "" && v.param != v.field && seenParam(params, v.param) {
+			return fmt.Errorf("path parameter %s appears twice", v.param)
+		}
 		f, err := g.fieldAt(req, m.Request.FullName, v.field)
 		if err != nil {
 			return err
@@ -248,11 +255,15 @@ func (g *gen) rest(s *model.Service, m *model.Method, i int, r model.HTTPRule) e
 		bound[v.field] = true
 		schema := g.paramSchema(f.Type)
 		desc := f.Description
-		if v.multi() {
+		switch {
+		case v.param != "":
+			schema = obj{{"type", "string"}}
+			desc = "One segment of the field `" + v.field + "` (`" + v.pattern + "` in its pattern)."
+		case v.multi():
 			schema = obj{{"type", "string"}, {"pattern", v.regexp()}}
 			desc = joinParagraphs(desc, "Matches `"+v.pattern+"`; its slashes are part of the value.")
 		}
-		p := obj{{"name", v.field}, {"in", "path"}, {"required", true}}
+		p := obj{{"name", v.name()}, {"in", "path"}, {"required", true}}
 		if desc != "" {
 			p.set("description", desc)
 		}
@@ -329,6 +340,15 @@ func (g *gen) rest(s *model.Service, m *model.Method, i int, r model.HTTPRule) e
 	})
 	g.add(path, method, op)
 	return nil
+}
+
+func seenParam(params []any, name string) bool {
+	for _, p := range params {
+		if n, _ := p.(obj).get("name"); n == name {
+			return true
+		}
+	}
+	return false
 }
 
 // body is a request body with a schema, or any content for HttpBody.

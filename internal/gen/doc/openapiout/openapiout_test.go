@@ -15,14 +15,14 @@ func TestOpenAPIPath(t *testing.T) {
 		vars       []pathVar
 		err        string
 	}{
-		{tmpl: "/v1/messages/{message_id}", path: "/v1/messages/{message_id}", vars: []pathVar{{"message_id", "*"}}},
-		{tmpl: "/v1/{name=projects/*/topics/*}", path: "/v1/{name}", vars: []pathVar{{"name", "projects/*/topics/*"}}},
-		{tmpl: "/v1/{name=projects/*/topics/*}:cancel", path: "/v1/{name}:cancel", vars: []pathVar{{"name", "projects/*/topics/*"}}},
-		{tmpl: "/v1/{book.name=shelves/*/books/*}", path: "/v1/{book.name}", vars: []pathVar{{"book.name", "shelves/*/books/*"}}},
-		{tmpl: "/v1/files/{name=**}", path: "/v1/files/{name}", vars: []pathVar{{"name", "**"}}},
-		{tmpl: "/v1test2/{name=**/botSessions/*}", path: "/v1test2/{name}", vars: []pathVar{{"name", "**/botSessions/*"}}},
+		{tmpl: "/v1/messages/{message_id}", path: "/v1/messages/{message_id}", vars: []pathVar{{field: "message_id", pattern: "*"}}},
+		{tmpl: "/v1/{name=projects/*/topics/*}", path: "/v1/{name}", vars: []pathVar{{field: "name", pattern: "projects/*/topics/*"}}},
+		{tmpl: "/v1/{name=projects/*/topics/*}:cancel", path: "/v1/{name}:cancel", vars: []pathVar{{field: "name", pattern: "projects/*/topics/*"}}},
+		{tmpl: "/v1/{book.name=shelves/*/books/*}", path: "/v1/{book.name}", vars: []pathVar{{field: "book.name", pattern: "shelves/*/books/*"}}},
+		{tmpl: "/v1/files/{name=**}", path: "/v1/files/{name}", vars: []pathVar{{field: "name", pattern: "**"}}},
+		{tmpl: "/v1test2/{name=**/botSessions/*}", path: "/v1test2/{name}", vars: []pathVar{{field: "name", pattern: "**/botSessions/*"}}},
 		{tmpl: "/v1/orders:search", path: "/v1/orders:search"},
-		{tmpl: "/v1/users/{user_id}/messages/{message_id}", path: "/v1/users/{user_id}/messages/{message_id}", vars: []pathVar{{"user_id", "*"}, {"message_id", "*"}}},
+		{tmpl: "/v1/users/{user_id}/messages/{message_id}", path: "/v1/users/{user_id}/messages/{message_id}", vars: []pathVar{{field: "user_id", pattern: "*"}, {field: "message_id", pattern: "*"}}},
 		{tmpl: "v1/x", err: "does not start with /"},
 		{tmpl: "/", err: "no segments"},
 		{tmpl: "/v1/", err: "ends with /"},
@@ -36,7 +36,7 @@ func TestOpenAPIPath(t *testing.T) {
 		{tmpl: "/v1/x:", err: "bad custom verb"},
 		{tmpl: "/v1/*/x", err: "wildcard outside a variable"},
 	} {
-		path, vars, err := openAPIPath(tc.tmpl)
+		path, vars, err := openAPIPath(tc.tmpl, false)
 		if tc.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
 				t.Errorf("%q: error %v, want %q", tc.tmpl, err, tc.err)
@@ -55,15 +55,32 @@ func TestOpenAPIPath(t *testing.T) {
 	}
 }
 
+func TestOpenAPIPathSegments(t *testing.T) {
+	for tmpl, want := range map[string]string{
+		"/v1/{name=projects/*/topics/*}:cancel":     "/v1/projects/{project}/topics/{topic}:cancel",
+		"/v1/{parent=projects/*}/topics":            "/v1/projects/{project}/topics",
+		"/v1/{name=shelves/*/books/*}":              "/v1/shelves/{shelve}/books/{book}",
+		"/v1/{x.name=a/*/*}":                        "/v1/a/{a}/{x_name_3}",
+		"/v1/files/{name=**}":                       "/v1/files/{name_1}",
+		"/v1/{string_value=strprefix/*}/{id}":       "/v1/strprefix/{strprefix}/{id}",
+		"/v1/{name=projects/*/topics/*}/{topic_id}": "/v1/projects/{project}/topics/{topic}/{topic_id}",
+	} {
+		got, _, err := openAPIPath(tmpl, true)
+		if err != nil || got != want {
+			t.Errorf("%s: %q %v, want %q", tmpl, got, err, want)
+		}
+	}
+}
+
 func TestPathVarRegexp(t *testing.T) {
-	re := regexp.MustCompile(pathVar{"name", "projects/*/topics/*"}.regexp())
+	re := regexp.MustCompile(pathVar{field: "name", pattern: "projects/*/topics/*"}.regexp())
 	for s, want := range map[string]bool{"projects/p/topics/t": true, "projects/p/topics": false, "projects/p/x/topics/t": false, "projects//topics/t": false} {
 		if re.MatchString(s) != want {
 			t.Errorf("%q: match %v", s, !want)
 		}
 	}
-	if !regexp.MustCompile(pathVar{"name", "a.b/**"}.regexp()).MatchString("a.b/c/d") ||
-		regexp.MustCompile(pathVar{"name", "a.b/**"}.regexp()).MatchString("axb/c") {
+	if !regexp.MustCompile(pathVar{field: "name", pattern: "a.b/**"}.regexp()).MatchString("a.b/c/d") ||
+		regexp.MustCompile(pathVar{field: "name", pattern: "a.b/**"}.regexp()).MatchString("axb/c") {
 		t.Error("literal segments are quoted, ** matches the rest")
 	}
 }
@@ -75,7 +92,7 @@ func FuzzOpenAPIPath(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, tmpl string) {
-		path, vars, err := openAPIPath(tmpl)
+		path, vars, err := openAPIPath(tmpl, len(tmpl)%2 == 0)
 		if err != nil {
 			return
 		}

@@ -3,6 +3,7 @@ package openapiout
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -11,6 +12,17 @@ import (
 type pathVar struct {
 	field   string // field path, e.g. "name" or "book.id"
 	pattern string // segments it matches, e.g. "*" or "projects/*/topics/*"
+	// With segments paths, a multi-segment variable has one parameter per
+	// wildcard: param names it, and pattern is that wildcard.
+	param string
+}
+
+// name is the OpenAPI parameter name.
+func (v pathVar) name() string {
+	if v.param != "" {
+		return v.param
+	}
+	return v.field
 }
 
 // multi reports whether the variable matches more than one segment.
@@ -48,7 +60,12 @@ func (v pathVar) regexp() string {
 //	Segment  = "*" | "**" | LITERAL | Variable ;
 //	Variable = "{" FieldPath [ "=" Segments ] "}" ;
 //	Verb     = ":" LITERAL ;
-func openAPIPath(tmpl string) (string, []pathVar, error) {
+//
+// With segments, a variable that matches more than one segment is spelled
+// out instead: its literal segments stay in the path and each wildcard is
+// a parameter named after the literal before it ("projects/{project}"),
+// so that the path parameters match one segment each, as OpenAPI's do.
+func openAPIPath(tmpl string, segments bool) (string, []pathVar, error) {
 	if !utf8.ValidString(tmpl) {
 		return "", nil, fmt.Errorf("path %q is not valid UTF-8", tmpl)
 	}
@@ -94,8 +111,12 @@ func openAPIPath(tmpl string) (string, []pathVar, error) {
 				return "", nil, fmt.Errorf("path %q: variable %s appears twice", tmpl, field)
 			}
 			seen[field] = true
-			vars = append(vars, pathVar{field: field, pattern: pattern})
-			out.WriteString("{" + field + "}")
+			if segments && pattern != "*" {
+				expandVar(&out, &vars, field, pattern)
+			} else {
+				vars = append(vars, pathVar{field: field, pattern: pattern})
+				out.WriteString("{" + field + "}")
+			}
 			if rest != "" && rest[0] != '/' {
 				return "", nil, fmt.Errorf("path %q: a variable must be a whole segment", tmpl)
 			}
@@ -166,3 +187,30 @@ func validSegments(p string) bool {
 type undescribable string
 
 func (u undescribable) Error() string { return string(u) }
+
+// expandVar writes a multi-segment variable as its literal segments and one
+// parameter per wildcard. A parameter is named after the literal before it
+// without a plural s (projects/* -> project), or field_N when there is none
+// or the name is taken by another of the variable's wildcards.
+func expandVar(out *strings.Builder, vars *[]pathVar, field, pattern string) {
+	taken := map[string]bool{}
+	prev := ""
+	for i, seg := range strings.Split(pattern, "/") {
+		if i > 0 {
+			out.WriteByte('/')
+		}
+		if seg != "*" && seg != "**" {
+			out.WriteString(seg)
+			prev = seg
+			continue
+		}
+		name := strings.TrimSuffix(prev, "s")
+		if !validFieldPath(name) || taken[name] {
+			name = strings.ReplaceAll(field, ".", "_") + "_" + strconv.Itoa(i+1)
+		}
+		taken[name] = true
+		*vars = append(*vars, pathVar{field: field, pattern: seg, param: name})
+		out.WriteString("{" + name + "}")
+		prev = ""
+	}
+}
