@@ -13,11 +13,16 @@ import (
 // mode, the Pub/Sub, Storage and Cloud Tasks ones (with their field
 // behaviours, resource patterns and additional bindings) always.
 func TestOpenAPIGoogleAPIs(t *testing.T) {
+	for _, p := range []string{"format=openapi,layout=package", "format=openapi,layout=package,openapi_paths=segments"} {
+		t.Run(p, func(t *testing.T) { googleAPIsOpenAPI(t, p) })
+	}
+}
+
+func googleAPIsOpenAPI(t *testing.T, p string) {
 	req, err := Request("googleapis")
 	if err != nil {
 		t.Skipf("googleapis: %v", err)
 	}
-	p := "format=openapi,layout=package"
 	req.Parameter = &p
 	resp := doc.Generate(req)
 	if resp.Error != nil {

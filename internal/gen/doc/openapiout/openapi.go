@@ -242,8 +242,8 @@ func (g *gen) rest(s *model.Service, m *model.Method, i int, r model.HTTPRule) e
 	var params []any
 	bound := map[string]bool{} // field paths taken by the path or the body
 	for _, v := range vars {
-		if v.param != "" && v.param != v.field && seenParam(params, v.param) {
-			return fmt.Errorf("path parameter %s appears twice", v.param)
+		if seenParam(params, v.name()) {
+			return undescribable("path parameter " + v.name() + " would appear twice")
 		}
 		f, err := g.fieldAt(req, m.Request.FullName, v.field)
 		if err != nil {

@@ -64,6 +64,8 @@ func TestOpenAPIPathSegments(t *testing.T) {
 		"/v1/files/{name=**}":                       "/v1/files/{name_1}",
 		"/v1/{string_value=strprefix/*}/{id}":       "/v1/strprefix/{strprefix}/{id}",
 		"/v1/{name=projects/*/topics/*}/{topic_id}": "/v1/projects/{project}/topics/{topic}/{topic_id}",
+		"/v1/{a=projects/*}/{b=projects/*}":         "/v1/projects/{project}/projects/{b_2}",
+		"/v1/{project}/{b=projects/*}":              "/v1/{project}/projects/{b_2}",
 	} {
 		got, _, err := openAPIPath(tmpl, true)
 		if err != nil || got != want {

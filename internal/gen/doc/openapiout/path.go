@@ -75,6 +75,7 @@ func openAPIPath(tmpl string, segments bool) (string, []pathVar, error) {
 	var out strings.Builder
 	var vars []pathVar
 	seen := map[string]bool{}
+	taken := map[string]bool{} // parameter names of spelled-out variables
 	rest := tmpl[1:]
 	// The verb follows the last segment, outside any variable.
 	verb := ""
@@ -112,10 +113,11 @@ func openAPIPath(tmpl string, segments bool) (string, []pathVar, error) {
 			}
 			seen[field] = true
 			if segments && pattern != "*" {
-				expandVar(&out, &vars, field, pattern)
+				expandVar(&out, &vars, field, pattern, taken)
 			} else {
 				vars = append(vars, pathVar{field: field, pattern: pattern})
 				out.WriteString("{" + field + "}")
+				taken[field] = true
 			}
 			if rest != "" && rest[0] != '/' {
 				return "", nil, fmt.Errorf("path %q: a variable must be a whole segment", tmpl)
@@ -192,8 +194,7 @@ func (u undescribable) Error() string { return string(u) }
 // parameter per wildcard. A parameter is named after the literal before it
 // without a plural s (projects/* -> project), or field_N when there is none
 // or the name is taken by another of the variable's wildcards.
-func expandVar(out *strings.Builder, vars *[]pathVar, field, pattern string) {
-	taken := map[string]bool{}
+func expandVar(out *strings.Builder, vars *[]pathVar, field, pattern string, taken map[string]bool) {
 	prev := ""
 	for i, seg := range strings.Split(pattern, "/") {
 		if i > 0 {
@@ -207,6 +208,9 @@ func expandVar(out *strings.Builder, vars *[]pathVar, field, pattern string) {
 		name := strings.TrimSuffix(prev, "s")
 		if !validFieldPath(name) || taken[name] {
 			name = strings.ReplaceAll(field, ".", "_") + "_" + strconv.Itoa(i+1)
+		}
+		for n := 2; taken[name]; n++ { // a field of the same name
+			name = strings.ReplaceAll(field, ".", "_") + "_" + strconv.Itoa(i+1) + "_" + strconv.Itoa(n)
 		}
 		taken[name] = true
 		*vars = append(*vars, pathVar{field: field, pattern: seg, param: name})
