@@ -70,7 +70,7 @@ func Write(b *bytes.Buffer, d *model.Document, t *Types, c Config) error {
 					streams = append(streams, "`"+m.Name+"` ("+model.StreamingLabel(m.Streaming)+")")
 				}
 			}
-			desc := s.Description
+			desc := md(s.Description)
 			if len(streams) > 0 {
 				desc = joinParagraphs(desc, "Streaming methods, served over gRPC, gRPC-Web and Connect streams, which OpenAPI does not describe: "+strings.Join(streams, ", ")+".")
 			}
@@ -188,7 +188,7 @@ func (g *gen) operation(s *model.Service, m *model.Method, id, protocol string) 
 	g.opIDs[id] = true
 	op := obj{{"tags", []string{s.FullName}}, {"summary", s.Name + "." + m.Name + " (" + protocol + ")"}, {"operationId", id}}
 	if m.Description != "" {
-		op.set("description", m.Description)
+		op.set("description", md(m.Description))
 	}
 	if m.Deprecated {
 		op.set("deprecated", true)
@@ -254,7 +254,7 @@ func (g *gen) rest(s *model.Service, m *model.Method, i int, r model.HTTPRule) e
 		}
 		bound[v.field] = true
 		schema := g.paramSchema(f.Type)
-		desc := f.Description
+		desc := md(f.Description)
 		switch {
 		case v.param != "":
 			schema = obj{{"type", "string"}}
@@ -447,7 +447,7 @@ func (g *gen) queryParams(params []any, m *model.Message, prefix, protoPrefix st
 		}
 		p := obj{{"name", name}, {"in", "query"}}
 		if f.Description != "" {
-			p.set("description", f.Description)
+			p.set("description", md(f.Description))
 		}
 		if behaviors(f)["REQUIRED"] {
 			p.set("required", true)

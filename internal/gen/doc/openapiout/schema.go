@@ -3,6 +3,7 @@ package openapiout
 import (
 	"strings"
 
+	"github.com/polyrpc/polyrpc/internal/gen/doc/comment"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
 )
 
@@ -137,12 +138,25 @@ func (g *gen) fieldSchema(f *model.Field) obj {
 }
 
 func fieldDescription(f *model.Field) string {
-	d := f.Description
+	d := md(f.Description)
 	if f.Oneof != "" {
 		d = joinParagraphs(d, "Member of the oneof `"+f.Oneof+"`: at most one of its fields is set.")
 	}
 	return d
 }
+
+// md is a comment as OpenAPI description (CommonMark): made safe as the
+// Markdown format makes it (raw HTML escaped, only http, https and mailto
+// links), with Google-style references ([text][pkg.Msg]) as their text,
+// since the document has no pages to link to.
+func md(src string) string {
+	if src == "" {
+		return ""
+	}
+	return comment.MDBlock(src, noLinks)
+}
+
+func noLinks(string) string { return "" }
 
 func joinParagraphs(a, b string) string {
 	switch {
@@ -179,7 +193,7 @@ func behaviors(f *model.Field) map[string]bool {
 func (g *gen) messageSchema(m *model.Message, skip map[string]bool) obj {
 	s := obj{{"type", "object"}}
 	if m.Description != "" {
-		s.set("description", m.Description)
+		s.set("description", md(m.Description))
 	}
 	props := obj{}
 	var required []string
@@ -236,7 +250,7 @@ func enumSchema(e *model.Enum) obj {
 		names = append(names, v.Name)
 		line := "- `" + v.Name + "`"
 		if v.Description != "" {
-			line += ": " + strings.Join(strings.Fields(v.Description), " ")
+			line += ": " + strings.Join(strings.Fields(md(v.Description)), " ")
 		}
 		if v.Deprecated {
 			line += " (deprecated)"
@@ -244,7 +258,7 @@ func enumSchema(e *model.Enum) obj {
 		lines = append(lines, line)
 	}
 	s.set("enum", names)
-	desc := e.Description
+	desc := md(e.Description)
 	if len(lines) > 0 {
 		desc = joinParagraphs(desc, strings.Join(lines, "\n"))
 	}
