@@ -12,6 +12,7 @@
 //	htmlout   the built-in HTML page, escaped as html/template would (htmlesc)
 //	mdout     the built-in Markdown page
 //	jsonout   the JSON format: encoding/json's bytes, written in parts
+//	openapiout the openapi format: OpenAPI 3.1 of the REST and Connect operations
 //	lint      require_comments' findings as text, GitHub workflow
 //	          commands, JSON or SARIF
 //	parallel  the workers the stages run on
@@ -20,8 +21,10 @@
 //
 // The plugin parameter is a comma-separated list of name=value pairs.
 //
-//	format=html|markdown|json  repeatable or comma-separated (format=html,json);
-//	                           default html. Files end in .html, .md, .json.
+//	format=html|markdown|json|openapi
+//	                           repeatable or comma-separated (format=html,json);
+//	                           default html. Files end in .html, .md, .json,
+//	                           .openapi.json (OpenAPI 3.1, package openapiout).
 //	layout=single|package|file single (default): one document NAME.EXT;
 //	                           package: one per proto package, pkg/path/NAME.EXT;
 //	                           file: one per proto file, following its path
@@ -60,9 +63,9 @@
 //	lint_out=PATH              with require_comments=warn, also write the list
 //	                           to this file under the output directory.
 //	lint_path_prefix=DIR       put DIR/ before proto paths in the list.
-//	base_url=URL               server address in call examples and
-//	                           in the URLs of google.api.http bindings
-//	                           (default http://localhost:8080).
+//	base_url=URL               server address in call examples, in the
+//	                           URLs of google.api.http bindings and of
+//	                           OpenAPI documents (default http://localhost:8080).
 //	extern_url=PACKAGE=URL     link elements of PACKAGE (and packages below it;
 //	                           * for all) that the run does not document to
 //	                           URL#full.name (repeatable; longest package wins).
@@ -76,6 +79,11 @@
 //	                           default_host: the examples of a service with
 //	                           a google.api.default_host call https:// and
 //	                           that host; others call base_url (the default).
+//	api_version=TEXT           info.version of OpenAPI documents (default 1.0.0).
+//	openapi_paths=template|segments
+//	                           a multi-segment path variable in OpenAPI: one
+//	                           {name} parameter with a pattern (default), or
+//	                           its segments, one parameter per wildcard.
 //
 // # Custom templates
 //
@@ -124,14 +132,14 @@
 package doc
 
 // Usage is the --help text of protoc-gen-rpcdoc.
-const Usage = `protoc-gen-rpcdoc writes API documentation (HTML, Markdown, JSON) for protobuf files.
+const Usage = `protoc-gen-rpcdoc writes API documentation (HTML, Markdown, JSON, OpenAPI) for protobuf files.
 It is run by protoc or buf:
 
   protoc --rpcdoc_out=DIR [--rpcdoc_opt=OPTIONS] FILES.proto
   buf generate   (with protoc-gen-rpcdoc in buf.gen.yaml; use strategy: all)
 
 Options (comma-separated name=value pairs):
-  format=html|markdown|json   repeatable or comma-separated; default html
+  format=html|markdown|json|openapi   repeatable or comma-separated; default html
   layout=single|package|file  one document, one per package, or one per file
   name=NAME                   base file name (default index)
   title=TEXT                  page title (default "API Reference")
@@ -148,6 +156,8 @@ Options (comma-separated name=value pairs):
   extern_url=PKG=URL          link undocumented elements of package PKG (repeatable; * for all)
   referenced_types=true|all   list referenced elements that no documented file defines (all: transitively)
   warn_unresolved=false       do not report unresolved cross-references on stderr
+  api_version=TEXT            info.version of OpenAPI documents (default 1.0.0)
+  openapi_paths=STYLE         template (default) or segments: multi-segment path variables in OpenAPI
 
 Comments are Markdown; elements whose comment contains @hide are left out.
 `

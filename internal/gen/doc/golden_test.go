@@ -24,6 +24,7 @@ var goldenCases = []struct {
 	{"package", "format=html,markdown,json,layout=package,title=Acme APIs"},
 	{"file", "format=html,markdown,json,layout=file"},
 	{"alpha", "format=markdown,order=alpha,name=reference,exclude=hostile/**"},
+	{"openapi", "format=openapi,layout=package,api_version=1.2.0,title=Acme APIs"},
 }
 
 func TestGolden(t *testing.T) {

@@ -40,7 +40,7 @@ func TestProtogenParamsIgnored(t *testing.T) {
 		}
 	}
 	resp := Generate(compileRequest(t, "paths=source_relative,format=pdf,Mx.proto=example.com/x", goldenFiles...))
-	if got, want := resp.GetError(), `option format: "pdf" is not a format (use html, markdown or json)`; got != want {
+	if got, want := resp.GetError(), `option format: "pdf" is not a format (use html, markdown, json or openapi)`; got != want {
 		t.Errorf("error %q, want %q", got, want)
 	}
 }

@@ -22,9 +22,10 @@ const (
 	FormatHTML     Format = "html"
 	FormatMarkdown Format = "markdown"
 	FormatJSON     Format = "json"
+	FormatOpenAPI  Format = "openapi" // OpenAPI 3.1 in JSON (openapi.go)
 )
 
-var allFormats = []Format{FormatHTML, FormatMarkdown, FormatJSON}
+var allFormats = []Format{FormatHTML, FormatMarkdown, FormatJSON, FormatOpenAPI}
 
 // ext is the file name extension of a format.
 func (f Format) ext() string {
@@ -33,6 +34,8 @@ func (f Format) ext() string {
 		return ".md"
 	case FormatJSON:
 		return ".json"
+	case FormatOpenAPI:
+		return ".openapi.json"
 	}
 	return ".html"
 }
@@ -75,7 +78,9 @@ type Options struct {
 	Referenced, ReferencedAll bool
 	// QuietRefs does not report unresolved cross-references on stderr
 	// (warn_unresolved=false).
-	QuietRefs bool
+	QuietRefs    bool
+	APIVersion   string // info.version of OpenAPI documents
+	OpenAPIPaths string // template or segments (openapi.go)
 	// The doc lint (require_comments). LintWarn reports the findings
 	// (on stderr, and in LintOut) and writes the documents; otherwise
 	// they fail the run.
@@ -97,25 +102,27 @@ type Options struct {
 // declaration order.
 func NewOptions() *Options {
 	return &Options{
-		Layout:     model.LayoutSingle,
-		Name:       "index",
-		Title:      "API Reference",
-		Order:      OrderDeclaration,
-		BaseURL:    DefaultBaseURL,
-		Templates:  map[Format]string{},
-		LintFormat: lint.Text,
+		Layout:       model.LayoutSingle,
+		Name:         "index",
+		Title:        "API Reference",
+		Order:        OrderDeclaration,
+		BaseURL:      DefaultBaseURL,
+		APIVersion:   DefaultAPIVersion,
+		OpenAPIPaths: OpenAPIPathsTemplate,
+		Templates:    map[Format]string{},
+		LintFormat:   lint.Text,
 	}
 }
 
 // OptionNames lists the options Set understands.
-var OptionNames = []string{"base_url", "example_host", "exclude", "extern_url", "format", "layout", "lint_format", "lint_ignore", "lint_out", "lint_path_prefix", "name", "order", "referenced_types", "require_comments", "template", "title", "warn_unresolved"}
+var OptionNames = []string{"api_version", "base_url", "example_host", "exclude", "extern_url", "format", "layout", "lint_format", "lint_ignore", "lint_out", "lint_path_prefix", "name", "openapi_paths", "order", "referenced_types", "require_comments", "template", "title", "warn_unresolved"}
 
 // Set applies one name=value plugin parameter.
 func (o *Options) Set(name, value string) error {
 	// "format=html,markdown" reaches us as format=html and a bare markdown.
 	if value == "" && o.last == "format" {
 		switch name {
-		case "html", "markdown", "md", "json":
+		case "html", "markdown", "md", "json", "openapi":
 			return o.Set("format", name)
 		}
 	}
@@ -132,8 +139,10 @@ func (o *Options) Set(name, value string) error {
 				f = FormatMarkdown
 			case "json":
 				f = FormatJSON
+			case "openapi":
+				f = FormatOpenAPI
 			default:
-				return fmt.Errorf("option format: %q is not a format (use html, markdown or json)", v)
+				return fmt.Errorf("option format: %q is not a format (use html, markdown, json or openapi)", v)
 			}
 			if !containsFormat(o.Formats, f) {
 				o.Formats = append(o.Formats, f)
@@ -249,6 +258,16 @@ func (o *Options) Set(name, value string) error {
 		} else {
 			o.QuietRefs = !b
 		}
+	case "api_version":
+		if err := checkAPIVersion(value); err != nil {
+			return err
+		}
+		o.APIVersion = value
+	case "openapi_paths":
+		if value != OpenAPIPathsTemplate && value != OpenAPIPathsSegments {
+			return fmt.Errorf("option openapi_paths: %q is not a path style (use template or segments)", value)
+		}
+		o.OpenAPIPaths = value
 	case "template":
 		if value == "" {
 			return fmt.Errorf("option template: a file path is required (template=PATH or template=FORMAT:PATH)")
@@ -297,6 +316,9 @@ func (o *Options) finish() error {
 			case "json":
 				f, path = FormatJSON, rest
 			}
+		}
+		if f == "" && o.Formats[0] == FormatOpenAPI && len(o.Formats) == 1 || strings.HasPrefix(arg, "openapi:") {
+			return fmt.Errorf("option template=%s: format openapi has no templates", arg)
 		}
 		if f == "" {
 			if len(o.Formats) != 1 {

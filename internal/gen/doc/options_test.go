@@ -25,7 +25,7 @@ func TestOptionErrors(t *testing.T) {
 		param string
 		want  string
 	}{
-		{"format=pdf", `option format: "pdf" is not a format (use html, markdown or json)`},
+		{"format=pdf", `option format: "pdf" is not a format (use html, markdown, json or openapi)`},
 		{"layout=tree", `option layout: "tree" is not a layout (use single, package or file)`},
 		{"order=random", `option order: "random" is not an order (use declaration or alpha)`},
 		{"name=a/b", `option name: "a/b" is not a file base name (no directories, not empty)`},
@@ -45,7 +45,7 @@ func TestOptionErrors(t *testing.T) {
 		{"require_comments=warn,lint_out=index.html", `option lint_out=index.html: a document of this run has that name`},
 		{"exclude=[abc", `option exclude: bad pattern "[abc": unclosed [`},
 		{"base_url=ftp://x", `option base_url: "ftp://x" is not an http:// or https:// URL`},
-		{"colour=blue", `unknown option "colour" (known options: base_url, example_host, exclude, extern_url, format, layout, lint_format, lint_ignore, lint_out, lint_path_prefix, name, order, referenced_types, require_comments, template, title, warn_unresolved)`},
+		{"colour=blue", `unknown option "colour" (known options: api_version, base_url, example_host, exclude, extern_url, format, layout, lint_format, lint_ignore, lint_out, lint_path_prefix, name, openapi_paths, order, referenced_types, require_comments, template, title, warn_unresolved)`},
 		{"template=", `option template: a file path is required (template=PATH or template=FORMAT:PATH)`},
 		{"template=" + missing, `option template: cannot read template "` + missing + `": no such file or directory`},
 		{"format=html,format=json,template=" + missing, `option template=` + missing + `: with more than one format, say which format the template is for (template=html:PATH, template=markdown:PATH or template=json:PATH)`},

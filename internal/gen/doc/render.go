@@ -14,6 +14,7 @@ import (
 	"github.com/polyrpc/polyrpc/internal/gen/doc/jsonout"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/mdout"
 	"github.com/polyrpc/polyrpc/internal/gen/doc/model"
+	"github.com/polyrpc/polyrpc/internal/gen/doc/openapiout"
 	"github.com/polyrpc/polyrpc/templates"
 )
 
@@ -110,6 +111,11 @@ type renderer struct {
 	jsonEntry string
 
 	htmlRun htmlout.Run // what the HTML pages of the run share
+
+	openapiTypes    *openapiout.Types // with format=openapi: the types of the run
+	apiVersion      string
+	baseURL         string
+	openapiSegments bool
 }
 
 func newRenderer(opts *Options) (*renderer, error) {

@@ -61,6 +61,7 @@ func writeDocuments(opts *Options, r *renderer, docs []*model.Document, emit fun
 	idx := model.Anchors(docs)
 	searchIndex := searchIndexFile(opts, docs)
 	r.htmlRun.SearchIndex = searchIndex
+	r.prepareOpenAPI(opts, docs)
 	type job struct {
 		v     *view
 		parts int
@@ -189,6 +190,8 @@ func (r *renderer) renderWhole(b *bytes.Buffer, v *view) error {
 		return r.html.ExecuteTemplate(b, r.htmlEntry, v)
 	case FormatMarkdown:
 		return r.md.ExecuteTemplate(b, r.mdEntry, v)
+	case FormatOpenAPI:
+		return r.writeOpenAPI(b, v)
 	}
 	if r.json != nil {
 		return r.json.ExecuteTemplate(b, r.jsonEntry, v)
