@@ -48,7 +48,9 @@ func (o unknownHandlerOption) applyToServer(c *serverConfig) { c.unknown.handler
 // grpc.UnknownServiceHandler does, serves the calls to services that are not
 // registered, and to unknown methods of registered ones, with h, as
 // bidirectional streams, through the Server's stream interceptors.
-// grpc.MethodFromServerStream gives the called method. Calls come in every
+// grpc.MethodFromServerStream gives the called method; connect-go
+// interceptors, whose Spec names the procedure
+// "/polyrpc.UnknownService/Call", find it with grpc.Method(ctx). Calls come in every
 // protocol: gRPC, gRPC-Web and Connect (a Connect unary call is a stream of
 // one request and one response; over HTTP/1.1, where no protocol streams
 // both ways, a streaming call is one request and a stream of responses).
@@ -177,7 +179,9 @@ type unknownService struct {
 }
 
 // unknownProcedure is the procedure that connect-go interceptors see in the
-// Spec of calls to unknown methods.
+// Spec of calls to unknown methods: connect-go fixes a handler's Spec when
+// it is built, and the handlers are built once per Server. grpc.Method
+// gives such interceptors the method (unknownCall).
 const unknownProcedure = "/polyrpc.UnknownService/Call"
 
 func newUnknownService(cfg *serverConfig, chain grpc.StreamServerInterceptor) *unknownService {
