@@ -285,3 +285,43 @@ func TestUnknownMethodInInterceptors(t *testing.T) {
 		t.Errorf("grpc.SetHeader in a connect-go interceptor succeeded")
 	}
 }
+
+// TestForcedKnownRequestType: the request of a registered raw-frame
+// server-streaming method whose input type is linked, which connect-go
+// decodes before the handler runs, reaches the forced codec whole, from
+// protobuf and JSON callers.
+func TestForcedKnownRequestType(t *testing.T) {
+	desc := grpc.ServiceDesc{
+		ServiceName: "grpc.testing.TestService",
+		HandlerType: (*any)(nil),
+		Streams: []grpc.StreamDesc{{StreamName: "StreamingOutputCall", ServerStreams: true, Handler: func(_ any, ss grpc.ServerStream) error {
+			f := &rawFrame{}
+			if err := ss.RecvMsg(f); err != nil {
+				return err
+			}
+			req := &testpb.StreamingOutputCallRequest{}
+			if err := proto.Unmarshal(f.b, req); err != nil {
+				return err
+			}
+			b, err := proto.Marshal(&testpb.StreamingOutputCallResponse{Payload: req.GetPayload()})
+			if err != nil {
+				return err
+			}
+			return ss.SendMsg(&rawFrame{b: b})
+		}}},
+	}
+	s := polyrpc.NewServer(polyrpc.ForceServerCodecV2(rawCodecV2{}))
+	s.RegisterService(&desc, struct{}{})
+	base, hc := rpctest.Start(t, s, rpctest.H2C)
+	for name, opts := range map[string][]connect.ClientOption{
+		"proto": {connect.WithGRPC()},
+		"json":  {connect.WithGRPC(), connect.WithProtoJSON()},
+	} {
+		cc := polyrpc.NewClientConn(hc, base, opts...)
+		req := &testpb.StreamingOutputCallRequest{ResponseType: 1, Payload: &testpb.Payload{Body: []byte("abc")}}
+		out := &testpb.StreamingOutputCallResponse{}
+		if err := cc.Invoke(t.Context(), testpb.TestService_StreamingOutputCall_FullMethodName, req, out); err != nil || !proto.Equal(out.GetPayload(), req.GetPayload()) {
+			t.Errorf("%s: response = %v, %v; want the payload of %v", name, out, err, req)
+		}
+	}
+}

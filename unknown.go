@@ -478,7 +478,18 @@ func forcedEncode(cfg *unknownConfig, method string, outType protoreflect.Messag
 // that does not use protobuf.
 func forcedDecode(cfg *unknownConfig, method string, inType protoreflect.MessageType, in *inMessage, m any) error {
 	var data []byte
-	if inType != nil {
+	if in.decoded != nil {
+		// connect-go's request initializer has decoded the request of a
+		// registered method into its input type already (methodOptions).
+		if in.decodeErr != nil {
+			return status.Error(codes.InvalidArgument, "unmarshal message: "+in.decodeErr.Error())
+		}
+		d, err := proto.Marshal(in.decoded)
+		if err != nil {
+			return status.Errorf(codes.Internal, "polyrpc: transcoding the request of %s: %v", method, err)
+		}
+		data = d
+	} else if inType != nil {
 		msg := inType.New().Interface()
 		err := in.decodeBytes(msg)
 		in.release()
