@@ -21,6 +21,9 @@ import (
 // forcedStream is the forced codec's state in a registered stream.
 type forcedStream struct {
 	cfg *unknownConfig // nil: no forced codec
+	// all is set for the calls of the UnknownServiceHandler: the codec
+	// takes every message, and newStream has set the types.
+	all bool
 
 	once            sync.Once
 	err             error // the caller's codec cannot be given to the forced codec
@@ -29,7 +32,13 @@ type forcedStream struct {
 
 // wants reports whether m is a message for the forced codec.
 func (f *forcedStream) wants(m any) bool {
-	if f.cfg == nil || f.cfg.codec == nil || m == nil {
+	if f.cfg == nil || f.cfg.codec == nil {
+		return false
+	}
+	if f.all {
+		return true
+	}
+	if m == nil {
 		return false
 	}
 	_, err := asProto(m)
@@ -39,6 +48,9 @@ func (f *forcedStream) wants(m any) bool {
 // setup finds, once, whether the caller's messages reach the forced codec as
 // they are (protobuf) or transcoded, which needs the method's descriptor.
 func (f *forcedStream) setup(s *serverStream) error {
+	if f.all {
+		return nil
+	}
 	f.once.Do(func() {
 		codec := grpcCodecName(s.conn.RequestHeader().Get("Content-Type"))
 		if codec == codecNameProto {
@@ -56,7 +68,9 @@ func (f *forcedStream) setup(s *serverStream) error {
 	return f.err
 }
 
-// recvForced receives a message into m with the forced codec.
+// recvForced receives a message into m with the forced codec, and reports
+// it to the stats handlers once decoded, with m as its payload, as grpc-go
+// does.
 func (s *serverStream) recvForced(m any) error {
 	if err := s.forced.setup(s); err != nil {
 		return err
@@ -68,7 +82,9 @@ func (s *serverStream) recvForced(m any) error {
 		}
 		s.firstRead = true
 	} else {
-		in = &inMessage{}
+		in = &s.recvd
+		in.release()
+		*in = inMessage{}
 		if err := s.conn.Receive(in); err != nil {
 			if errors.Is(err, io.EOF) {
 				return io.EOF
@@ -76,7 +92,14 @@ func (s *serverStream) recvForced(m any) error {
 			return toStatusError(err)
 		}
 	}
-	return forcedDecode(s.forced.cfg, s.method, s.forced.inType, in, m)
+	size := in.size
+	if err := forcedDecode(s.forced.cfg, s.method, s.forced.inType, in, m); err != nil {
+		return err
+	}
+	if s.stats != nil {
+		s.stats.inPayload(m, func() int { return size })
+	}
+	return nil
 }
 
 // encodeForced marshals m with the forced codec.
@@ -97,10 +120,18 @@ func (s *serverStream) encodeForced(m any) (*outMessage, error) {
 // finish marks the stream done once its handler has returned: goroutines
 // that the handler left behind, as a proxy's, may still send, which then
 // fails as on a grpc.Server instead of writing to a finished response, and
-// a send under way ends first.
-func (s *serverStream) finish() {
+// a send under way ends first. It returns the outcome of the call: the
+// handler's err, or the first failed receive of an unknown method's call.
+func (s *serverStream) finish(err error) error {
 	s.mu.Lock()
 	s.done = true
+	if s.recvErr != nil {
+		// As grpc-go does, a failed receive ends the call with its own
+		// status, whatever the handler makes of it (a proxy typically
+		// wraps it in Internal).
+		err = s.recvErr
+	}
 	s.mu.Unlock()
 	s.sends.Wait()
+	return err
 }

@@ -442,75 +442,102 @@ type streamMethod struct {
 }
 
 func (m *streamMethod) run(ctx context.Context, ss *serverStream, header http.Header, p connect.Peer) error {
-	ss.st.s = ss
 	ss.forced.cfg = m.forced
-	ss.ctx = handlerCallContext(&ss.hctx, ctx, header, p, &ss.st)
-	if m.stats {
-		if sc := serverCallFrom(ctx); sc != nil {
-			sc.attach(ss)
-		}
-	}
-	var err error
-	if m.interceptor != nil {
-		err = m.interceptor(m.impl, ss, m.info, m.handler)
-	} else {
-		err = m.handler(m.impl, ss)
-	}
-	ss.finish() // forced.go
-	if ss.stats != nil {
-		ss.stats.streamDone(err)
-	}
-	return toConnectError(err)
+	return ss.serve(ctx, header, p, m.stats, m.impl, m.handler, m.interceptor, m.info)
 }
 
 func (m *streamMethod) serveClientStream(ctx context.Context, cs *connect.ClientStream[inMessage]) (*connect.Response[outMessage], error) {
 	conn := cs.Conn()
-	ss := &serverStream{conn: conn, method: m.info.FullMethod, unaryResponse: true, maxSend: m.maxSend}
+	ss := &serverStream{conn: conn, header: conn.ResponseHeader(), trailer: conn.ResponseTrailer(), method: m.info.FullMethod, unaryResponse: true, maxSend: m.maxSend}
 	if err := m.run(ctx, ss, conn.RequestHeader(), conn.Peer()); err != nil {
 		return nil, err
 	}
 	if ss.response == nil {
-		return nil, connect.NewError(connect.CodeInternal, errors.New("polyrpc: client-streaming handler returned without sending a response"))
+		return nil, connect.NewError(connect.CodeInternal, errors.New(ss.noResponse()))
 	}
-	return connect.NewResponse(&outMessage{msg: ss.response}), nil
+	return connect.NewResponse(ss.response), nil
 }
 
 func (m *streamMethod) serveServerStream(ctx context.Context, req *connect.Request[inMessage], stream *connect.ServerStream[outMessage]) error {
-	ss := &serverStream{conn: stream.Conn(), method: m.info.FullMethod, first: req.Msg, maxSend: m.maxSend}
+	conn := stream.Conn()
+	ss := &serverStream{conn: conn, header: conn.ResponseHeader(), trailer: conn.ResponseTrailer(), method: m.info.FullMethod, first: req.Msg, maxSend: m.maxSend}
 	return m.run(ctx, ss, req.Header(), req.Peer())
 }
 
 func (m *streamMethod) serveBidi(ctx context.Context, stream *connect.BidiStream[inMessage, outMessage]) error {
 	conn := stream.Conn()
-	ss := &serverStream{conn: conn, method: m.info.FullMethod, maxSend: m.maxSend}
+	ss := &serverStream{conn: conn, header: conn.ResponseHeader(), trailer: conn.ResponseTrailer(), method: m.info.FullMethod, maxSend: m.maxSend}
 	return m.run(ctx, ss, conn.RequestHeader(), conn.Peer())
 }
 
-// serverStream is the grpc.ServerStream given to grpc-go stream handlers.
+// serverStream is the grpc.ServerStream given to grpc-go stream handlers,
+// of registered methods and of the UnknownServiceHandler (unknown.go) alike.
 type serverStream struct {
-	ctx     context.Context
-	hctx    handlerContext
-	st      streamTransport
-	conn    connect.StreamingHandlerConn
-	method  string
-	maxSend int
-	// first is the request of a server-streaming call, already received.
+	ctx  context.Context
+	hctx handlerContext
+	st   streamTransport
+	conn connect.StreamingHandlerConn // nil for a Connect unary call of an unknown method
+	// header and trailer are the response's.
+	header, trailer http.Header
+	method          string
+	maxSend         int
+	// first is the request of a server-streaming call, or of a Connect
+	// unary call of an unknown method, already received.
 	first     *inMessage
 	firstRead bool
-	// unaryResponse is set for client streaming: the one response is sent
-	// when the handler returns.
+	recvd     inMessage // the message of a forced receive, reused
+	// unaryResponse is set for client streaming, and for Connect unary
+	// calls of unknown methods: the one response is sent when the handler
+	// returns.
 	unaryResponse bool
-	response      proto.Message
-	stats         *serverCall // set when stats handlers are given
-	forced        forcedStream
+	response      *outMessage
+	// unknown is set for the calls of the UnknownServiceHandler: a failed
+	// receive ends the call with its own status, as in grpc-go.
+	unknown bool
+	stats   *serverCall // set when stats handlers are given
+	forced  forcedStream
 
 	mu         sync.Mutex
 	headerSent bool
 	done       bool           // the handler has returned (forced.go)
 	sends      sync.WaitGroup // sends under way without mu
+	recvErr    error          // the first failed receive of an unknown method's call
 }
 
 var _ grpc.ServerStream = (*serverStream)(nil)
+
+// serve runs a stream handler on the stream, through the interceptor if
+// any, and reports it to the stats handlers if withStats is set.
+func (s *serverStream) serve(ctx context.Context, header http.Header, p connect.Peer, withStats bool, impl any,
+	handler grpc.StreamHandler, interceptor grpc.StreamServerInterceptor, info *grpc.StreamServerInfo) error {
+	s.st.s = s
+	s.ctx = handlerCallContext(&s.hctx, ctx, header, p, &s.st)
+	if withStats {
+		if sc := serverCallFrom(ctx); sc != nil {
+			sc.attach(s)
+		}
+	}
+	var err error
+	if interceptor != nil {
+		err = interceptor(impl, s, info, handler)
+	} else {
+		err = handler(impl, s)
+	}
+	err = s.finish(err) // forced.go
+	if s.stats != nil {
+		s.stats.streamDone(err)
+	}
+	return toConnectError(err)
+}
+
+// noResponse is the error of a handler that returned without sending the
+// one response of its call.
+func (s *serverStream) noResponse() string {
+	if s.unknown {
+		return "polyrpc: unknown-service handler returned without sending a response to a unary call"
+	}
+	return "polyrpc: client-streaming handler returned without sending a response"
+}
 
 func (s *serverStream) Context() context.Context { return s.ctx }
 
@@ -523,7 +550,7 @@ func (s *serverStream) SetHeader(md metadata.MD) error {
 	if s.headerSent {
 		return errHeaderSent
 	}
-	metadataToHeader(md, s.conn.ResponseHeader())
+	metadataToHeader(md, s.header)
 	return nil
 }
 
@@ -536,7 +563,7 @@ func (s *serverStream) SendHeader(md metadata.MD) error {
 	if s.headerSent {
 		return errHeaderSent
 	}
-	metadataToHeader(md, s.conn.ResponseHeader())
+	metadataToHeader(md, s.header)
 	s.headerSent = true
 	if s.unaryResponse {
 		// The headers of a client-streaming call go out with its response:
@@ -554,17 +581,18 @@ func (s *serverStream) SetTrailer(md metadata.MD) {
 	if s.done {
 		return
 	}
-	metadataToHeader(md, s.conn.ResponseTrailer())
+	metadataToHeader(md, s.trailer)
 }
 
 func (s *serverStream) SendMsg(m any) error {
 	var msg proto.Message
+	var out *outMessage
 	if s.forced.wants(m) {
-		out, err := s.encodeForced(m)
+		o, err := s.encodeForced(m)
 		if err != nil {
 			return err
 		}
-		msg = out
+		out = o
 	} else {
 		var err error
 		if msg, err = asProto(m); err != nil {
@@ -583,25 +611,57 @@ func (s *serverStream) SendMsg(m any) error {
 		defer s.mu.Unlock()
 		s.headerSent = true
 		if s.response != nil {
+			if s.unknown {
+				return status.Error(codes.Internal, "polyrpc: unknown-service handler sent more than one response to a unary call")
+			}
 			return status.Error(codes.Internal, "polyrpc: client-streaming handler sent more than one response")
 		}
-		s.response = msg
+		if out == nil {
+			out = &outMessage{msg: msg}
+		}
+		s.response = out
 		return nil
+	}
+	// A forced message goes out as an outMessage, which polyrpc's proto
+	// codec writes as it is.
+	var send any = msg
+	if out != nil {
+		send = out
 	}
 	if !s.headerSent {
 		// The first message carries the headers: keep SetHeader out until
 		// they are written.
 		defer s.mu.Unlock()
 		s.headerSent = true
-		return toStatusError(s.conn.Send(msg))
+		return toStatusError(s.conn.Send(send))
 	}
 	s.sends.Add(1)
 	defer s.sends.Done()
 	s.mu.Unlock()
-	return toStatusError(s.conn.Send(msg))
+	return toStatusError(s.conn.Send(send))
 }
 
+// RecvMsg receives a message into m. Once the handler has returned it
+// fails, as SendMsg does: a proxy's goroutines may still call it.
 func (s *serverStream) RecvMsg(m any) error {
+	s.mu.Lock()
+	done := s.done
+	s.mu.Unlock()
+	if done {
+		return errStreamDone
+	}
+	err := s.recvMsg(m)
+	if err != nil && err != io.EOF && s.unknown {
+		s.mu.Lock()
+		if s.recvErr == nil {
+			s.recvErr = err
+		}
+		s.mu.Unlock()
+	}
+	return err
+}
+
+func (s *serverStream) recvMsg(m any) error {
 	if s.forced.wants(m) {
 		return s.recvForced(m)
 	}

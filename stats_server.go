@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
@@ -120,13 +121,20 @@ func statsGate(ctx context.Context, spec connect.Spec, p connect.Peer, header ht
 	local, _ := ctx.Value(http.LocalAddrContextKey).(net.Addr)
 	pr := newPeer(p, state, local)
 	tagged := peer.NewContext(metadata.NewIncomingContext(ctx, md), pr)
-	info := &stats.RPCTagInfo{FullMethodName: spec.Procedure}
+	method := spec.Procedure
+	if method == unknownProcedure {
+		// A call of the UnknownServiceHandler: the method it called.
+		if call, ok := grpc.ServerTransportStreamFromContext(ctx).(*unknownCall); ok {
+			method = call.method
+		}
+	}
+	info := &stats.RPCTagInfo{FullMethodName: method}
 	for _, h := range sc.handlers {
 		tagged = h.TagRPC(tagged, info)
 	}
 	sc.ctx = tagged
 	sc.handle(&stats.InHeader{
-		FullMethod:  spec.Procedure,
+		FullMethod:  method,
 		RemoteAddr:  pr.Addr,
 		LocalAddr:   local,
 		Compression: sc.recvCompression,
@@ -189,14 +197,16 @@ func (sc *serverCall) attach(ss *serverStream) {
 	sc.w.methodRan = true
 	sc.stream = ss
 	ss.stats = sc
-	ss.conn = &statsConn{StreamingHandlerConn: ss.conn, sc: sc}
+	if ss.conn != nil {
+		ss.conn = &statsConn{StreamingHandlerConn: ss.conn, sc: sc}
+	}
 }
 
 // streamDone records the outcome of a streaming method.
 func (sc *serverCall) streamDone(err error) {
 	sc.err = toStatusError(toConnectError(err))
 	if sc.err == nil && sc.stream.unaryResponse && sc.stream.response == nil {
-		sc.err = status.Error(codes.Internal, "polyrpc: client-streaming handler returned without sending a response")
+		sc.err = status.Error(codes.Internal, sc.stream.noResponse())
 	}
 }
 
@@ -249,8 +259,8 @@ func (sc *serverCall) finish() {
 		// its head is the start of the response message.
 		sc.outHeader()
 		reply := sc.reply
-		if sc.stream != nil {
-			reply = sc.stream.response
+		if sc.stream != nil && sc.stream.response != nil {
+			reply = sc.stream.response.msg
 		}
 		sc.outPayload(reply)
 	} else if len(userMetadata(sc.w.Header())) != 0 {
@@ -272,7 +282,7 @@ func (sc *serverCall) finish() {
 func (sc *serverCall) trailer() metadata.MD {
 	switch {
 	case sc.stream != nil:
-		return headerToMetadata(sc.stream.conn.ResponseTrailer(), nil)
+		return headerToMetadata(sc.stream.trailer, nil)
 	case sc.unary != nil && sc.unary.info != nil:
 		return headerToMetadata(sc.unary.info.ResponseTrailer(), nil)
 	case sc.unary != nil:
@@ -306,7 +316,10 @@ func (c *statsConn) Receive(m any) error {
 	if err := c.StreamingHandlerConn.Receive(m); err != nil {
 		return err
 	}
-	c.sc.inPayload(m, func() int { return messageSize(m, c.sc.wire.json) })
+	if _, forced := m.(*inMessage); !forced {
+		// A message for the forced codec is reported once decoded (forced.go).
+		c.sc.inPayload(m, func() int { return messageSize(m, c.sc.wire.json) })
+	}
 	return nil
 }
 

@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 
 	"connectrpc.com/connect"
 	"google.golang.org/grpc"
@@ -50,7 +48,9 @@ func (o unknownHandlerOption) applyToServer(c *serverConfig) { c.unknown.handler
 // grpc.UnknownServiceHandler does, serves the calls to services that are not
 // registered, and to unknown methods of registered ones, with h, as
 // bidirectional streams, through the Server's stream interceptors.
-// grpc.MethodFromServerStream gives the called method. Calls come in every
+// grpc.MethodFromServerStream gives the called method; connect-go
+// interceptors, whose Spec names the procedure
+// "/polyrpc.UnknownService/Call", find it with grpc.Method(ctx). Calls come in every
 // protocol: gRPC, gRPC-Web and Connect (a Connect unary call is a stream of
 // one request and one response; over HTTP/1.1, where no protocol streams
 // both ways, a streaming call is one request and a stream of responses).
@@ -179,7 +179,9 @@ type unknownService struct {
 }
 
 // unknownProcedure is the procedure that connect-go interceptors see in the
-// Spec of calls to unknown methods.
+// Spec of calls to unknown methods: connect-go fixes a handler's Spec when
+// it is built, and the handlers are built once per Server. grpc.Method
+// gives such interceptors the method (unknownCall).
 const unknownProcedure = "/polyrpc.UnknownService/Call"
 
 func newUnknownService(cfg *serverConfig, chain grpc.StreamServerInterceptor) *unknownService {
@@ -201,9 +203,10 @@ func newUnknownService(cfg *serverConfig, chain grpc.StreamServerInterceptor) *u
 	return u
 }
 
-type unknownCallKey struct{}
-
-// unknownCall is what a connect handler learns of the request.
+// unknownCall is what a connect handler learns of the request. It is the
+// grpc.ServerTransportStream of the request's context until the handler's
+// stream takes over, so that grpc.Method gives the method called in
+// connect-go interceptors too, whose Spec has unknownProcedure.
 type unknownCall struct {
 	method string
 	codec  string
@@ -212,6 +215,23 @@ type unknownCall struct {
 	// method, which the Connect protocol's unary form says with HTTP 404,
 	// as connect-go's mux and the Server's own answers do.
 	unserved bool
+}
+
+var _ grpc.ServerTransportStream = (*unknownCall)(nil)
+
+// errNoStreamYet is the error of setting metadata through the context of a
+// connect-go interceptor.
+var errNoStreamYet = status.Error(codes.Internal, "polyrpc: the call's grpc-go stream does not exist yet: a connect-go interceptor sets metadata on the connect request and response")
+
+func (c *unknownCall) Method() string               { return c.method }
+func (c *unknownCall) SetHeader(metadata.MD) error  { return errNoStreamYet }
+func (c *unknownCall) SendHeader(metadata.MD) error { return errNoStreamYet }
+func (c *unknownCall) SetTrailer(metadata.MD) error { return errNoStreamYet }
+
+// unknownCallFrom returns the unknownCall of a request's context.
+func unknownCallFrom(ctx context.Context) *unknownCall {
+	call, _ := grpc.ServerTransportStreamFromContext(ctx).(*unknownCall)
+	return call
 }
 
 // unservedWriter turns the 501 of an unserved call into a 404.
@@ -268,7 +288,7 @@ func (u *unknownService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h == u.unary || h == u.unaryGet {
 		w = &unservedWriter{ResponseWriter: w, call: call}
 	}
-	ctx := context.WithValue(r.Context(), unknownCallKey{}, call)
+	ctx := grpc.NewContextWithServerTransportStream(r.Context(), call)
 	if r.TLS != nil {
 		ctx = context.WithValue(ctx, tlsStateKey{}, r.TLS)
 	}
@@ -321,12 +341,13 @@ func messageType(d protoreflect.MessageDescriptor) protoreflect.MessageType {
 // newStream starts the stream of a call; it fails for a caller that does
 // not use protobuf when the forced codec expects protobuf bytes and the
 // method's descriptor is not known.
-func (u *unknownService) newStream(ctx context.Context) (*unknownStream, error) {
-	call, _ := ctx.Value(unknownCallKey{}).(*unknownCall)
+func (u *unknownService) newStream(ctx context.Context) (*serverStream, error) {
+	call := unknownCallFrom(ctx)
 	if call == nil {
 		return nil, connect.NewError(connect.CodeInternal, errors.New("polyrpc: call without request"))
 	}
-	ss := &unknownStream{u: u, method: call.method}
+	ss := &serverStream{method: call.method, maxSend: u.maxSend, unknown: true}
+	ss.forced.cfg, ss.forced.all = u.cfg, true
 	if u.cfg.codec != nil && call.codec != codecNameProto {
 		md := methodDescriptor(call.method)
 		if md == nil {
@@ -334,35 +355,14 @@ func (u *unknownService) newStream(ctx context.Context) (*unknownStream, error) 
 				"polyrpc: method %s is forwarded as protobuf bytes, and the %s codec needs the method's descriptor to be transcoded, which this server does not have: call it with the proto codec",
 				call.method, call.codec))
 		}
-		ss.inType, ss.outType = messageType(md.Input()), messageType(md.Output())
+		ss.forced.inType, ss.forced.outType = messageType(md.Input()), messageType(md.Output())
 	}
 	return ss, nil
 }
 
-func (u *unknownService) run(ctx context.Context, ss *unknownStream, header http.Header, p connect.Peer) error {
-	ss.st.s = ss
-	ss.ctx = handlerCallContext(&ss.hctx, ctx, header, p, &ss.st)
+func (u *unknownService) run(ctx context.Context, ss *serverStream, header http.Header, p connect.Peer) error {
 	info := &grpc.StreamServerInfo{FullMethod: ss.method, IsClientStream: true, IsServerStream: true}
-	var err error
-	if u.interceptor != nil {
-		err = u.interceptor(nil, ss, info, u.cfg.handler)
-	} else {
-		err = u.cfg.handler(nil, ss)
-	}
-	ss.mu.Lock()
-	// A proxy's goroutines may still send once the handler has returned:
-	// as on a grpc.Server, that fails from now on, and a send under way
-	// ends before the response does.
-	ss.done = true
-	if ss.recvErr != nil {
-		// As grpc-go does, a failed receive ends the call with its own
-		// status, whatever the handler makes of it (a proxy typically
-		// wraps it in Internal).
-		err = ss.recvErr
-	}
-	ss.mu.Unlock()
-	ss.sends.Wait()
-	return toConnectError(err)
+	return ss.serve(ctx, header, p, len(u.stats) != 0, nil, u.cfg.handler, u.interceptor, info)
 }
 
 func (u *unknownService) serveUnary(ctx context.Context, req *connect.Request[inMessage]) (*connect.Response[outMessage], error) {
@@ -372,18 +372,18 @@ func (u *unknownService) serveUnary(ctx context.Context, req *connect.Request[in
 	}
 	resp := &connect.Response[outMessage]{}
 	ss.header, ss.trailer = resp.Header(), resp.Trailer()
-	ss.first, ss.unary = req.Msg, true
+	ss.first, ss.unaryResponse = req.Msg, true
 	if err := u.run(ctx, ss, req.Header(), req.Peer()); err != nil {
 		if ce, ok := err.(*connect.Error); ok {
 			mergeHeader(ce.Meta(), ss.header)
 			mergeHeader(ce.Meta(), ss.trailer)
-			if call, _ := ctx.Value(unknownCallKey{}).(*unknownCall); call != nil && ce.Code() == connect.CodeUnimplemented && !ss.firstRead {
+			if call := unknownCallFrom(ctx); call != nil && ce.Code() == connect.CodeUnimplemented && !ss.firstRead {
 				call.unserved = true
 			}
 		}
 		return nil, err
 	}
-	return ss.unaryResponse(resp)
+	return unaryResponse(ss, resp)
 }
 
 func (u *unknownService) serveClientStream(ctx context.Context, cs *connect.ClientStream[inMessage]) (*connect.Response[outMessage], error) {
@@ -392,19 +392,19 @@ func (u *unknownService) serveClientStream(ctx context.Context, cs *connect.Clie
 		return nil, err
 	}
 	conn := cs.Conn()
-	ss.conn, ss.header, ss.trailer, ss.unary = conn, conn.ResponseHeader(), conn.ResponseTrailer(), true
+	ss.conn, ss.header, ss.trailer, ss.unaryResponse = conn, conn.ResponseHeader(), conn.ResponseTrailer(), true
 	if err := u.run(ctx, ss, conn.RequestHeader(), conn.Peer()); err != nil {
 		return nil, err
 	}
-	return ss.unaryResponse(&connect.Response[outMessage]{})
+	return unaryResponse(ss, &connect.Response[outMessage]{})
 }
 
 // unaryResponse returns the one response of a call that has one.
-func (s *unknownStream) unaryResponse(resp *connect.Response[outMessage]) (*connect.Response[outMessage], error) {
+func unaryResponse(s *serverStream, resp *connect.Response[outMessage]) (*connect.Response[outMessage], error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.response == nil {
-		return nil, connect.NewError(connect.CodeInternal, errors.New("polyrpc: unknown-service handler returned without sending a response to a unary call"))
+		return nil, connect.NewError(connect.CodeInternal, errors.New(s.noResponse()))
 	}
 	resp.Msg = s.response
 	return resp, nil
@@ -437,129 +437,9 @@ func (u *unknownService) serveServerStream(ctx context.Context, req *connect.Req
 	return u.run(ctx, ss, req.Header(), req.Peer())
 }
 
-// unknownStream is the grpc.ServerStream given to the unknown-service
-// handler on net/http's path.
-type unknownStream struct {
-	u      *unknownService
-	ctx    context.Context
-	hctx   handlerContext
-	st     unknownTransport
-	method string
-	conn   connect.StreamingHandlerConn // nil for a Connect unary call
-	header http.Header
-	// trailer is the response trailer.
-	trailer http.Header
-
-	// inType and outType are set when the caller's messages are transcoded
-	// to and from protobuf for the forced codec.
-	inType, outType protoreflect.MessageType
-
-	// first is the one request of a unary or server-streaming call.
-	first     *inMessage
-	firstRead bool
-	recvd     inMessage
-
-	mu         sync.Mutex
-	headerSent bool
-	done       bool           // the handler has returned
-	sends      sync.WaitGroup // sends under way without mu
-	recvErr    error          // the first failed receive, which ends the call
-	unary      bool           // the one response is returned by serveUnary
-	response   *outMessage    // of a unary call
-}
-
-var _ grpc.ServerStream = (*unknownStream)(nil)
-
-func (s *unknownStream) Context() context.Context { return s.ctx }
-
-func (s *unknownStream) SetHeader(md metadata.MD) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.done {
-		return errStreamDone
-	}
-	if s.headerSent {
-		return errHeaderSent
-	}
-	metadataToHeader(md, s.header)
-	return nil
-}
-
-func (s *unknownStream) SendHeader(md metadata.MD) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.done {
-		return errStreamDone
-	}
-	if s.headerSent {
-		return errHeaderSent
-	}
-	metadataToHeader(md, s.header)
-	s.headerSent = true
-	if s.unary {
-		return nil
-	}
-	return toStatusError(s.conn.Send(nil))
-}
-
-func (s *unknownStream) SetTrailer(md metadata.MD) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.done {
-		return
-	}
-	metadataToHeader(md, s.trailer)
-}
-
-func (s *unknownStream) SendMsg(m any) error {
-	out, err := s.encode(m)
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	if s.done {
-		s.mu.Unlock()
-		return errStreamDone
-	}
-	if s.unary {
-		defer s.mu.Unlock()
-		s.headerSent = true
-		if s.response != nil {
-			return status.Error(codes.Internal, "polyrpc: unknown-service handler sent more than one response to a unary call")
-		}
-		s.response = out
-		return nil
-	}
-	if !s.headerSent {
-		defer s.mu.Unlock()
-		s.headerSent = true
-		return toStatusError(s.conn.Send(out))
-	}
-	s.sends.Add(1)
-	defer s.sends.Done()
-	s.mu.Unlock()
-	return toStatusError(s.conn.Send(out))
-}
-
 // errStreamDone is the error of sending on a stream whose handler has
 // returned.
 var errStreamDone = status.Error(codes.Canceled, "polyrpc: the stream is done: its handler has returned")
-
-// encode turns a message of the handler into what connect sends.
-func (s *unknownStream) encode(m any) (*outMessage, error) {
-	cfg := s.u.cfg
-	if cfg.codec == nil {
-		msg, err := asProto(m)
-		if err != nil {
-			return nil, status.Error(codes.Internal, err.Error())
-		}
-		if err := checkSendSize(msg, s.u.maxSend); err != nil {
-			return nil, toStatusError(err)
-		}
-		return &outMessage{msg: msg}, nil
-	}
-	return forcedEncode(cfg, s.method, s.outType, s.u.maxSend, m)
-}
 
 // forcedEncode marshals m with the forced codec; outType, if set, is the
 // type the bytes are transcoded into for a caller that does not use
@@ -593,55 +473,23 @@ func forcedEncode(cfg *unknownConfig, method string, outType protoreflect.Messag
 	return &outMessage{msg: &rawProto{data: data}}, nil
 }
 
-func (s *unknownStream) RecvMsg(m any) error {
-	err := s.recvMsg(m)
-	if err != nil && err != io.EOF {
-		s.mu.Lock()
-		if s.recvErr == nil {
-			s.recvErr = err
-		}
-		s.mu.Unlock()
-	}
-	return err
-}
-
-func (s *unknownStream) recvMsg(m any) error {
-	var in *inMessage
-	if s.first != nil {
-		if s.firstRead {
-			return io.EOF
-		}
-		s.firstRead = true
-		in = s.first
-	} else {
-		in = &s.recvd
-		in.release()
-		*in = inMessage{}
-		if err := s.conn.Receive(in); err != nil {
-			if errors.Is(err, io.EOF) {
-				return io.EOF
-			}
-			return toStatusError(err)
-		}
-	}
-	return s.decode(in, m)
-}
-
-// decode gives a received message to the handler's message m.
-func (s *unknownStream) decode(in *inMessage, m any) error {
-	cfg := s.u.cfg
-	if cfg.codec == nil {
-		return in.decodeRequest(m)
-	}
-	return forcedDecode(cfg, s.method, s.inType, in, m)
-}
-
 // forcedDecode unmarshals a received message into m with the forced codec;
 // inType, if set, is the type the message is transcoded from for a caller
 // that does not use protobuf.
 func forcedDecode(cfg *unknownConfig, method string, inType protoreflect.MessageType, in *inMessage, m any) error {
 	var data []byte
-	if inType != nil {
+	if in.decoded != nil {
+		// connect-go's request initializer has decoded the request of a
+		// registered method into its input type already (methodOptions).
+		if in.decodeErr != nil {
+			return status.Error(codes.InvalidArgument, "unmarshal message: "+in.decodeErr.Error())
+		}
+		d, err := proto.Marshal(in.decoded)
+		if err != nil {
+			return status.Errorf(codes.Internal, "polyrpc: transcoding the request of %s: %v", method, err)
+		}
+		data = d
+	} else if inType != nil {
 		msg := inType.New().Interface()
 		err := in.decodeBytes(msg)
 		in.release()
@@ -669,20 +517,6 @@ func forcedDecode(cfg *unknownConfig, method string, inType protoreflect.Message
 	if err != nil {
 		return status.Errorf(codes.Internal, "grpc: failed to unmarshal the received message: %v", err)
 	}
-	return nil
-}
-
-// unknownTransport is the grpc.ServerTransportStream of an unknown-service
-// call: grpc.MethodFromServerStream and grpc.SetHeader work with it.
-type unknownTransport struct {
-	s *unknownStream
-}
-
-func (t *unknownTransport) Method() string                  { return t.s.method }
-func (t *unknownTransport) SetHeader(md metadata.MD) error  { return t.s.SetHeader(md) }
-func (t *unknownTransport) SendHeader(md metadata.MD) error { return t.s.SendHeader(md) }
-func (t *unknownTransport) SetTrailer(md metadata.MD) error {
-	t.s.SetTrailer(md)
 	return nil
 }
 
