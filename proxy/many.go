@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"sync"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -53,6 +54,13 @@ func (h *handler) one2many(ss grpc.ServerStream, method string, streamed bool, b
 	}
 	if err := ss.Context().Err(); err != nil {
 		return status.FromContextError(err).Err()
+	}
+	// The caller's deadline may have passed before the timer of its
+	// context has fired (timers run late on a loaded machine, and a
+	// backend's, set later, may fire first): its answer is then no
+	// merge of the backends' deadline errors, but DeadlineExceeded.
+	if dl, ok := ss.Context().Deadline(); ok && !time.Now().Before(dl) {
+		return status.FromContextError(context.DeadlineExceeded).Err()
 	}
 	if streamed {
 		return nil
