@@ -182,7 +182,7 @@ func restCommand(base string, rule *model.HTTPRule, vars []pathVar, in protorefl
 		cmd.WriteString(" \\\n  --header 'Content-Type: application/json' \\\n  --data " + shellQuote(body.pretty("")))
 	}
 	cmd.WriteString(" \\\n  " + shellQuote(target))
-	return cmd.String()
+	return exact(&cmd)
 }
 
 // shellQuoteWord leaves a plain word (an HTTP method) unquoted.
