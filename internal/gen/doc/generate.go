@@ -172,10 +172,10 @@ func run(in io.Reader, stderr io.Writer, emit func(name string, content []byte) 
 // before looking again: it runs more often then (GOGC=30 unless GOGC is
 // set), which costs about a tenth more CPU and a quarter of the peak
 // memory (googleapis-full: about 530 MB against 700 MB at GOGC=80, with
-// the call examples in the model). Once the
-// model is built the descriptors are garbage, and rendering needs far less:
-// the memory the process already holds becomes its soft limit (unless a
-// lower one is set), so that the heap does not grow further.
+// the call examples in the model). Once the model is built the
+// descriptors are garbage, and rendering needs far less: the memory the
+// process already holds becomes its soft limit (unless a lower one is
+// set), so that the heap does not grow further.
 
 // gcPercentWhileBuilding is GOGC while descriptors are live.
 const gcPercentWhileBuilding = 30
