@@ -26,19 +26,27 @@ func searchIndexFile(opts *Options, docs []*model.Document) string {
 // passes it to emit in chunks, as writeDocuments passes documents.
 func writeSearchIndex(name string, docs []*model.Document, emit func(name string, content []byte) error) error {
 	var b bytes.Buffer
-	if err := htmlout.WriteSearchIndex(&b, docs, FormatHTML.ext()); err != nil {
+	started := false
+	send := func() error {
+		piece := ""
+		if !started {
+			piece, started = name, true
+		}
+		err := emit(piece, b.Bytes())
+		b.Reset()
 		return err
 	}
-	content := b.Bytes()
-	for {
-		n := min(len(content), chunkSize)
-		if err := emit(name, content[:n]); err != nil {
-			return err
-		}
-		content = content[n:]
-		if len(content) == 0 {
+	err := htmlout.WriteSearchIndexTo(&b, docs, FormatHTML.ext(), func() error {
+		if b.Len() < chunkSize {
 			return nil
 		}
-		name = ""
+		return send()
+	})
+	if err != nil {
+		return err
 	}
+	if b.Len() > 0 || !started {
+		return send()
+	}
+	return nil
 }

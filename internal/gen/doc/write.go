@@ -59,6 +59,13 @@ func (l bufferList) put(b *bytes.Buffer) {
 // chunk, then "" with each further chunk. emit must not keep content.
 func writeDocuments(opts *Options, r *renderer, docs []*model.Document, emit func(name string, content []byte) error) error {
 	idx := model.Anchors(docs)
+	for _, f := range opts.Formats {
+		if !r.builtin(f) {
+			// Templates read the commands from the model's fields.
+			model.FillExamples(docs)
+			break
+		}
+	}
 	searchIndex := searchIndexFile(opts, docs)
 	r.htmlRun.SearchIndex = searchIndex
 	r.prepareOpenAPI(opts, docs)

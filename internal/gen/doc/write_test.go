@@ -66,6 +66,17 @@ func TestPieces(t *testing.T) {
 				t.Errorf("GOMAXPROCS=%d: piece %d of %d bytes is not a document's last", procs, i, len(p.content))
 			}
 		}
+		// The search index comes in pieces too.
+		n := 0
+		for i, p := range pieces {
+			if p.name == "index.search.js" {
+				for n = 1; i+n < len(pieces) && pieces[i+n].name == ""; n++ {
+				}
+			}
+		}
+		if whole := join(whole)["index.search.js"]; len(whole) < 4096+1000 || n < 2 {
+			t.Errorf("GOMAXPROCS=%d: search index of %d bytes in %d pieces", procs, len(whole), n)
+		}
 		if diff := cmp.Diff(join(whole), join(pieces)); diff != "" {
 			t.Errorf("GOMAXPROCS=%d: pieces join into other documents (-whole +pieces):\n%s", procs, diff)
 		}

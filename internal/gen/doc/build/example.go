@@ -59,32 +59,12 @@ func (b *builder) examples(out *model.Method, md protoreflect.MethodDescriptor) 
 	out.SampleRequest = sample.pretty("")
 	out.SampleResponse = b.responseSample(md.Output())
 
-	url := base + out.Procedure
-	data := " \\\n  --data " + shellQuote(out.SampleRequest) + " \\\n  "
-	var connect string
-	if out.Streaming == "unary" {
-		connect = "curl \\\n  --header 'Content-Type: application/json'" + data + url
-		if out.Idempotency == "NO_SIDE_EFFECTS" {
-			out.ConnectGet = url + "?encoding=json&message=" + queryEscape(sample.compact())
-		}
-	} else {
-		flags := "--protocol connect"
-		if out.Streaming == "bidi_streaming" && strings.HasPrefix(base, "http://") {
-			flags += " --http2-prior-knowledge"
-		}
-		connect = "buf curl --schema . " + flags + data + url
+	out.ExampleURL = base
+	if out.Streaming == "unary" && out.Idempotency == "NO_SIDE_EFFECTS" {
+		out.ConnectGet = base + out.Procedure + "?encoding=json&message=" + queryEscape(sample.compact())
 	}
-	out.Example = connect
-	out.Examples = append(out.Examples, model.CallExample{Protocol: "connect", Title: "Connect", Command: connect})
-	grpc := "buf curl --schema . --protocol grpc"
-	if strings.HasPrefix(base, "http://") {
-		grpc += " --http2-prior-knowledge"
-	}
-	out.Examples = append(out.Examples, model.CallExample{Protocol: "grpc", Title: "gRPC", Command: grpc + data + url})
 	if rule != nil {
-		if cmd := restCommand(base, rule, vars, md.Input(), sample, s.byPath); cmd != "" {
-			out.Examples = append(out.Examples, model.CallExample{Protocol: "rest", Title: "REST", Command: cmd})
-		}
+		out.RESTExample = restCommand(base, rule, vars, md.Input(), sample, s.byPath)
 	}
 }
 
@@ -202,7 +182,7 @@ func restCommand(base string, rule *model.HTTPRule, vars []pathVar, in protorefl
 		cmd.WriteString(" \\\n  --header 'Content-Type: application/json' \\\n  --data " + shellQuote(body.pretty("")))
 	}
 	cmd.WriteString(" \\\n  " + shellQuote(target))
-	return cmd.String()
+	return exact(&cmd)
 }
 
 // shellQuoteWord leaves a plain word (an HTTP method) unquoted.

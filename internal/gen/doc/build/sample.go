@@ -32,7 +32,17 @@ type jsonValue struct {
 func (v *jsonValue) pretty(indent string) string {
 	var b strings.Builder
 	v.write(&b, indent, true)
-	return b.String()
+	return exact(&b)
+}
+
+// exact is the text of b in a string of its own size: the model keeps
+// samples and commands for the whole run, and the builder's buffer has
+// grown up to twice the size it needs.
+func exact(b *strings.Builder) string {
+	if b.Cap()-b.Len() <= b.Len()/16 {
+		return b.String()
+	}
+	return strings.Clone(b.String())
 }
 
 func (v *jsonValue) compact() string {

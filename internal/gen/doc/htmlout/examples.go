@@ -12,10 +12,11 @@ import (
 // the anchor, the others' "ex-PROTOCOL:" and the anchor, the response's
 // "resp:" and the anchor.
 func writeExamples(b *bytes.Buffer, m *model.Method) {
-	if len(m.Examples) == 0 {
-		writeExample(b, "Example", "ex:", m.Anchor, m.Example)
+	example, examples := m.CallExamples()
+	if len(examples) == 0 {
+		writeExample(b, "Example", "ex:", m.Anchor, example)
 	}
-	for i, e := range m.Examples {
+	for i, e := range examples {
 		id := "ex:"
 		if i > 0 {
 			id = "ex-" + e.Protocol + ":"

@@ -44,6 +44,13 @@ const searchTextMax = 120
 // WriteSearchIndex writes the search index of a run's documents, whose
 // files end in ext.
 func WriteSearchIndex(b *bytes.Buffer, docs []*model.Document, ext string) error {
+	return WriteSearchIndexTo(b, docs, ext, nil)
+}
+
+// WriteSearchIndexTo is WriteSearchIndex calling flush, when it is not
+// nil, after the items of each file: flush may pass b's content on and
+// reset b, so that the index is never held whole.
+func WriteSearchIndexTo(b *bytes.Buffer, docs []*model.Document, ext string, flush func() error) error {
 	b.WriteString("window.rpcdocIndex={\"v\":1,\"docs\":[")
 	enc := json.NewEncoder(b)
 	enc.SetEscapeHTML(false)
@@ -80,6 +87,11 @@ func WriteSearchIndex(b *bytes.Buffer, docs []*model.Document, ext string) error
 		for _, f := range d.Files {
 			if err := indexFile(item, di, f); err != nil {
 				return err
+			}
+			if flush != nil {
+				if err := flush(); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -154,7 +166,7 @@ func searchText(s string) string {
 		s = s[:4*searchTextMax]
 	}
 	s = mdLinks.ReplaceAllString(s, "$1")
-	s = strings.Join(strings.Fields(strings.NewReplacer("`", "", "*", "").Replace(s)), " ")
+	s = strings.Join(strings.Fields(searchMarks.Replace(s)), " ")
 	if len(s) <= searchTextMax {
 		return strings.ToValidUTF8(s, "")
 	}
@@ -167,6 +179,9 @@ func searchText(s string) string {
 	}
 	return strings.ToValidUTF8(s[:cut], "")
 }
+
+// searchMarks drops the code span and emphasis marks of a comment.
+var searchMarks = strings.NewReplacer("`", "", "*", "")
 
 // mdLinks are Markdown links and references, [text](url), [text][target]
 // and [target][]: the index keeps their text.

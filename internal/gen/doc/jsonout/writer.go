@@ -279,11 +279,12 @@ func (w *jsonWriter) method(m *model.Method) {
 		w.close('}')
 	})
 	w.str("sample_request", m.SampleRequest)
-	w.str("example", m.Example)
+	example, examples := m.CallExamples()
+	w.str("example", example)
 	jsonList(w, "options", m.Options, true, w.option)
 	w.signatures(m.Signatures)
 	w.optStr("sample_response", m.SampleResponse)
-	jsonList(w, "examples", m.Examples, true, func(e model.CallExample) {
+	jsonList(w, "examples", examples, true, func(e model.CallExample) {
 		w.open('{')
 		w.str("protocol", e.Protocol)
 		w.str("title", e.Title)

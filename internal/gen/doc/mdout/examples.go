@@ -10,10 +10,11 @@ import (
 // writeMDExamples writes the call examples of a method, one fenced block
 // per protocol under its name, and the sample response.
 func writeMDExamples(w *bytes.Buffer, m *model.Method) {
-	if len(m.Examples) == 0 {
-		writeFence(w, "sh", m.Example)
+	example, examples := m.CallExamples()
+	if len(examples) == 0 {
+		writeFence(w, "sh", example)
 	}
-	for _, e := range m.Examples {
+	for _, e := range examples {
 		w.WriteString("\n\n")
 		w.WriteString(Escape(e.Title))
 		w.WriteString(":")

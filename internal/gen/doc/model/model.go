@@ -124,6 +124,14 @@ type Method struct {
 	// protocol: Connect (curl, or buf curl for streams), gRPC (buf curl)
 	// and REST (curl, for a method with a google.api.http binding).
 	Examples []CallExample `json:"examples,omitempty"`
+	// ExampleURL is the server URL the call examples use: base_url, or
+	// the service's google.api.default_host. The builder leaves Example
+	// and Examples empty and sets ExampleURL and RESTExample instead:
+	// CallExamples makes the commands when they are written.
+	ExampleURL string `json:"-"`
+	// RESTExample is the REST command of the call examples ("" without a
+	// google.api.http binding the example can follow).
+	RESTExample string `json:"-"`
 }
 
 // CallExample is a shell command that calls a method over one protocol.
