@@ -193,14 +193,4 @@ func writePlainLine(b *bytes.Buffer, l string) {
 }
 
 // escapeString writes s escaped as html.EscapeString escapes it.
-func escapeString(b *bytes.Buffer, s string) {
-	last := 0
-	for i := 0; i < len(s); i++ {
-		if r := htmlesc.HTMLEscapes[s[i]]; r != "" {
-			b.WriteString(s[last:i])
-			b.WriteString(r)
-			last = i + 1
-		}
-	}
-	b.WriteString(s[last:])
-}
+func escapeString(b *bytes.Buffer, s string) { htmlesc.HTML(b, s) }

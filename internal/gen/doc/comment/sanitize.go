@@ -2,9 +2,9 @@ package comment
 
 import (
 	"bytes"
+	"html"
 	"net/url"
-
-	"github.com/polyrpc/polyrpc/internal/gen/doc/htmlesc"
+	"strings"
 )
 
 // plainTags are the tags, as the Markdown renderer writes them, that
@@ -153,15 +153,10 @@ func hrefValue(tag []byte) (string, bool) {
 
 // appendEscaped appends s escaped as html.EscapeString escapes it.
 func appendEscaped(dst []byte, s string) []byte {
-	last := 0
-	for i := 0; i < len(s); i++ {
-		if r := htmlesc.HTMLEscapes[s[i]]; r != "" {
-			dst = append(dst, s[last:i]...)
-			dst = append(dst, r...)
-			last = i + 1
-		}
+	if !strings.ContainsAny(s, "\"&'<>") {
+		return append(dst, s...)
 	}
-	return append(dst, s[last:]...)
+	return append(dst, html.EscapeString(s)...)
 }
 
 func b2u(b bool) uint64 {

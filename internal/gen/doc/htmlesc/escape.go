@@ -1,13 +1,15 @@
 // Package htmlesc writes values into the built-in HTML pages escaped as
 // html/template escapes them in the same places (text, attributes, URL
 // fragments, links), and decides which URLs a page or a comment may link
-// to. The escapers work from byte tables instead of html/template's
-// escaping at run time, only for speed; TestHTMLEscapers and
-// FuzzHTMLEscapers compare them with html/template itself.
+// to. Text is html/template's own escaping and HTML html.EscapeString; the
+// URL contexts (fragments, links), which html/template escapes only inside
+// a template, are small functions that TestHTMLEscapers and
+// FuzzHTMLEscapers compare with html/template itself.
 package htmlesc
 
 import (
 	"bytes"
+	"html"
 	htmltemplate "html/template"
 	"net/url"
 	"strings"
@@ -18,36 +20,37 @@ import (
 // reads the same as when it was a template and custom templates that call
 // the built-in parts see consistent escaping.
 
-// textEscapes and HTMLEscapes are the replacements of Text and HTML, by
-// byte; "" leaves the byte alone. HTMLEscapes is shared with the comment
-// renderer and must not be changed.
-var textEscapes, HTMLEscapes = func() (text, html [256]string) {
-	html['"'], html['&'], html['\''], html['<'], html['>'] = "&#34;", "&amp;", "&#39;", "&lt;", "&gt;"
-	text = html
-	text[0], text['+'] = "\uFFFD", "&#43;"
-	return text, html
-}()
+// textTemplate is html/template's escaping of a string in HTML text, which
+// is also its escaping in RCDATA (<title>) and in a quoted attribute value.
+var textTemplate = htmltemplate.Must(htmltemplate.New("text").Parse(`{{.}}`))
+
+// textSpecial are the bytes html/template's escaping of text changes: a
+// string without them is written as it is, without running the template.
+const textSpecial = "\x00\"&'+<>"
 
 // Text writes s escaped as html/template escapes a string in HTML text,
-// in RCDATA (<title>) and in a quoted attribute value: NUL becomes U+FFFD,
-// and " & ' + < > become character references. Every other byte,
-// including those of invalid UTF-8, is copied.
-func Text(b *bytes.Buffer, s string) { escBytes(b, s, &textEscapes) }
-
-// HTML writes s escaped as html.EscapeString does (the escaping of the
-// table rows): " & ' < > become character references.
-func HTML(b *bytes.Buffer, s string) { escBytes(b, s, &HTMLEscapes) }
-
-func escBytes(b *bytes.Buffer, s string, repl *[256]string) {
-	last := 0
-	for i := 0; i < len(s); i++ {
-		if r := repl[s[i]]; r != "" {
-			b.WriteString(s[last:i])
-			b.WriteString(r)
-			last = i + 1
-		}
+// in RCDATA (<title>) and in a quoted attribute value (NUL becomes U+FFFD,
+// and " & ' + < > become character references), by executing a template.
+func Text(b *bytes.Buffer, s string) {
+	if !strings.ContainsAny(s, textSpecial) {
+		b.WriteString(s)
+		return
 	}
-	b.WriteString(s[last:])
+	if err := textTemplate.Execute(b, s); err != nil {
+		// A string written into a bytes.Buffer: html/template has no
+		// error to give here.
+		panic("htmlesc: " + err.Error())
+	}
+}
+
+// HTML writes s escaped as html.EscapeString escapes it (the escaping of
+// the table rows): " & ' < > become character references.
+func HTML(b *bytes.Buffer, s string) {
+	if !strings.ContainsAny(s, "\"&'<>") {
+		b.WriteString(s)
+		return
+	}
+	b.WriteString(html.EscapeString(s))
 }
 
 const lowerHex = "0123456789abcdef"
