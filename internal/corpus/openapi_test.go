@@ -12,16 +12,16 @@ import (
 // package, and validates them with libopenapi: every document in full
 // mode, the Pub/Sub, Storage and Cloud Tasks ones (with their field
 // behaviours, resource patterns and additional bindings) always, and
-// those three only with openapi_paths=segments (which changes paths, not
+// those three only with openapi_paths=template (which changes paths, not
 // schemas).
 func TestOpenAPIGoogleAPIs(t *testing.T) {
-	for _, p := range []string{"format=openapi,layout=package", "format=openapi,layout=package,openapi_paths=segments"} {
+	for _, p := range []string{"format=openapi,layout=package", "format=openapi,layout=package,openapi_paths=template"} {
 		t.Run(p, func(t *testing.T) { googleAPIsOpenAPI(t, p) })
 	}
 }
 
 func googleAPIsOpenAPI(t *testing.T, p string) {
-	few := testing.Short() || strings.Contains(p, "segments")
+	few := testing.Short() || strings.Contains(p, "template")
 	req, err := Request("googleapis")
 	if err != nil {
 		t.Skipf("googleapis: %v", err)

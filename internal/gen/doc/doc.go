@@ -80,10 +80,10 @@
 //	                           a google.api.default_host call https:// and
 //	                           that host; others call base_url (the default).
 //	api_version=TEXT           info.version of OpenAPI documents (default 1.0.0).
-//	openapi_paths=template|segments
-//	                           a multi-segment path variable in OpenAPI: one
-//	                           {name} parameter with a pattern (default), or
-//	                           its segments, one parameter per wildcard.
+//	openapi_paths=segments|template
+//	                           a multi-segment path variable in OpenAPI: its
+//	                           segments, one parameter per wildcard (default),
+//	                           or one {name} parameter with a pattern.
 //
 // # Custom templates
 //
@@ -157,7 +157,7 @@ Options (comma-separated name=value pairs):
   referenced_types=true|all   list referenced elements that no documented file defines (all: transitively)
   warn_unresolved=false       do not report unresolved cross-references on stderr
   api_version=TEXT            info.version of OpenAPI documents (default 1.0.0)
-  openapi_paths=STYLE         template (default) or segments: multi-segment path variables in OpenAPI
+  openapi_paths=STYLE         segments (default) or template: multi-segment path variables in OpenAPI
 
 Comments are Markdown; elements whose comment contains @hide are left out.
 `

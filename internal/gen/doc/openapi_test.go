@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -164,7 +165,7 @@ func at(t *testing.T, v any, keys ...string) any {
 }
 
 func TestOpenAPIMapping(t *testing.T) {
-	_, doc := openAPIDoc(t, "format=openapi,api_version=3.4.5,base_url=https://api.example.com/,title=Topics API")
+	_, doc := openAPIDoc(t, "format=openapi,openapi_paths=template,api_version=3.4.5,base_url=https://api.example.com/,title=Topics API")
 	if at(t, doc, "openapi") != "3.1.0" || at(t, doc, "info", "version") != "3.4.5" || at(t, doc, "info", "title") != "Topics API" {
 		t.Errorf("header: %v %v", doc["openapi"], doc["info"])
 	}
@@ -321,6 +322,10 @@ func readGoldenProto(t *testing.T, name string) string {
 
 func TestOpenAPISegments(t *testing.T) {
 	_, doc := openAPIDoc(t, "format=openapi,openapi_paths=segments")
+	// segments is the default.
+	if _, def := openAPIDoc(t, "format=openapi"); !reflect.DeepEqual(def, doc) {
+		t.Error("format=openapi differs from format=openapi,openapi_paths=segments")
+	}
 	paths := at(t, doc, "paths").(map[string]any)
 	for _, p := range []string{"/v1/projects/{project}/topics/{topic}", "/v1/projects/{project}/topics/{topic}:cancel", "/v1/projects/{project}/topics", "/v1/topics/{name}"} {
 		if _, ok := paths[p]; !ok {

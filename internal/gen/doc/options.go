@@ -108,7 +108,7 @@ func NewOptions() *Options {
 		Order:        OrderDeclaration,
 		BaseURL:      DefaultBaseURL,
 		APIVersion:   DefaultAPIVersion,
-		OpenAPIPaths: OpenAPIPathsTemplate,
+		OpenAPIPaths: OpenAPIPathsSegments,
 		Templates:    map[Format]string{},
 		LintFormat:   lint.Text,
 	}
